@@ -1,0 +1,1 @@
+"""om-ingest: YAML-driven OpenMetadata ingestion."""

@@ -1,0 +1,349 @@
+"""Pydantic models for the whole ingestion YAML.
+
+These models are the single description of what a config may hold: the loader validates
+against them, the JSON Schema (`om-ingest schema`) is generated from them, and the engine
+reads them. YAML keys are snake_case; the OpenMetadata request builders translate to OM's
+camelCase. Unknown keys are errors everywhere (``extra="forbid"``) except where a section is
+deliberately free-form (source properties, entity kinds without a handler yet).
+"""
+
+from __future__ import annotations
+
+from difflib import get_close_matches
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from om_ingest.config.om_types import DATA_TYPES, DATABASE_SERVICE_TYPES, TABLE_TYPES
+
+
+class StrictModel(BaseModel):
+    """Base for every config section: unknown keys are errors, values are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_enum_values=False)
+
+
+class IdempotencyMode(StrEnum):
+    """What to do when an entity already exists in OpenMetadata."""
+
+    SKIP = "skip"
+    UPDATE = "update"
+    FAIL = "fail"
+
+
+class EntityType(StrEnum):
+    """Entity kinds a config may declare (handlers exist for the database family first)."""
+
+    DATABASE_SERVICE = "database_service"
+    DATABASE = "database"
+    DATABASE_SCHEMA = "database_schema"
+    TABLE = "table"
+    CLASSIFICATION = "classification"
+    TAG = "tag"
+    USER = "user"
+    TEAM = "team"
+    PIPELINE_SERVICE = "pipeline_service"
+    PIPELINE = "pipeline"
+    MESSAGING_SERVICE = "messaging_service"
+    TOPIC = "topic"
+    MLMODEL_SERVICE = "mlmodel_service"
+    MLMODEL = "mlmodel"
+    SEARCH_SERVICE = "search_service"
+    SEARCH_INDEX = "search_index"
+    DATA_CONTRACT = "data_contract"
+
+
+# --- metadata / connection -------------------------------------------------------------
+
+
+class MetadataConfig(StrictModel):
+    """Describes the config itself; `name` keys artifacts (e.g. `dry-run-<name>`)."""
+
+    name: str = "om-ingest"
+    version: str | None = None
+    description: str | None = None
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+class OpenMetadataConfig(StrictModel):
+    """Where OpenMetadata is: inline values or the name of an `OpenMetadataConnection` block."""
+
+    host: str | None = Field(
+        default=None, description="OM URL, e.g. http://127.0.0.1:8585 (`/api` appended when absent)"
+    )
+    jwt_token: SecretStr | None = Field(default=None, description="Bot JWT; use ${OM_JWT}")
+    block: str | None = Field(
+        default=None, description="Name of a saved OpenMetadataConnection Prefect block"
+    )
+    verify_ssl: bool = True
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    read_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="after")
+    def _host_or_block(self) -> OpenMetadataConfig:
+        if self.block is None and self.host is None:
+            raise ValueError("give either `host` (with `jwt_token`) or `block`")
+        return self
+
+    @property
+    def api_url(self) -> str | None:
+        """The SDK's `hostPort`: the host with exactly one trailing `/api`."""
+        if self.host is None:
+            return None
+        url = self.host.rstrip("/")
+        return url if url.endswith("/api") else f"{url}/api"
+
+
+class SourceConfig(StrictModel):
+    """A data source entities can be discovered from; `properties` belong to its plugin."""
+
+    name: str = Field(min_length=1)
+    type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- profiling / audit / execution ----------------------------------------------------------
+
+
+class ColumnSelection(StrictModel):
+    """Glob patterns selecting columns by name."""
+
+    include: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+
+
+class ProfileStorageConfig(StrictModel):
+    base_path: str = "./profiles"
+    keep_last: int | None = Field(default=None, ge=1)
+    max_age_days: int | None = Field(default=None, ge=1)
+
+
+class ProfilingConfig(StrictModel):
+    """Data profiling of sampled rows (Great Expectations) and schema history."""
+
+    enabled: bool = False
+    sample_rows: int | None = Field(default=None, ge=1)
+    sample_percentage: float | None = Field(default=None, gt=0, le=100)
+    metrics: list[str] | None = None
+    columns: ColumnSelection = Field(default_factory=ColumnSelection)
+    push_to_openmetadata: bool = True
+    storage: ProfileStorageConfig = Field(default_factory=ProfileStorageConfig)
+
+
+class AuditConfig(StrictModel):
+    enabled: bool = True
+    output_dir: str = "./audit_logs"
+
+
+class RetryConfig(StrictModel):
+    """Retries of transient OpenMetadata errors (connection errors, 429, 5xx)."""
+
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    backoff_seconds: float = Field(default=0.5, ge=0)
+    max_backoff_seconds: float = Field(default=10.0, ge=0)
+    jitter: float = Field(default=0.5, ge=0, le=1)
+
+
+class ExecutionConfig(StrictModel):
+    max_concurrency: int = Field(default=1, ge=1, le=64)
+    retries: RetryConfig = Field(default_factory=RetryConfig)
+
+
+# --- entity properties ---------------------------------------------------------------------
+
+DataTypeName = Annotated[str, Field(json_schema_extra={"enum": list(sorted(DATA_TYPES))})]
+
+
+class EntityProperties(StrictModel):
+    """What every OM entity can carry."""
+
+    display_name: str | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list, description="Tag FQNs, e.g. PII.Sensitive")
+    owners: list[str] = Field(default_factory=list, description="User or team names")
+
+
+class DatabaseServiceProperties(EntityProperties):
+    service_type: str = Field(
+        default="CustomDatabase",
+        json_schema_extra={"enum": list(sorted(DATABASE_SERVICE_TYPES))},
+        description="Any OM DatabaseServiceType; Datalake for S3",
+    )
+
+    @field_validator("service_type")
+    @classmethod
+    def _known_service_type(cls, value: str) -> str:
+        return _check_choice(value, DATABASE_SERVICE_TYPES)
+
+
+class DatabaseProperties(EntityProperties):
+    service: str = Field(description="FQN of the database service")
+
+
+class DatabaseSchemaProperties(EntityProperties):
+    database: str = Field(description="FQN of the database: service.database")
+
+
+ColumnConstraint = Literal["NULL", "NOT_NULL", "UNIQUE", "PRIMARY_KEY"]
+
+
+class ColumnSpec(StrictModel):
+    """A column with full type fidelity; nested types carry children at every depth."""
+
+    name: str = Field(min_length=1)
+    data_type: DataTypeName
+    data_type_display: str | None = None
+    array_data_type: DataTypeName | None = None
+    data_length: int | None = Field(default=None, ge=0)
+    precision: int | None = Field(default=None, ge=0)
+    scale: int | None = Field(default=None, ge=0)
+    constraint: ColumnConstraint | None = None
+    description: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    children: list[ColumnSpec] = Field(default_factory=list)
+
+    @field_validator("data_type", "array_data_type")
+    @classmethod
+    def _known_data_type(cls, value: str | None) -> str | None:
+        return None if value is None else _check_choice(value, DATA_TYPES)
+
+
+class TableConstraintSpec(StrictModel):
+    constraint_type: Literal[
+        "UNIQUE", "PRIMARY_KEY", "FOREIGN_KEY", "SORT_KEY", "DIST_KEY", "CLUSTER_KEY"
+    ]
+    columns: list[str] = Field(min_length=1)
+
+
+class TableProperties(EntityProperties):
+    database_schema: str = Field(description="FQN of the schema: service.database.schema")
+    table_type: str = Field(
+        default="Regular", json_schema_extra={"enum": list(sorted(TABLE_TYPES))}
+    )
+    columns: list[ColumnSpec] = Field(default_factory=list)
+    table_constraints: list[TableConstraintSpec] = Field(default_factory=list)
+    partition_columns: list[str] = Field(default_factory=list)
+    location_path: str | None = None
+    file_format: str | None = None
+    custom_properties: dict[str, Any] = Field(
+        default_factory=dict, description="Source facts kept with the table (e.g. Hudi properties)"
+    )
+
+    @field_validator("table_type")
+    @classmethod
+    def _known_table_type(cls, value: str) -> str:
+        return _check_choice(value, TABLE_TYPES)
+
+
+PROPERTY_MODELS: dict[EntityType, type[EntityProperties]] = {
+    EntityType.DATABASE_SERVICE: DatabaseServiceProperties,
+    EntityType.DATABASE: DatabaseProperties,
+    EntityType.DATABASE_SCHEMA: DatabaseSchemaProperties,
+    EntityType.TABLE: TableProperties,
+}
+"""Entity kinds whose properties are validated strictly; others stay free-form until a
+handler for them exists."""
+
+
+# --- entities ------------------------------------------------------------------------------
+
+
+class DiscoveryFilter(StrictModel):
+    include: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+    regex: bool = Field(default=False, description="Patterns are regular expressions, not globs")
+    max_tables: int | None = Field(default=None, ge=1)
+    schema_: str | None = Field(default=None, alias="schema")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DiscoveryConfig(StrictModel):
+    """Expand this entity into one entity per object the source finds."""
+
+    source: str = Field(min_length=1, description="Name of a source in `sources`")
+    filter: DiscoveryFilter = Field(default_factory=DiscoveryFilter)
+    options: dict[str, Any] = Field(default_factory=dict, description="Source-specific options")
+
+
+class EntityConfig(StrictModel):
+    """One entity (or, with `discovery`, a family of discovered entities)."""
+
+    type: EntityType
+    name: str | None = Field(default=None, min_length=1)
+    discovery: DiscoveryConfig | None = None
+    properties: dict[str, Any] | EntityProperties = Field(default_factory=dict)
+    idempotency: IdempotencyMode | None = None
+    override: bool = Field(
+        default=False, description="Let updates replace descriptions/tags/owners curated in OM"
+    )
+    external: bool = Field(default=False, description="Exists in OM already; only checked")
+    depends_on: list[str] = Field(default_factory=list, description="FQNs this entity waits for")
+    profiling: ProfilingConfig | None = None
+
+    @field_validator("properties", mode="before")
+    @classmethod
+    def _typed_properties(cls, props: Any, info: ValidationInfo) -> Any:
+        """Parse `properties` with the model for the entity's type, so errors name the key.
+
+        Discovered entities are completed by their source, so theirs are validated after
+        discovery, when the concrete entities exist.
+        """
+        model = PROPERTY_MODELS.get(info.data.get("type"))  # type: ignore[arg-type]
+        if model is None or not isinstance(props, dict) or info.data.get("discovery") is not None:
+            return props
+        return model.model_validate(props)
+
+    @model_validator(mode="after")
+    def _named_or_discovered(self) -> EntityConfig:
+        if self.name is None and self.discovery is None:
+            raise ValueError("an entity needs a `name` (or `discovery` to find its names)")
+        return self
+
+
+class DefaultsConfig(StrictModel):
+    """Applied to every entity; an entity's own values win (entity > defaults > template)."""
+
+    idempotency: IdempotencyMode = IdempotencyMode.SKIP
+    override: bool = False
+    profiling: ProfilingConfig | None = None
+    tags: list[str] = Field(default_factory=list)
+    owners: list[str] = Field(default_factory=list)
+
+
+class IngestionConfig(StrictModel):
+    """The root of an ingestion YAML."""
+
+    metadata: MetadataConfig = Field(default_factory=MetadataConfig)
+    openmetadata: OpenMetadataConfig
+    sources: list[SourceConfig] = Field(default_factory=list)
+    defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
+    entities: list[EntityConfig] = Field(default_factory=list)
+    profiling: ProfilingConfig = Field(default_factory=ProfilingConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+    execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
+    templates: dict[str, Any] = Field(
+        default_factory=dict, description="Named templates entities can `extends:`"
+    )
+
+    def source(self, name: str) -> SourceConfig | None:
+        return next((s for s in self.sources if s.name == name), None)
+
+
+def _check_choice(value: str, choices: frozenset[str]) -> str:
+    """Accept one of OpenMetadata's enum values, hinting the closest on a typo."""
+    if value in choices:
+        return value
+    hint = get_close_matches(value, sorted(choices), n=1)
+    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+    raise ValueError(f"{value!r} is not a known OpenMetadata value{suffix}")
