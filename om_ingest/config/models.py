@@ -22,6 +22,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from om_ingest.config.om_types import DATA_TYPES, DATABASE_SERVICE_TYPES, TABLE_TYPES
 
@@ -290,6 +291,9 @@ class EntityConfig(StrictModel):
     external: bool = Field(default=False, description="Exists in OM already; only checked")
     depends_on: list[str] = Field(default_factory=list, description="FQNs this entity waits for")
     profiling: ProfilingConfig | None = None
+    discovered_from: SkipJsonSchema[str | None] = Field(
+        default=None, description="Set by discovery: the source this entity came from"
+    )
 
     @field_validator("properties", mode="before")
     @classmethod

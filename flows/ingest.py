@@ -1,0 +1,144 @@
+"""The `ingest` flow: YAML in, entities in OpenMetadata, every change previewed and recorded.
+
+Deployments, `prefect deployment run`, the UI and the `om-ingest ingest` CLI all run this
+same flow. It loads the config, discovers source entities, plans them in dependency order and
+runs each plan level (see `flows.entity_tasks` for the granularity), then publishes the
+dry-run diff, the audit table and the summary as artifacts. The final state is Failed when any
+entity failed or was blocked; the return value is the run summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+from flows.connections import open_client
+from flows.entity_tasks import (
+    configured_write_task,
+    dispatch_level,
+    register_client,
+    release_client,
+)
+from om_ingest.audit import RunSummary
+from om_ingest.config import load_config
+from om_ingest.config.models import IdempotencyMode
+from om_ingest.engine.discovery import expand_entities
+from om_ingest.engine.results import EntityResult
+from om_ingest.engine.run import RunContext, RunOptions, execute_run
+from om_ingest.errors import ConfigError, OmIngestError
+from om_ingest.rendering.results import render_markdown
+
+progress_listeners: list[Callable[[str, Any], None]] = []
+"""In-process observers (the CLI's progress bar): called with ("planned", n) and ("result", r)."""
+
+
+class IngestionFailed(OmIngestError):
+    """Raised at the end of a run in which entities failed; carries the summary."""
+
+    def __init__(self, summary: RunSummary, results: list[EntityResult]) -> None:
+        self.summary = summary
+        self.results = results
+        failed = sum(
+            n for o, n in summary.outcomes.items() if o in {"failed", "validation_error", "blocked"}
+        )
+        super().__init__(
+            f"{failed} of {summary.total} entities failed or were blocked (audit: {summary.audit_file})"
+        )
+
+
+@flow(name="om-ingest", persist_result=True, log_prints=False)
+def ingest(
+    config_path: str,
+    dry_run: bool = False,
+    idempotency: str | None = None,
+    only: list[str] | None = None,
+    refresh_cache: bool = False,
+    audit_dir: str | None = None,
+) -> dict[str, Any]:
+    """Ingest the entities of CONFIG_PATH into OpenMetadata (dry_run: preview only)."""
+    logger = get_run_logger()
+    loaded = load_config(config_path)
+    try:
+        mode = IdempotencyMode(idempotency) if idempotency else None
+    except ValueError:
+        raise ConfigError(
+            f"idempotency must be one of skip, update, fail (got {idempotency!r})"
+        ) from None
+    options = RunOptions(dry_run=dry_run, idempotency=mode, only=only, audit_dir=audit_dir)
+    client = open_client(loaded.config.openmetadata)
+    entities, pre_results = expand_entities(loaded, options)
+    flow_ctx = FlowRunContext.get()
+    ctx = RunContext(
+        loaded=loaded,
+        options=options,
+        entities=entities,
+        pre_results=pre_results,
+        flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
+    )
+    execution = loaded.config.execution
+    writer = configured_write_task(execution.retries, refresh_cache)
+    key = register_client(client)
+    _notify("planned", len(entities) + len(pre_results))
+    logger.info("%s: %d entities (dry_run=%s)", config_path, len(entities), dry_run)
+    try:
+        # Subflow heartbeats cost ~1 s per subflow; the parent run keeps its own.
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            summary, results = execute_run(
+                ctx,
+                dispatch=lambda jobs: dispatch_level(jobs, key, writer, execution.max_concurrency),
+                on_result=lambda r: _notify("result", r),
+            )
+    finally:
+        release_client(key)
+    _publish_artifacts(loaded.config.metadata.name, summary, results)
+    logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
+    if not summary.ok:
+        raise IngestionFailed(summary, results)
+    return summary.model_dump(mode="json")
+
+
+def _notify(kind: str, payload: Any) -> None:
+    for listener in progress_listeners:
+        listener(kind, payload)
+
+
+def artifact_key(prefix: str, name: str) -> str:
+    """Prefect artifact keys allow lowercase letters, digits and dashes only."""
+    slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-") or "config"
+    return f"{prefix}-{slug}"
+
+
+def _publish_artifacts(config_name: str, summary: RunSummary, results: list[EntityResult]) -> None:
+    markdown = render_markdown(results, summary)
+    if summary.dry_run:
+        create_markdown_artifact(
+            markdown, key=artifact_key("dry-run", config_name), description="Dry-run plan and diffs"
+        )
+    else:
+        create_markdown_artifact(
+            markdown, key=artifact_key("ingest-summary", config_name), description="Run summary"
+        )
+    rows = [
+        {
+            "operation": r.operation.value,
+            "entity_type": r.entity_type,
+            "fqn": r.fqn,
+            "outcome": r.outcome.value,
+            "detail": r.error or r.reason,
+            "schema_changes": len(r.schema_changes),
+            "version_before": r.version_before,
+            "version_after": r.version_after,
+            "api_calls": r.api_calls,
+            "attempts": r.attempts,
+        }
+        for r in results
+    ]
+    create_table_artifact(
+        rows, key=artifact_key("audit", config_name), description="Audit events of this run"
+    )

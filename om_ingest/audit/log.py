@@ -1,0 +1,126 @@
+"""Audit files that survive a killed run.
+
+Events are appended to `{audit_dir}/{date}/ingestion_{timestamp}.jsonl`, each line flushed
+and fsynced before the next entity starts, so a SIGKILL leaves every completed line intact
+(at worst a partial last line, which `read_events` reports and skips). The summary is written
+beside it atomically (temp file + rename), so it is either absent or complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from om_ingest.engine.results import EntityResult, Outcome
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    flow_run_id: str | None = None
+    config: str
+    dry_run: bool
+    started_at: str
+    finished_at: str | None = None
+    duration_seconds: float = 0.0
+    total: int = 0
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    operations: dict[str, int] = Field(default_factory=dict)
+    api_calls: int = 0
+    cpu_time_sec: float = 0.0
+    schema_changes: int = 0
+    failed: list[dict[str, Any]] = Field(default_factory=list)
+    audit_file: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(Outcome(o).is_failure for o, n in self.outcomes.items() if n)
+
+    def add(self, result: EntityResult) -> None:
+        self.total += 1
+        self.outcomes = dict(Counter(self.outcomes) + Counter({result.outcome.value: 1}))
+        self.operations = dict(Counter(self.operations) + Counter({result.operation.value: 1}))
+        self.api_calls += result.api_calls
+        self.schema_changes += len(result.schema_changes)
+        if result.failed:
+            self.failed.append(
+                {
+                    "fqn": result.fqn,
+                    "outcome": result.outcome.value,
+                    "error": result.error or result.reason,
+                }
+            )
+
+
+class AuditLog:
+    """Appends audit events durably; writes the run summary atomically."""
+
+    def __init__(
+        self, audit_dir: str | os.PathLike[str], run_id: str, started: datetime | None = None
+    ):
+        started = started or datetime.now(UTC)
+        stamp = started.strftime("%Y%m%dT%H%M%S%fZ")
+        self.directory = Path(audit_dir) / started.strftime("%Y-%m-%d")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / f"ingestion_{stamp}.jsonl"
+        self.summary_path = self.directory / f"ingestion_{stamp}.summary.json"
+        self.run_id = run_id
+        self._file = self.path.open("a", encoding="utf-8")
+
+    def record(self, result: EntityResult, **context: Any) -> dict[str, Any]:
+        event = {
+            "run_id": self.run_id,
+            "timestamp": datetime.now(UTC).isoformat(),
+            **context,
+            **result.model_dump(mode="json", exclude={"request"}),
+        }
+        self._file.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        return event
+
+    def write_summary(self, summary: RunSummary) -> Path:
+        summary.audit_file = str(self.path)
+        write_json_atomic(self.summary_path, summary.model_dump(mode="json"))
+        return self.summary_path
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON so readers see the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(payload, handle, indent=2, sort_keys=True, default=str)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_events(path: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], int]:
+    """Every complete event of an audit file, and how many torn lines were skipped."""
+    events, torn = [], 0
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            torn += 1
+    return events, torn

@@ -1,0 +1,119 @@
+"""The `om-ingest` command line: validate, plan, ingest, sandbox, schema, history.
+
+Exit codes: 0 ok, 1 run failure, 2 invalid config or usage. An error the user can act on is
+printed as one line on stderr; tracebacks only with `--log-level DEBUG`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+from rich.console import Console
+
+from om_ingest.errors import OmIngestError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+
+
+def reports_errors(command: F) -> F:
+    """Turn om-ingest errors into one line on stderr and the error's exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except OmIngestError as exc:
+            if logging.getLogger("om_ingest").isEnabledFor(logging.DEBUG):
+                logging.getLogger("om_ingest").exception("failed")
+            stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            sys.exit(exc.exit_code)
+
+    return cast(F, wrapper)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(version("om-ingest"), prog_name="om-ingest")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="WARNING",
+    show_default=True,
+    help="Log verbosity (logs go to stderr; secrets are redacted).",
+)
+def cli(log_level: str) -> None:
+    """YAML-driven OpenMetadata ingestion (services, databases, schemas, tables)."""
+    from om_ingest.logs import configure_logging
+
+    configure_logging(log_level.upper())
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def validate(config: Path) -> None:
+    """Check CONFIG: syntax, types, references, dependency order."""
+    from om_ingest.config import load_config
+    from om_ingest.planning import build_plan
+
+    loaded = load_config(config)
+    plan = build_plan(loaded.config.entities, loaded.error)
+    stdout.print(
+        f"[green]✓[/green] {config}: {len(plan)} entities in {len(plan.levels)} levels",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def plan(config: Path) -> None:
+    """Print the order entities of CONFIG would be created in."""
+    from om_ingest.config import load_config
+    from om_ingest.planning import build_plan
+    from om_ingest.rendering.plan_table import render_plan
+
+    loaded = load_config(config)
+    stdout.print(render_plan(build_plan(loaded.config.entities, loaded.error), loaded.config))
+
+
+@cli.command()
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema here instead of stdout.",
+)
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the config file (for editors and CI)."""
+    import json
+
+    from om_ingest.config.json_schema import config_json_schema, write_json_schema
+
+    if output is not None:
+        write_json_schema(output)
+        stdout.print(f"wrote {output}")
+    else:
+        click.echo(json.dumps(config_json_schema(), indent=2))
+
+
+def _attach_sandbox_command() -> None:
+    from om_ingest.sandbox.cli import sandbox_command
+
+    cli.add_command(sandbox_command)
+
+
+_attach_sandbox_command()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    cli()

@@ -1,0 +1,239 @@
+"""Load an ingestion YAML: positions, `${VAR}` substitution, templates, validation.
+
+Every error names `file:line path`. Substitution happens on parsed string values, so a `$`
+in a password (`pa$$word`) is kept as written; `$${` is a literal `${`.
+Templates: an entity's `extends: NAME` merges the named entry of the top-level `templates:`
+map beneath it (maps merge, lists replace); precedence is entity > defaults > template.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from om_ingest.config.models import IngestionConfig
+from om_ingest.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
+YamlPath = tuple[str | int, ...]
+
+_VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_SCALARS = yaml.SafeLoader("")
+"""Builds scalar values (ints, bools, dates, …) from nodes whose tags compose resolved."""
+_SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|key)")
+
+
+def format_path(path: YamlPath) -> str:
+    """("entities", 2, "properties", "service") -> "entities[2].properties.service"."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    config: IngestionConfig
+    path: Path
+    lines: Mapping[YamlPath, int] = field(default_factory=dict, repr=False)
+
+    def locate(self, path: YamlPath) -> tuple[str, int | None]:
+        probe = tuple(path)
+        while probe not in self.lines and probe:
+            probe = probe[:-1]
+        return str(self.path), self.lines.get(probe)
+
+    def error(self, path: YamlPath, message: str) -> ConfigError:
+        file, line = self.locate(path)
+        return ConfigError(message, file=file, line=line, path=format_path(path))
+
+    def validate_at(self, model: type[M], data: Any, path: YamlPath) -> M:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            raise _validation_error(exc, str(self.path), self.lines, path, model) from None
+
+
+def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = None) -> LoadedConfig:
+    file = Path(path)
+    env = os.environ if env is None else env
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", file=str(file)) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(
+            f"YAML syntax error: {problem}", file=str(file), line=mark.line + 1 if mark else None
+        ) from None
+    lines: dict[YamlPath, int] = {}
+    data = _build(node, (), lines, str(file), env) if node is not None else {}
+    if not isinstance(data, dict):
+        raise ConfigError("the config must be a mapping", file=str(file), line=1)
+    data = _apply_templates(data, lines, str(file))
+    try:
+        config = IngestionConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, str(file), lines, (), IngestionConfig) from None
+    return LoadedConfig(config=config, path=file, lines=lines)
+
+
+def _build(
+    node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], file: str, env: Mapping[str, str]
+) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if key in out:
+                raise ConfigError(
+                    f"duplicate key {key!r}",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                    path=format_path((*path, key)),
+                )
+            out[key] = _build(value_node, (*path, key), lines, file, env)
+            lines[(*path, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*path, i), lines, file, env) for i, item in enumerate(node.value)]
+    value = _SCALARS.construct_object(node)
+    if isinstance(value, str) and "$" in value:
+        value = _substitute(value, path, lines[path], file, env)
+    return value
+
+
+def _substitute(value: str, path: YamlPath, line: int, file: str, env: Mapping[str, str]) -> str:
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ConfigError(
+            f"environment variable ${{{name}}} is not set (and has no :-default)",
+            file=file,
+            line=line,
+            path=format_path(path),
+        )
+
+    return _VAR.sub(replace, value)
+
+
+def _deep_merge(base: Any, override: Any) -> Any:
+    """Maps merge key by key (override wins); everything else, lists included, is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        merged = dict(base)
+        for key, value in override.items():
+            merged[key] = _deep_merge(base[key], value) if key in base else value
+        return merged
+    return override
+
+
+def _apply_templates(data: dict[str, Any], lines: dict[YamlPath, int], file: str) -> dict[str, Any]:
+    templates = data.get("templates") or {}
+    entities = data.get("entities")
+    if not isinstance(entities, list) or not isinstance(templates, dict):
+        return data
+
+    def resolve(name: str, path: YamlPath, seen: tuple[str, ...]) -> dict[str, Any]:
+        if name not in templates:
+            hint = get_close_matches(name, list(templates), n=1)
+            raise ConfigError(
+                f"unknown template {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                file=file,
+                line=lines.get(path),
+                path=format_path(path),
+            )
+        if name in seen:
+            raise ConfigError(
+                "template cycle: " + " -> ".join((*seen, name)),
+                file=file,
+                line=lines.get(path),
+                path=format_path(path),
+            )
+        body = dict(templates[name])
+        parent = body.pop("extends", None)
+        if isinstance(parent, str):
+            return _deep_merge(resolve(parent, ("templates", name, "extends"), (*seen, name)), body)  # type: ignore[no-any-return]
+        return body
+
+    out = []
+    for i, entity in enumerate(entities):
+        if isinstance(entity, dict) and isinstance(entity.get("extends"), str):
+            entity = dict(entity)
+            name = entity.pop("extends")
+            entity = _deep_merge(resolve(name, ("entities", i, "extends"), ()), entity)
+        out.append(entity)
+    return {**data, "entities": out}
+
+
+def _validation_error(
+    exc: ValidationError,
+    file: str,
+    lines: Mapping[YamlPath, int],
+    prefix: YamlPath,
+    model: type[BaseModel],
+) -> ConfigError:
+    first = exc.errors()[0]
+    path: YamlPath = (*prefix, *first["loc"])
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key" + _did_you_mean(path, model)
+    elif first["type"] == "missing":
+        message = "field required"
+    elif "input" in first and not any(
+        _SECRET_KEY.search(str(p)) for p in path if isinstance(p, str)
+    ):
+        shown = repr(first["input"])
+        if len(shown) <= 60 and not isinstance(first["input"], dict | list):
+            message += f" (got {shown})"
+    probe = path
+    while probe not in lines and probe:
+        probe = probe[:-1]
+    more = exc.error_count() - 1
+    suffix = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
+    return ConfigError(message + suffix, file=file, line=lines.get(probe), path=format_path(path))
+
+
+def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
+    """Find the model owning the unknown key and suggest its closest field."""
+    model: Any = root
+    for part in path[:-1]:
+        if isinstance(part, int):
+            continue
+        field_info = getattr(model, "model_fields", {}).get(part)
+        if field_info is None:
+            return ""
+        model = _model_in(field_info.annotation)
+        if model is None:
+            return ""
+    names = list(getattr(model, "model_fields", {}))
+    hint = get_close_matches(str(path[-1]), names, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(names)})"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,178 @@
+"""Decide and apply one entity: look it up in OM, compare, create/update/skip/fail.
+
+Pure engine code: no Prefect. The flow wraps `apply_entity` in a task (retries, caching,
+one visible run per entity); tests can call it directly against the sandbox.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from om_ingest.config.models import IdempotencyMode
+from om_ingest.engine.compare import as_json, compare, merge_curated
+from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.entities import handler_for
+from om_ingest.errors import OmIngestError
+from om_ingest.openmetadata import OMClient
+from om_ingest.planning import PlannedEntity
+
+
+@dataclass(frozen=True)
+class EntityTask:
+    """Everything needed to process one planned entity (picklable, hashable inputs)."""
+
+    node: PlannedEntity
+    mode: IdempotencyMode
+    override: bool
+    dry_run: bool
+
+
+def desired_request(task: EntityTask) -> dict[str, Any]:
+    """The canonical JSON of what the config asks for (the idempotency key's core)."""
+    handler = handler_for(task.node.type)
+    return as_json(handler.build_request(task.node.entity, task.node.parent_fqn))
+
+
+def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
+    """Process one entity; OM failures propagate (the caller retries transient ones)."""
+    started = time.perf_counter()
+    node = task.node
+    result = _process(client, task)
+    result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    result.api_calls = client.api_calls
+    if node.entity.external and result.outcome is Outcome.SKIPPED:
+        result.reason = result.reason or "external entity exists"
+    return result
+
+
+def _process(client: OMClient, task: EntityTask) -> EntityResult:
+    node = task.node
+    handler = handler_for(node.type)
+    base: dict[str, Any] = {"fqn": node.fqn, "entity_type": node.type.value}
+
+    if node.entity.external:
+        current = client.get_by_name(handler.entity_class, node.fqn)
+        if current is None:
+            return EntityResult(
+                **base,
+                operation=Operation.FAIL,
+                outcome=Outcome.FAILED,
+                error=f"external entity {node.fqn} was not found in OpenMetadata",
+            )
+        return EntityResult(
+            **base,
+            operation=Operation.SKIP,
+            outcome=Outcome.SKIPPED,
+            reason="external entity exists",
+            version_before=_version(current),
+            entity_id=_id(current),
+        )
+
+    try:
+        request = handler.build_request(node.entity, node.parent_fqn)
+    except (ValidationError, ValueError) as exc:
+        return EntityResult(
+            **base,
+            operation=Operation.FAIL,
+            outcome=Outcome.VALIDATION_ERROR,
+            error=_validation_message(exc),
+        )
+    desired = as_json(request)
+    current = client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
+
+    if current is None:
+        if task.dry_run:
+            return EntityResult(
+                **base, operation=Operation.CREATE, outcome=Outcome.DRY_RUN, request=desired
+            )
+        created = client.create_or_update(request)
+        return EntityResult(
+            **base,
+            operation=Operation.CREATE,
+            outcome=Outcome.SUCCESS,
+            version_after=_version(created),
+            entity_id=_id(created),
+        )
+
+    have = as_json(current)
+    comparison = compare(handler, desired, have, task.override)
+    facts: dict[str, Any] = {
+        **base,
+        "schema_changes": comparison.schema_diff.to_json(),
+        "field_changes": comparison.field_changes,
+        "version_before": _version(current),
+        "entity_id": _id(current),
+    }
+    if task.mode is IdempotencyMode.FAIL:
+        return EntityResult(
+            **facts,
+            operation=Operation.FAIL,
+            outcome=Outcome.FAILED,
+            error=f"{node.fqn} already exists and idempotency is 'fail'",
+        )
+    if task.mode is IdempotencyMode.SKIP or not comparison:
+        reason = "exists (idempotency: skip)" if task.mode is IdempotencyMode.SKIP else "up to date"
+        if comparison and task.mode is IdempotencyMode.SKIP:
+            reason += f"; {_change_count(comparison)} change(s) detected, not applied"
+        return EntityResult(
+            **facts, operation=Operation.SKIP, outcome=Outcome.SKIPPED, reason=reason
+        )
+    if task.dry_run:
+        return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
+    merged = type(request).model_validate(merge_curated(handler, desired, have, task.override))
+    updated = client.create_or_update(merged)
+    return EntityResult(
+        **facts,
+        operation=Operation.UPDATE,
+        outcome=Outcome.SUCCESS,
+        version_after=_version(updated),
+    )
+
+
+def blocked_result(node: PlannedEntity, because: str) -> EntityResult:
+    return EntityResult(
+        fqn=node.fqn,
+        entity_type=node.type.value,
+        operation=Operation.BLOCKED,
+        outcome=Outcome.BLOCKED,
+        reason=because,
+    )
+
+
+def failed_result(node: PlannedEntity, error: BaseException, attempts: int = 1) -> EntityResult:
+    message = str(error) if isinstance(error, OmIngestError) else f"{type(error).__name__}: {error}"
+    return EntityResult(
+        fqn=node.fqn,
+        entity_type=node.type.value,
+        operation=Operation.FAIL,
+        outcome=Outcome.FAILED,
+        error=message,
+        attempts=attempts,
+    )
+
+
+def _change_count(comparison: Any) -> int:
+    return len(comparison.schema_diff.changes) + len(comparison.field_changes)
+
+
+def _validation_message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"invalid for OpenMetadata: {where}: {first['msg']} ({exc.error_count()} error(s))"
+    return f"invalid for OpenMetadata: {exc}"
+
+
+def _version(entity: Any) -> float | None:
+    version = getattr(entity, "version", None)
+    root = getattr(version, "root", version)
+    return float(root) if root is not None else None
+
+
+def _id(entity: Any) -> str | None:
+    entity_id = getattr(entity, "id", None)
+    return str(getattr(entity_id, "root", entity_id)) if entity_id is not None else None

@@ -1,0 +1,63 @@
+"""What happened to one entity: the record the audit, the summary and the dry-run show."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Operation(StrEnum):
+    """What the engine does (or, in a dry run, would do) with an entity."""
+
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    SKIP = "SKIP"
+    FAIL = "FAIL"
+    BLOCKED = "BLOCKED"
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    DRY_RUN = "dry_run"
+    VALIDATION_ERROR = "validation_error"
+    BLOCKED = "blocked"
+
+    @property
+    def is_failure(self) -> bool:
+        return self in {Outcome.FAILED, Outcome.VALIDATION_ERROR, Outcome.BLOCKED}
+
+
+class FieldChange(BaseModel):
+    """One non-schema field that differs: before (in OM) and after (from config)."""
+
+    field: str
+    before: Any = None
+    after: Any = None
+
+
+class EntityResult(BaseModel):
+    """The outcome of one entity; serialised as an audit event."""
+
+    fqn: str
+    entity_type: str
+    operation: Operation
+    outcome: Outcome
+    reason: str = ""
+    schema_changes: list[dict[str, Any]] = Field(default_factory=list)
+    field_changes: list[FieldChange] = Field(default_factory=list)
+    version_before: float | None = None
+    version_after: float | None = None
+    entity_id: str | None = None
+    error: str | None = None
+    duration_ms: float = 0.0
+    api_calls: int = 0
+    attempts: int = 1
+    request: dict[str, Any] | None = Field(default=None, description="What CREATE would send")
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome.is_failure

@@ -1,0 +1,119 @@
+"""One ingestion run: plan levels in order, block what depends on a failure, audit all.
+
+The orchestration is pure: a `dispatch` callable runs one batch of independent entities
+(a plan level) and returns their results in the same order. The Prefect flow supplies a
+dispatch that runs subflows and tasks; tests can supply a plain loop.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from om_ingest.audit import AuditLog, RunSummary
+from om_ingest.config import LoadedConfig
+from om_ingest.config.models import EntityConfig, IdempotencyMode
+from om_ingest.engine.executor import EntityTask, blocked_result
+from om_ingest.engine.results import EntityResult
+from om_ingest.planning import Plan, PlannedEntity, build_plan
+
+Dispatch = Callable[[Sequence[EntityTask]], Sequence[EntityResult]]
+ResultHook = Callable[[EntityResult], None]
+
+
+@dataclass
+class RunOptions:
+    dry_run: bool = False
+    idempotency: IdempotencyMode | None = None
+    """Overrides every entity's mode when set (the CLI's --idempotency)."""
+    only: list[str] | None = None
+    """FQN globs; entities not matching are left alone."""
+    audit_dir: str | None = None
+
+
+@dataclass
+class RunContext:
+    """What a run knows before it starts processing entities."""
+
+    loaded: LoadedConfig
+    options: RunOptions
+    entities: list[EntityConfig]
+    pre_results: list[EntityResult] = field(default_factory=list)
+    """Results decided before planning (e.g. tables that failed discovery)."""
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    flow_run_id: str | None = None
+
+
+def make_tasks(plan: Plan, ctx: RunContext) -> Iterator[list[EntityTask]]:
+    defaults = ctx.loaded.config.defaults
+    for level in plan.levels:
+        yield [
+            EntityTask(
+                node=node,
+                mode=ctx.options.idempotency or node.entity.idempotency or defaults.idempotency,
+                override=node.entity.override or defaults.override,
+                dry_run=ctx.options.dry_run,
+            )
+            for node in level
+            if _selected(node, ctx.options.only)
+        ]
+
+
+def execute_run(
+    ctx: RunContext, dispatch: Dispatch, on_result: ResultHook | None = None
+) -> tuple[RunSummary, list[EntityResult]]:
+    """Run every level; an entity whose dependency failed is recorded as blocked."""
+    started = datetime.now(UTC)
+    cpu_start, wall_start = time.process_time(), time.perf_counter()
+    plan = build_plan(ctx.entities, ctx.loaded.error)
+    audit_dir = ctx.options.audit_dir or ctx.loaded.config.audit.output_dir
+    summary = RunSummary(
+        run_id=ctx.run_id,
+        flow_run_id=ctx.flow_run_id,
+        config=str(ctx.loaded.path),
+        dry_run=ctx.options.dry_run,
+        started_at=started.isoformat(),
+    )
+    results: list[EntityResult] = []
+    failed: set[str] = set()
+    with AuditLog(audit_dir, ctx.run_id, started) as audit:
+
+        def record(result: EntityResult) -> None:
+            audit.record(result, flow_run_id=ctx.flow_run_id, dry_run=ctx.options.dry_run)
+            summary.add(result)
+            results.append(result)
+            if result.failed:
+                failed.add(result.fqn)
+            if on_result is not None:
+                on_result(result)
+
+        for result in ctx.pre_results:
+            record(result)
+        for level in make_tasks(plan, ctx):
+            runnable: list[EntityTask] = []
+            for task in level:
+                blocker = _failed_dependency(task.node, failed)
+                if blocker is None:
+                    runnable.append(task)
+                else:
+                    record(blocked_result(task.node, f"dependency {blocker} failed or is blocked"))
+            if runnable:
+                for result in dispatch(runnable):
+                    record(result)
+        summary.finished_at = datetime.now(UTC).isoformat()
+        summary.duration_seconds = round(time.perf_counter() - wall_start, 3)
+        summary.cpu_time_sec = round(time.process_time() - cpu_start, 3)
+        audit.write_summary(summary)
+    return summary, results
+
+
+def _failed_dependency(node: PlannedEntity, failed: set[str]) -> str | None:
+    return next((dep for dep in node.depends_on if dep in failed), None)
+
+
+def _selected(node: PlannedEntity, only: list[str] | None) -> bool:
+    return not only or any(fnmatch.fnmatchcase(node.fqn, pattern) for pattern in only)

@@ -1,0 +1,35 @@
+"""Fully qualified names, built with the OpenMetadata SDK's own quoting rules.
+
+OM joins name parts with `.` and wraps a part that contains a dot in double quotes; the SDK's
+`metadata.utils.fqn` implements that (and parses it back), so we never hand-roll it.
+"""
+
+from __future__ import annotations
+
+from metadata.utils import fqn as om_fqn
+
+
+def normalize(fqn: str) -> str:
+    """Canonical spelling of an FQN a user typed (quotes only where a part needs them)."""
+    return om_fqn.FQN_SEPARATOR.join(om_fqn.quote_name(part) for part in split(fqn))
+
+
+def split(fqn: str) -> list[str]:
+    """The FQN's parts, quoted parts kept quoted (so they can be joined back)."""
+    try:
+        return list(om_fqn.split(fqn))
+    except Exception as exc:  # the ANTLR parser raises its own error types
+        raise ValueError(f"{fqn!r} is not a valid fully qualified name") from exc
+
+
+def child(parent_fqn: str | None, name: str) -> str:
+    """The FQN of an entity named `name` under `parent_fqn` (a service has no parent)."""
+    quoted = om_fqn.quote_name(name)
+    return (
+        quoted if parent_fqn is None else f"{normalize(parent_fqn)}{om_fqn.FQN_SEPARATOR}{quoted}"
+    )
+
+
+def unquoted_parts(fqn: str) -> list[str]:
+    """The names the FQN is made of, without OM's quoting."""
+    return [om_fqn.unquote_name(part) for part in split(fqn)]

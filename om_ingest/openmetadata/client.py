@@ -1,0 +1,157 @@
+"""The OpenMetadata SDK client, configured for an engine that owns its retries.
+
+The SDK retries only 504 (sleeping 30/60/90 s) and blocks a path for 60 s after a 429; both
+would stall a run. We switch those off and map every failure to our error hierarchy:
+connection errors, 429 and 5xx become `TransientOpenMetadataError` (the flow retries them
+with backoff and jitter), other 4xx become `OpenMetadataError` carrying OM's message.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel, SecretStr
+
+from om_ingest.errors import OpenMetadataError, TransientOpenMetadataError
+
+T = TypeVar("T", bound=BaseModel)
+
+NO_SDK_RETRIES: dict[str, Any] = {"retry": 0, "retry_wait": 0, "limit_codes": [], "retry_codes": []}
+
+
+def connect_openmetadata(
+    api_url: str,
+    jwt_token: SecretStr | None,
+    *,
+    verify_ssl: bool = True,
+) -> Any:
+    """Build the SDK client (one version request); errors name the host, never the token."""
+    from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
+        OpenMetadataConnection,
+    )
+    from metadata.generated.schema.security.client.openMetadataJWTClientConfig import (
+        OpenMetadataJWTClientConfig,
+    )
+    from metadata.ingestion.ometa.ometa_api import OpenMetadata
+
+    token = jwt_token.get_secret_value() if jwt_token else ""
+    connection = OpenMetadataConnection.model_validate(
+        {
+            "hostPort": api_url,
+            "authProvider": "openmetadata",
+            "securityConfig": OpenMetadataJWTClientConfig.model_validate({"jwtToken": token}),
+            "verifySSL": "validate" if verify_ssl else "no-ssl",
+        }
+    )
+    try:
+        return OpenMetadata(connection, additional_client_config_arguments=NO_SDK_RETRIES)
+    except Exception as exc:
+        raise _connect_error(api_url, exc) from None
+
+
+def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
+    name = type(exc).__name__
+    if name in {"VersionMismatchException", "VersionParsingException"}:
+        return OpenMetadataError(
+            f"OpenMetadata at {api_url} runs a version this SDK cannot talk to: {exc}. "
+            "Install the openmetadata-ingestion release matching the server's major.minor "
+            "(see README: 'Other OpenMetadata versions')."
+        )
+    status = _status_of(exc)
+    if status == 401:
+        return OpenMetadataError(f"OpenMetadata at {api_url} rejected the JWT (401)", status=401)
+    return TransientOpenMetadataError(
+        f"cannot reach OpenMetadata at {api_url}: {_reason(exc)}", status=status
+    )
+
+
+class OMClient:
+    """A thin, counted view of the SDK client for one unit of work (e.g. one entity).
+
+    The underlying SDK client is shared (it is thread-safe: one requests session); each
+    OMClient counts its own API calls so the audit can say what an entity cost.
+    """
+
+    def __init__(self, sdk: Any, api_url: str) -> None:
+        self.sdk = sdk
+        self.api_url = api_url
+        self.api_calls = 0
+        self._lock = threading.Lock()
+
+    def scoped(self) -> OMClient:
+        """A fresh counter over the same SDK client."""
+        return OMClient(self.sdk, self.api_url)
+
+    def get_by_name(self, entity: type[T], fqn: str, fields: list[str] | None = None) -> T | None:
+        """The entity, or None when OM answers 404; other failures raise mapped errors."""
+        with self._call(f"GET {entity.__name__} {fqn}"):
+            result: T | None = self.sdk.get_by_name(entity=entity, fqn=fqn, fields=fields)
+        return result
+
+    def create_or_update(self, request: BaseModel) -> Any:
+        with self._call(f"PUT {type(request).__name__}"):
+            return self.sdk.create_or_update(request)
+
+    def put_table_profile(self, table: Any, profile_request: BaseModel) -> Any:
+        with self._call("PUT tableProfile"):
+            return self.sdk.ingest_profile_data(table=table, profile_request=profile_request)
+
+    def soft_delete(self, entity: type[T], entity_id: str) -> None:
+        with self._call(f"DELETE {entity.__name__}"):
+            self.sdk.delete(entity=entity, entity_id=entity_id, recursive=False, hard_delete=False)
+
+    @contextmanager
+    def _call(self, what: str) -> Iterator[None]:
+        with self._lock:
+            self.api_calls += 1
+        try:
+            yield
+        except (OpenMetadataError, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            raise map_sdk_error(exc, what, self.api_url) from None
+
+
+def map_sdk_error(exc: BaseException, what: str, api_url: str) -> OpenMetadataError:
+    """Classify an SDK failure: transient (retry) or final (report OM's message)."""
+    status = _status_of(exc)
+    reason = _reason(exc)
+    if status is None or status == 429 or status >= 500:
+        return TransientOpenMetadataError(
+            f"{what}: OpenMetadata at {api_url} failed transiently ({status or 'no response'}): {reason}",
+            status=status,
+        )
+    return OpenMetadataError(f"{what}: OpenMetadata answered {status}: {reason}", status=status)
+
+
+def _status_of(exc: BaseException) -> int | None:
+    from metadata.ingestion.ometa.client import APIError
+
+    if isinstance(exc, APIError):
+        code = exc.status_code or exc.code
+        return int(code) if code is not None else None
+    response = getattr(exc, "response", None)
+    if isinstance(exc, requests.HTTPError) and response is not None:
+        return int(response.status_code)
+    cause = exc.__cause__ or exc.__context__
+    return _status_of(cause) if isinstance(cause, BaseException) and cause is not exc else None
+
+
+def _reason(exc: BaseException) -> str:
+    from metadata.ingestion.ometa.client import APIError
+
+    if isinstance(exc, APIError):
+        return str(exc._error.get("message", exc))  # OM's own message
+    root: BaseException = exc
+    while root.__cause__ is not None:
+        root = root.__cause__
+    return f"{type(root).__name__}: {root}"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Retry condition: only connection errors, 429 and 5xx are worth another attempt."""
+    return isinstance(exc, TransientOpenMetadataError)

@@ -1,0 +1,12 @@
+"""Dependency planning: which entity goes first, and which can go together."""
+
+from om_ingest.planning.plan import (
+    PARENT_FIELD,
+    Plan,
+    PlannedEntity,
+    build_plan,
+    entity_fqn,
+    parent_fqn_of,
+)
+
+__all__ = ["PARENT_FIELD", "Plan", "PlannedEntity", "build_plan", "entity_fqn", "parent_fqn_of"]

@@ -1,0 +1,192 @@
+"""The dependency planner: entities in, an ordered plan of levels out.
+
+Edges come from each entity's parent (table → schema → database → service, tag →
+classification, pipeline → pipeline service, …) and from `depends_on:`. Kahn's algorithm
+orders them, breaking ties by declaration order so a plan is the same on every run. Entities
+in one level never depend on each other, so a level may run concurrently.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from om_ingest import fqns
+from om_ingest.config.models import EntityConfig, EntityProperties, EntityType
+from om_ingest.errors import ConfigError, PlanError
+
+PARENT_FIELD: dict[EntityType, str] = {
+    EntityType.DATABASE: "service",
+    EntityType.DATABASE_SCHEMA: "database",
+    EntityType.TABLE: "database_schema",
+    EntityType.TAG: "classification",
+    EntityType.PIPELINE: "service",
+    EntityType.TOPIC: "service",
+    EntityType.MLMODEL: "service",
+    EntityType.SEARCH_INDEX: "service",
+    EntityType.DATA_CONTRACT: "entity",
+}
+"""The property naming each kind's parent by FQN; kinds absent here have no parent."""
+
+Locator = Callable[[tuple[str | int, ...], str], ConfigError]
+
+
+@dataclass(frozen=True)
+class PlannedEntity:
+    """One node of the plan: a declared entity, or a discovery placeholder."""
+
+    index: int
+    """Position in the config's `entities` list (the tie-break)."""
+    entity: EntityConfig
+    fqn: str
+    parent_fqn: str | None
+    depends_on: tuple[str, ...]
+    """FQNs that must be done first: the parent (when declared) and `depends_on`."""
+
+    @property
+    def type(self) -> EntityType:
+        return self.entity.type
+
+    @property
+    def is_discovery(self) -> bool:
+        return self.entity.discovery is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    levels: list[list[PlannedEntity]]
+    by_fqn: dict[str, PlannedEntity] = field(repr=False)
+
+    @property
+    def order(self) -> list[PlannedEntity]:
+        return [node for level in self.levels for node in level]
+
+    def __len__(self) -> int:
+        return len(self.by_fqn)
+
+
+def parent_fqn_of(entity: EntityConfig) -> str | None:
+    """The parent FQN an entity names in its properties, normalised; None for roots."""
+    key = PARENT_FIELD.get(entity.type)
+    if key is None:
+        return None
+    props = entity.properties
+    value = getattr(props, key, None) if isinstance(props, EntityProperties) else props.get(key)
+    return fqns.normalize(value) if isinstance(value, str) and value else None
+
+
+def entity_fqn(entity: EntityConfig) -> str:
+    """The FQN a declared entity will have in OpenMetadata (placeholder for discovery)."""
+    parent = parent_fqn_of(entity)
+    if entity.discovery is not None:
+        return fqns.child(parent, f"<{entity.type.value}s from {entity.discovery.source}>")
+    assert entity.name is not None  # guaranteed by EntityConfig validation
+    return fqns.child(parent, entity.name)
+
+
+def build_plan(entities: Sequence[EntityConfig], locate: Locator | None = None) -> Plan:
+    """Order `entities` parents-first; raise PlanError for duplicates, unknown refs, cycles.
+
+    `locate(path, message)` turns a YAML path into a positioned error (LoadedConfig.error);
+    without it errors name the path only.
+    """
+    fail = locate or _unlocated
+    nodes: list[PlannedEntity] = []
+    by_fqn: dict[str, PlannedEntity] = {}
+    for index, entity in enumerate(entities):
+        try:
+            fqn = entity_fqn(entity)
+            parent = parent_fqn_of(entity)
+            extra = tuple(fqns.normalize(dep) for dep in entity.depends_on)
+        except ValueError as exc:
+            raise fail(("entities", index), str(exc)) from None
+        if fqn in by_fqn:
+            first = by_fqn[fqn].index
+            raise fail(
+                ("entities", index, "name"), f"{fqn} is declared twice (first at entities[{first}])"
+            )
+        node = PlannedEntity(index, entity, fqn, parent, (*((parent,) if parent else ()), *extra))
+        nodes.append(node)
+        by_fqn[fqn] = node
+
+    for node in nodes:
+        _check_references(node, by_fqn, fail)
+    return Plan(levels=_levels(nodes, by_fqn, fail), by_fqn=by_fqn)
+
+
+def _check_references(node: PlannedEntity, by_fqn: dict[str, PlannedEntity], fail: Locator) -> None:
+    """Every parent and `depends_on` target must be declared (possibly as `external: true`).
+
+    Discovered entities may name an undeclared parent (discovery supplies it), and an
+    external entity's parent exists in OpenMetadata with it.
+    """
+    exempt = node.is_discovery or node.entity.external
+    if node.parent_fqn is not None and node.parent_fqn not in by_fqn and not exempt:
+        key = PARENT_FIELD[node.type]
+        raise fail(
+            ("entities", node.index, "properties", key),
+            f"parent {node.parent_fqn} is not declared; declare it, or declare it with "
+            "`external: true` if it already exists in OpenMetadata",
+        )
+    for position, dep in enumerate(node.entity.depends_on):
+        if fqns.normalize(dep) not in by_fqn:
+            raise fail(
+                ("entities", node.index, "depends_on", position),
+                f"{dep} is not declared (declare it with `external: true` if it exists in OpenMetadata)",
+            )
+
+
+def _levels(
+    nodes: list[PlannedEntity], by_fqn: dict[str, PlannedEntity], fail: Locator
+) -> list[list[PlannedEntity]]:
+    """Kahn's algorithm, one frontier at a time, each frontier in declaration order."""
+    children: dict[str, list[PlannedEntity]] = {node.fqn: [] for node in nodes}
+    indegree: dict[str, int] = {}
+    for node in nodes:
+        deps = {dep for dep in node.depends_on if dep in by_fqn}
+        indegree[node.fqn] = len(deps)
+        for dep in deps:
+            children[dep].append(node)
+    frontier = [(node.index, node.fqn) for node in nodes if indegree[node.fqn] == 0]
+    heapq.heapify(frontier)
+    levels: list[list[PlannedEntity]] = []
+    while frontier:
+        level = [by_fqn[fqn] for _, fqn in sorted(frontier)]
+        levels.append(level)
+        frontier = []
+        for node in level:
+            for child in children[node.fqn]:
+                indegree[child.fqn] -= 1
+                if indegree[child.fqn] == 0:
+                    frontier.append((child.index, child.fqn))
+    if sum(len(level) for level in levels) < len(nodes):
+        cycle = _find_cycle([n for n in nodes if indegree[n.fqn] > 0], by_fqn)
+        first = by_fqn[cycle[0]]
+        raise fail(("entities", first.index), "dependency cycle: " + " -> ".join(cycle))
+    return levels
+
+
+def _find_cycle(stuck: list[PlannedEntity], by_fqn: dict[str, PlannedEntity]) -> list[str]:
+    """A concrete cycle among the nodes Kahn's algorithm could not order, for the message."""
+    stuck_fqns = {node.fqn for node in stuck}
+    start = min(stuck, key=lambda n: n.index).fqn
+    path: list[str] = []
+    seen: dict[str, int] = {}
+    current = start
+    while current not in seen:
+        seen[current] = len(path)
+        path.append(current)
+        # Every stuck node has at least one stuck dependency; follow the first declared one.
+        current = min(
+            (dep for dep in by_fqn[current].depends_on if dep in stuck_fqns),
+            key=lambda dep: by_fqn[dep].index,
+        )
+    # `current` closes the loop; report it in dependency direction (parent after child).
+    return [*path[seen[current] :], current]
+
+
+def _unlocated(path: tuple[str | int, ...], message: str) -> PlanError:
+    from om_ingest.config import format_path
+
+    return PlanError(message, path=format_path(path))

@@ -1,0 +1,1 @@
+"""Rich and markdown renderings of plans, dry-run diffs and run summaries."""
