@@ -18,9 +18,9 @@ from itertools import groupby
 from typing import Any
 
 from prefect import flow, runtime, task
+from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
-from prefect.client.schemas.objects import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 

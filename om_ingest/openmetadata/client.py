@@ -44,7 +44,7 @@ def connect_openmetadata(
             "hostPort": api_url,
             "authProvider": "openmetadata",
             "securityConfig": OpenMetadataJWTClientConfig.model_validate({"jwtToken": token}),
-            "verifySSL": "validate" if verify_ssl else "no-ssl",
+            "verifySSL": "validate" if verify_ssl and api_url.startswith("https") else "no-ssl",
         }
     )
     try:

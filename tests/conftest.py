@@ -1,0 +1,48 @@
+"""Shared fixtures: an OM API sandbox over real HTTP and Prefect's ephemeral API."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+JWT = "eyJ-test-jwt-SECRET-7f3a9c"
+"""A distinctive token: tests scan every output for it."""
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_harness() -> Iterator[None]:
+    """One ephemeral Prefect API for the session (real API, no server process to manage)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture()
+def om_sandbox(tmp_path: Path) -> Iterator[object]:
+    """A fresh, empty OM API sandbox on 127.0.0.1 (a thread of this process)."""
+    from om_ingest.sandbox import ThreadedSandbox
+
+    server = ThreadedSandbox(JWT)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def om_env(om_sandbox: object, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("OM_HOST", om_sandbox.host_port)  # type: ignore[attr-defined]
+    monkeypatch.setenv("OM_JWT", JWT)
+    return om_sandbox
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("OM_URL"):
+        return

@@ -1,0 +1,327 @@
+"""The ingest flow end to end: YAML → Prefect (ephemeral API) → SDK → sandbox over HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+
+from flows.ingest import IngestionFailed, ingest
+from om_ingest.audit import read_events
+from om_ingest.sandbox.testing import make_sdk_client
+from tests.conftest import JWT
+
+COLUMNS: list[dict[str, Any]] = [
+    {"name": "id", "data_type": "BIGINT", "constraint": "PRIMARY_KEY"},
+    {"name": "amount", "data_type": "DECIMAL", "precision": 12, "scale": 2},
+    {
+        "name": "address",
+        "data_type": "STRUCT",
+        "children": [{"name": "city", "data_type": "STRING"}, {"name": "zip", "data_type": "INT"}],
+    },
+    {"name": "labels", "data_type": "ARRAY", "array_data_type": "STRING"},
+]
+
+
+def stack(
+    columns: list[dict[str, Any]] = COLUMNS, table_mode: str = "update"
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "table",
+            "name": "orders",
+            "idempotency": table_mode,
+            "properties": {
+                "database_schema": "sales_svc.sales.core",
+                "description": "Orders.",
+                "columns": columns,
+            },
+        },
+        {"type": "database_schema", "name": "core", "properties": {"database": "sales_svc.sales"}},
+        {"type": "database", "name": "sales", "properties": {"service": "sales_svc"}},
+        {
+            "type": "database_service",
+            "name": "sales_svc",
+            "properties": {"service_type": "CustomDatabase"},
+        },
+    ]
+
+
+def write_config(
+    tmp_path: Path,
+    entities: list[dict[str, Any]],
+    name: str = "flow-test",
+    attempts: int = 4,
+    **extra: Any,
+) -> str:
+    config = {
+        "metadata": {"name": name},
+        "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+        "audit": {"output_dir": str(tmp_path / "audit")},
+        "execution": {
+            "retries": {
+                "max_attempts": attempts,
+                "backoff_seconds": 0.01,
+                "max_backoff_seconds": 0.05,
+            }
+        },
+        "entities": entities,
+        **extra,
+    }
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return str(path)
+
+
+def run(config: str, **kwargs: Any) -> dict[str, Any]:
+    result: dict[str, Any] = ingest(config, **kwargs)
+    return result
+
+
+def run_failing(config: str, **kwargs: Any) -> IngestionFailed:
+    with pytest.raises(IngestionFailed) as info:
+        ingest(config, **kwargs)
+    return info.value
+
+
+def audit_events(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    events, torn = read_events(summary["audit_file"])
+    assert torn == 0
+    return events
+
+
+def test_first_run_creates_the_tree_in_dependency_order(om_env: Any, tmp_path: Path) -> None:
+    summary = run(write_config(tmp_path, stack()))
+    puts = [e["path"] for e in om_env.write_calls()]
+    assert puts == [
+        "/api/v1/services/databaseServices",
+        "/api/v1/databases",
+        "/api/v1/databaseSchemas",
+        "/api/v1/tables",
+    ]
+    assert summary["operations"] == {"CREATE": 4}
+    client = make_sdk_client(om_env.url, JWT)
+    from metadata.generated.schema.entity.data.table import Table
+
+    table = client.get_by_name(Table, "sales_svc.sales.core.orders", fields=["columns"])
+    by_name = {c.name.root: c for c in table.columns}
+    assert by_name["amount"].dataType.value == "DECIMAL" and by_name["amount"].precision == 12
+    assert [c.name.root for c in by_name["address"].children] == ["city", "zip"]
+    assert by_name["labels"].arrayDataType.value == "STRING"
+    events = audit_events(summary)
+    assert [e["fqn"] for e in events] == [
+        "sales_svc",
+        "sales_svc.sales",
+        "sales_svc.sales.core",
+        "sales_svc.sales.core.orders",
+    ]
+    assert all(e["outcome"] == "success" and e["operation"] == "CREATE" for e in events)
+
+
+def test_rerun_makes_zero_writes(om_env: Any, tmp_path: Path) -> None:
+    config = write_config(tmp_path, stack())
+    run(config)
+    om_env.clear_requests()
+    summary = run(config)
+    assert om_env.write_calls() == []
+    assert summary["operations"] == {"SKIP": 4}
+    # refresh_cache bypasses the cache: the entities are compared again, still no writes
+    om_env.clear_requests()
+    summary = run(config, refresh_cache=True)
+    assert om_env.write_calls() == [] and summary["operations"] == {"SKIP": 4}
+
+
+def test_schema_change_is_applied_in_update_mode_and_reported_in_skip_mode(
+    om_env: Any, tmp_path: Path
+) -> None:
+    run(write_config(tmp_path, stack()))
+    evolved = [
+        COLUMNS[0],
+        {"name": "amount", "data_type": "DECIMAL", "precision": 14, "scale": 2},
+        {
+            "name": "address",
+            "data_type": "STRUCT",
+            "children": [
+                {"name": "city", "data_type": "STRING"},
+                {"name": "zip", "data_type": "STRING"},
+            ],
+        },
+        {"name": "channel", "data_type": "STRING"},
+    ]
+    expected = {
+        ("type_changed", "amount", "DECIMAL(12,2)", "DECIMAL(14,2)"),
+        ("type_changed", "address.zip", "INT", "STRING"),
+        ("added", "channel", None, "STRING"),
+        ("removed", "labels", "ARRAY<STRING>", None),
+    }
+    om_env.clear_requests()
+    skip = run(write_config(tmp_path, stack(evolved, table_mode="skip"), name="evolved-skip"))
+    assert om_env.write_calls() == []
+    table_event = audit_events(skip)[-1]
+    assert table_event["operation"] == "SKIP"
+    assert {
+        (c["change"], c["path"], c["before"], c["after"]) for c in table_event["schema_changes"]
+    } == expected
+
+    om_env.clear_requests()
+    update = run(write_config(tmp_path, stack(evolved), name="evolved-update"))
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/tables"]
+    table_event = audit_events(update)[-1]
+    assert table_event["operation"] == "UPDATE" and table_event["outcome"] == "success"
+    assert {
+        (c["change"], c["path"], c["before"], c["after"]) for c in table_event["schema_changes"]
+    } == expected
+    assert (
+        table_event["version_before"] == 0.1 and table_event["version_after"] == 1.1
+    )  # breaking change: +1.0
+
+
+def test_fail_mode_errors_on_existing_entities(om_env: Any, tmp_path: Path) -> None:
+    run(write_config(tmp_path, stack()))
+    failure = run_failing(write_config(tmp_path, stack(table_mode="fail"), name="fail-mode"))
+    failed = [r for r in failure.results if r.outcome.value == "failed"]
+    assert [r.fqn for r in failed] == ["sales_svc.sales.core.orders"]
+    assert "already exists and idempotency is 'fail'" in (failed[0].error or "")
+
+
+def test_missing_external_parent_blocks_its_subtree_only(om_env: Any, tmp_path: Path) -> None:
+    entities = [
+        {"type": "database", "name": "legacy", "external": True, "properties": {"service": "prod"}},
+        {"type": "database_schema", "name": "s", "properties": {"database": "prod.legacy"}},
+        {
+            "type": "table",
+            "name": "t",
+            "properties": {
+                "database_schema": "prod.legacy.s",
+                "columns": [{"name": "a", "data_type": "INT"}],
+            },
+        },
+        {"type": "database_service", "name": "other"},
+    ]
+    failure = run_failing(write_config(tmp_path, entities))
+    outcome = {r.fqn: r.outcome.value for r in failure.results}
+    assert outcome == {
+        "prod.legacy": "failed",
+        "other": "success",
+        "prod.legacy.s": "blocked",
+        "prod.legacy.s.t": "blocked",
+    }
+    blocked = next(r for r in failure.results if r.fqn == "prod.legacy.s")
+    assert "prod.legacy" in blocked.reason
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/services/databaseServices"]
+
+
+def test_an_entity_invalid_for_openmetadata_fails_alone(om_env: Any, tmp_path: Path) -> None:
+    entities = stack()
+    bad_name = "t" * 300  # OM names are at most 256 characters
+    entities.append(
+        {
+            "type": "table",
+            "name": bad_name,
+            "properties": {
+                "database_schema": "sales_svc.sales.core",
+                "columns": [{"name": "a", "data_type": "INT"}],
+            },
+        }
+    )
+    failure = run_failing(write_config(tmp_path, entities))
+    outcome = {r.fqn: r.outcome.value for r in failure.results}
+    assert outcome.pop(f"sales_svc.sales.core.{bad_name}") == "validation_error"
+    assert set(outcome.values()) == {"success"}
+
+
+def test_dry_run_writes_nothing_and_publishes_the_diff(om_env: Any, tmp_path: Path) -> None:
+    run(write_config(tmp_path, stack()))
+    evolved = [*COLUMNS, {"name": "channel", "data_type": "STRING"}]
+    entities = stack(evolved)
+    entities.append(
+        {
+            "type": "table",
+            "name": "fresh",
+            "properties": {
+                "database_schema": "sales_svc.sales.core",
+                "columns": [{"name": "a", "data_type": "INT"}],
+            },
+        }
+    )
+    om_env.clear_requests()
+    summary = run(write_config(tmp_path, entities, name="Dry Run Demo"), dry_run=True)
+    assert om_env.write_calls() == []
+    assert summary["operations"] == {"SKIP": 3, "UPDATE": 1, "CREATE": 1}
+    assert summary["dry_run"] is True
+
+    async def latest() -> Any:
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["dry-run-dry-run-demo"]))
+            )
+            return found[-1]
+
+    import asyncio
+
+    artifact = asyncio.run(latest())
+    assert "| UPDATE | table | `sales_svc.sales.core.orders`" in artifact.data
+    assert "| added | `channel` |  | STRING |" in artifact.data
+    assert "| CREATE | table | `sales_svc.sales.core.fresh`" in artifact.data
+    assert JWT not in artifact.data
+
+
+def test_cache_hit_is_revalidated_after_an_out_of_band_delete(om_env: Any, tmp_path: Path) -> None:
+    config = write_config(tmp_path, stack())
+    run(config)
+    client = make_sdk_client(om_env.url, JWT)
+    from metadata.generated.schema.entity.data.table import Table
+
+    table = client.get_by_name(Table, "sales_svc.sales.core.orders")
+    client.delete(entity=Table, entity_id=table.id, hard_delete=True)
+    om_env.clear_requests()
+    summary = run(config)
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/tables"]
+    assert summary["operations"] == {"SKIP": 3, "CREATE": 1}
+    assert client.get_by_name(Table, "sales_svc.sales.core.orders") is not None
+
+
+def test_transient_503s_are_retried_to_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from om_ingest.sandbox import FaultConfig, ThreadedSandbox
+
+    with ThreadedSandbox(JWT, faults=FaultConfig(fail_rate=0.15, fail_status=503, seed=7)) as flaky:
+        monkeypatch.setenv("OM_HOST", flaky.host_port)
+        monkeypatch.setenv("OM_JWT", JWT)
+        entities = stack()
+        entities += [{"type": "database_service", "name": f"svc{i}"} for i in range(10)]
+        summary = run(write_config(tmp_path, entities, name="flaky", attempts=8))
+        injected = [e for e in flaky.requests() if e["injected"]]
+        assert injected, "the sandbox injected no fault; the test proves nothing"
+        assert summary["outcomes"] == {"success": 14}
+        events = audit_events(summary)
+        assert max(e["attempts"] for e in events) > 1
+        creates = [e for e in flaky.write_calls() if e["status"] == 201]
+        assert len(creates) == 14  # every entity exists exactly once
+
+
+def test_no_secret_in_audit_artifacts_or_logs(
+    om_env: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    config = write_config(tmp_path, stack())
+    run(config)
+    run(config, dry_run=True)
+    texts = [p.read_text() for p in (tmp_path / "audit").rglob("*") if p.is_file()]
+    texts.append(caplog.text)
+
+    async def artifacts() -> list[str]:
+        async with get_client() as client:
+            return [json.dumps(a.data) for a in await client.read_artifacts()]
+
+    import asyncio
+
+    texts += asyncio.run(artifacts())
+    assert texts and all(JWT not in text for text in texts)
