@@ -153,8 +153,9 @@ def _revalidated(
             entity_id=cached.entity_id,
             api_calls=client.api_calls,
         )
-    state = writer.with_options(refresh_cache=True)(job, client_key, return_state=True)
-    return resolve(job, state, client_key, writer.with_options(refresh_cache=True))
+    refreshing = writer.with_options(refresh_cache=True)
+    state: State[Any] = refreshing(job, client_key, return_state=True)
+    return resolve(job, state, client_key, refreshing)
 
 
 @flow(

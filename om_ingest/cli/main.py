@@ -106,6 +106,42 @@ def schema(output: Path | None) -> None:
         click.echo(json.dumps(config_json_schema(), indent=2))
 
 
+@cli.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change; write nothing to OpenMetadata."
+)
+@click.option(
+    "--idempotency",
+    type=click.Choice(["skip", "update", "fail"]),
+    help="Override every entity's idempotency mode.",
+)
+@click.option(
+    "--only", multiple=True, help="Only entities whose FQN matches this glob (repeatable)."
+)
+@click.option("--refresh-cache", is_flag=True, help="Ignore cached results of earlier runs.")
+@click.option("--audit-dir", type=click.Path(file_okay=False), help="Where audit files go.")
+@reports_errors
+def ingest(
+    config: Path,
+    dry_run: bool,
+    idempotency: str | None,
+    only: tuple[str, ...],
+    refresh_cache: bool,
+    audit_dir: str | None,
+) -> None:
+    """Create and update the entities of CONFIG in OpenMetadata.
+
+    Runs the same Prefect flow a deployment runs: against PREFECT_API_URL when set, else on
+    an ephemeral local Prefect API.
+    """
+    from om_ingest.cli.ingest_command import run_ingest
+
+    run_ingest(
+        config, dry_run, idempotency, list(only) or None, refresh_cache, audit_dir, stdout, stderr
+    )
+
+
 def _attach_sandbox_command() -> None:
     from om_ingest.sandbox.cli import sandbox_command
 

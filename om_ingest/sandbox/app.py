@@ -117,7 +117,9 @@ def create_app(store: EntityStore, jwt_token: str, faults: FaultConfig | None = 
         params = dict(request.query_params)
         if "&" in rest:  # the SDK's quirk: `/name/{fqn}&include=all` with no `?`
             rest, _, extra = rest.partition("&")
-            params.update(p.split("=", 1) for p in extra.split("&") if "=" in p)
+            for pair in extra.split("&"):
+                name, _, value = pair.partition("=")
+                params[name] = value
         body = await request.body()
         try:
             with store.lock:

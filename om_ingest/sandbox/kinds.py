@@ -28,11 +28,13 @@ class Kind:
 
     @cached_property
     def create_model(self) -> type[BaseModel]:
-        return _load(self.create_path)
+        model: type[BaseModel] = _load(self.create_path)
+        return model
 
     @cached_property
     def entity_model(self) -> type[BaseModel]:
-        return _load(self.entity_path)
+        model: type[BaseModel] = _load(self.entity_path)
+        return model
 
 
 def _load(dotted: str) -> Any:

@@ -76,7 +76,7 @@ class SandboxServer:
 
     def start(self, timeout: float = 60.0) -> SandboxServer:
         env = {**os.environ, "OM_SANDBOX_JWT": self.jwt_token}
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             [sys.executable, "-m", "om_ingest.sandbox", *self.args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -84,9 +84,9 @@ class SandboxServer:
             env=env,
         )
         line: list[str] = []
-        reader = threading.Thread(
-            target=lambda: line.append(self.process.stdout.readline()), daemon=True
-        )  # type: ignore[union-attr]
+        stdout = process.stdout
+        assert stdout is not None
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(timeout)
         if not line or not line[0].startswith(READY_PREFIX):
@@ -149,7 +149,7 @@ class ThreadedSandbox:
         from om_ingest.sandbox.store import EntityStore
 
         self.jwt_token = jwt_token
-        self.app = create_app(EntityStore(data_dir), jwt_token, faults)
+        self.app = create_app(EntityStore(Path(data_dir) if data_dir else None), jwt_token, faults)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app, host=host, port=0, log_level="warning", access_log=False, lifespan="off"

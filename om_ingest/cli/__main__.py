@@ -1,0 +1,3 @@
+from om_ingest.cli.main import main
+
+main()

@@ -1,0 +1,154 @@
+"""The loader: positions in every error, `${VAR}` substitution on parsed values, templates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from om_ingest.config import load_config
+from om_ingest.config.json_schema import config_json_schema
+from om_ingest.config.loader import _deep_merge
+from om_ingest.errors import ConfigError
+
+SECRET = "sEcReT-jwt-123-do-not-print"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    return path
+
+
+def error_of(path: Path, env: dict[str, str] | None = None) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env=env or {})
+    return info.value
+
+
+HEAD = "openmetadata:\n  host: http://h\n  jwt_token: '" + SECRET + "'\n"
+
+
+def test_env_substitution_keeps_literal_dollars(tmp_path: Path) -> None:
+    path = write(tmp_path, "openmetadata:\n  host: ${HOST:-http://d}\n  jwt_token: pa$$word$${X}\n")
+    loaded = load_config(path, env={})
+    assert loaded.config.openmetadata.host == "http://d"
+    assert loaded.config.openmetadata.jwt_token is not None
+    assert loaded.config.openmetadata.jwt_token.get_secret_value() == "pa$$word${X}"
+    loaded = load_config(path, env={"HOST": "http://e"})
+    assert loaded.config.openmetadata.api_url == "http://e/api"
+
+
+def test_missing_variable_names_it_and_the_line(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, "openmetadata:\n  host: http://h\n  jwt_token: ${OM_JWT}\n"))
+    assert (
+        str(err)
+        == f"{tmp_path / 'c.yaml'}:3 openmetadata.jwt_token: environment variable ${{OM_JWT}} is not set (and has no :-default)"
+    )
+
+
+def test_missing_field_points_at_the_entity(tmp_path: Path) -> None:
+    text = (
+        HEAD
+        + "entities:\n  - type: database_service\n    name: s\n  - type: database\n    name: d\n    properties: {}\n"
+    )
+    err = error_of(write(tmp_path, text))
+    assert (
+        err.line == 9
+        and err.path == "entities[1].properties.service"
+        and err.message == "field required"
+    )
+
+
+def test_unknown_key_has_a_did_you_mean(tmp_path: Path) -> None:
+    text = HEAD + "entities:\n  - type: database_service\n    name: s\n    idempotncy: skip\n"
+    err = error_of(write(tmp_path, text))
+    assert (err.line, err.path) == (7, "entities[0].idempotncy")
+    assert "did you mean 'idempotency'" in err.message
+
+
+def test_bad_data_type_hints_the_closest(tmp_path: Path) -> None:
+    text = HEAD + (
+        "entities:\n  - type: table\n    name: t\n    properties:\n      database_schema: a.b.c\n"
+        "      columns:\n        - name: x\n          data_type: BIGNIT\n"
+    )
+    err = error_of(write(tmp_path, text))
+    assert (err.line, err.path) == (11, "entities[0].properties.columns[0].data_type")
+    assert "did you mean 'BIGINT'" in err.message
+
+
+def test_yaml_syntax_and_duplicate_keys_are_located(tmp_path: Path) -> None:
+    assert error_of(write(tmp_path, "openmetadata:\n  host: [\n")).line == 3
+    err = error_of(write(tmp_path, HEAD + "metadata: {name: a}\nmetadata: {name: b}\n"))
+    assert (err.line, err.message) == (5, "duplicate key 'metadata'")
+
+
+def test_templates_merge_with_entity_precedence(tmp_path: Path) -> None:
+    text = HEAD + (
+        "templates:\n  base_table:\n    idempotency: update\n    properties:\n"
+        "      database_schema: s.d.c\n      tags: [A.b]\n      columns: [{name: a, data_type: INT}]\n"
+        "  strict_table:\n    extends: base_table\n    idempotency: fail\n"
+        "entities:\n  - type: table\n    name: t\n    extends: strict_table\n"
+        "    properties: {columns: [{name: z, data_type: STRING}], description: mine}\n"
+    )
+    entity = load_config(write(tmp_path, text), env={}).config.entities[0]
+    assert entity.idempotency is not None and entity.idempotency.value == "fail"
+    props = entity.properties
+    assert props.database_schema == "s.d.c" and props.tags == ["A.b"]
+    assert [c.name for c in props.columns] == ["z"]  # lists replace
+    assert props.description == "mine"
+    err = error_of(write(tmp_path, HEAD + "entities:\n  - type: table\n    extends: base_tabel\n"))
+    assert (err.line, err.path) == (6, "entities[0].extends") and "unknown template" in err.message
+
+
+def test_secrets_never_in_errors_or_repr(tmp_path: Path) -> None:
+    loaded = load_config(write(tmp_path, HEAD), env={})
+    assert SECRET not in repr(loaded.config) and SECRET not in loaded.config.model_dump_json()
+    err = error_of(
+        write(tmp_path, "openmetadata:\n  host: http://h\n  jwt_token: {a: '" + SECRET + "'}\n")
+    )
+    assert SECRET not in str(err) and err.path == "openmetadata.jwt_token"
+
+
+def test_example_configs_validate() -> None:
+    for path in sorted((ROOT / "configs" / "examples").glob("*.yaml")):
+        assert load_config(path, env={"OM_JWT": "x"}).config.entities
+
+
+def test_committed_json_schema_is_in_sync() -> None:
+    committed = json.loads((ROOT / "configs" / "schema.json").read_text())
+    assert committed == json.loads(json.dumps(config_json_schema(), sort_keys=True)), (
+        "run `make schema`"
+    )
+
+
+json_values = st.recursive(
+    st.one_of(st.integers(), st.text(max_size=3), st.booleans()),
+    lambda inner: (
+        st.dictionaries(st.sampled_from("abcd"), inner, max_size=3) | st.lists(inner, max_size=2)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(st.sampled_from("abcd"), json_values, max_size=4),
+    st.dictionaries(st.sampled_from("abcd"), json_values, max_size=4),
+)
+def test_deep_merge_keeps_every_key_and_the_right_side_wins(
+    base: dict[str, object], over: dict[str, object]
+) -> None:
+    merged = _deep_merge(base, over)
+    assert set(merged) == set(base) | set(over)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            assert merged[key] == _deep_merge(base[key], value)
+        else:
+            assert merged[key] == value  # scalars and lists: replaced
+    for key in set(base) - set(over):
+        assert merged[key] == base[key]
