@@ -1,0 +1,1 @@
+"""Deployment definitions live in prefect.yaml; Python helpers for them go here."""

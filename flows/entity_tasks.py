@@ -154,7 +154,7 @@ def _revalidated(
             api_calls=client.api_calls,
         )
     refreshing = writer.with_options(refresh_cache=True)
-    state: State[Any] = refreshing(job, client_key, return_state=True)
+    state: State[Any] = refreshing(job, client_key, return_state=True)  # type: ignore[assignment]
     return resolve(job, state, client_key, refreshing)
 
 
