@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -169,48 +169,50 @@ def entity_flow(job: EntityTask, client_key: str, writer: Any) -> EntityResult:
 
 @flow(name="entity-group", flow_run_name="{group}", persist_result=False, validate_parameters=False)
 def entity_group_flow(
-    group: str, jobs: list[EntityTask], client_key: str, writer: Any, max_concurrency: int
-) -> list[EntityResult]:
-    """Many discovered entities of one parent: a task each, in declaration order."""
+    group: str,
+    jobs: list[EntityTask],
+    client_key: str,
+    writer: Any,
+    max_concurrency: int,
+    record: Callable[[EntityResult], None],
+) -> int:
+    """Many discovered entities of one parent: a task each, recorded in declaration order
+    as each completes. Returns how many were processed."""
     if max_concurrency <= 1:
-        return [
-            resolve(job, writer(job, client_key, return_state=True), client_key, writer)
-            for job in jobs
-        ]
+        for job in jobs:
+            record(resolve(job, writer(job, client_key, return_state=True), client_key, writer))
+        return len(jobs)
     runner: ThreadPoolTaskRunner[Any]
     with ThreadPoolTaskRunner(max_workers=max_concurrency) as runner:
         futures: list[PrefectFuture[EntityResult]] = [
             runner.submit(writer, parameters={"job": job, "client_key": client_key}) for job in jobs
         ]
-        results = []
         for job, future in zip(jobs, futures, strict=True):
             future.wait()
-            results.append(resolve(job, future.state, client_key, writer))
-    return results
+            record(resolve(job, future.state, client_key, writer))
+    return len(jobs)
 
 
 def dispatch_level(
     jobs: Sequence[EntityTask],
+    record: Callable[[EntityResult], None],
     client_key: str,
     writer: Task[..., EntityResult],
     max_concurrency: int,
-) -> list[EntityResult]:
-    """Run one plan level: declared entities as subflows, discovered ones grouped by parent."""
-    results: dict[int, EntityResult] = {}
-    declared = [j for j in jobs if not _discovered(j)]
-    for job in declared:
-        results[id(job)] = entity_flow(job, client_key, writer)
+) -> None:
+    """Run one plan level, recording each result as soon as it is known (so it is audited
+    before the next entity starts): declared entities as subflows in declaration order, then
+    discovered ones grouped by parent."""
+    for job in jobs:
+        if not _discovered(job):
+            record(entity_flow(job, client_key, writer))
     discovered = sorted(
         (j for j in jobs if _discovered(j)), key=lambda j: (j.node.parent_fqn or "", j.node.index)
     )
     for parent, group in groupby(discovered, key=lambda j: j.node.parent_fqn or ""):
         batch = list(group)
         title = f"discovered {batch[0].node.type.value}s in {parent or 'root'} ({len(batch)})"
-        for job, result in zip(
-            batch, entity_group_flow(title, batch, client_key, writer, max_concurrency), strict=True
-        ):
-            results[id(job)] = result
-    return [results[id(job)] for job in jobs]
+        entity_group_flow(title, batch, client_key, writer, max_concurrency, record)
 
 
 def _discovered(job: EntityTask) -> bool:

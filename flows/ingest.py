@@ -91,7 +91,9 @@ def ingest(
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             summary, results = execute_run(
                 ctx,
-                dispatch=lambda jobs: dispatch_level(jobs, key, writer, execution.max_concurrency),
+                dispatch=lambda jobs, record: dispatch_level(
+                    jobs, record, key, writer, execution.max_concurrency
+                ),
                 on_result=lambda r: _notify("result", r),
             )
     finally:

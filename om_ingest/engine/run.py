@@ -1,7 +1,8 @@
 """One ingestion run: plan levels in order, block what depends on a failure, audit all.
 
 The orchestration is pure: a `dispatch` callable runs one batch of independent entities
-(a plan level) and returns their results in the same order. The Prefect flow supplies a
+(a plan level) and hands each result to `record` as soon as it is known, so it is audited
+before the next entity starts. The Prefect flow supplies a
 dispatch that runs subflows and tasks; tests can supply a plain loop.
 """
 
@@ -21,8 +22,8 @@ from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
 from om_ingest.planning import Plan, PlannedEntity, build_plan
 
-Dispatch = Callable[[Sequence[EntityTask]], Sequence[EntityResult]]
 ResultHook = Callable[[EntityResult], None]
+Dispatch = Callable[[Sequence[EntityTask], ResultHook], None]
 
 
 @dataclass
@@ -102,8 +103,7 @@ def execute_run(
                 else:
                     record(blocked_result(task.node, f"dependency {blocker} failed or is blocked"))
             if runnable:
-                for result in dispatch(runnable):
-                    record(result)
+                dispatch(runnable, record)
         summary.finished_at = datetime.now(UTC).isoformat()
         summary.duration_seconds = round(time.perf_counter() - wall_start, 3)
         summary.cpu_time_sec = round(time.process_time() - cpu_start, 3)
