@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -90,7 +91,10 @@ def test_killed_run_leaves_valid_audit_and_resumes_without_duplicates(tmp_path: 
             "--audit-dir",
             str(audit),
         ]
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # Its own process group: the CLI's ephemeral Prefect server dies with it.
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 240
             while time.monotonic() < deadline:
@@ -99,9 +103,10 @@ def test_killed_run_leaves_valid_audit_and_resumes_without_duplicates(tmp_path: 
                     break
                 assert process.poll() is None, process.communicate()[1].decode()[-2000:]
                 time.sleep(0.2)
-            process.send_signal(signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)
         finally:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(30)
         first_audit = next(audit.rglob("*.jsonl"))
         events, torn = read_events(first_audit)
