@@ -72,20 +72,21 @@ def ingest(
         ) from None
     options = RunOptions(dry_run=dry_run, idempotency=mode, only=only, audit_dir=audit_dir)
     client = open_client(loaded.config.openmetadata)
-    entities, pre_results = expand_entities(loaded, options)
+    audit_root = audit_dir or loaded.config.audit.output_dir
+    expansion = expand_entities(loaded, audit_root, dry_run=dry_run)
     flow_ctx = FlowRunContext.get()
     ctx = RunContext(
         loaded=loaded,
         options=options,
-        entities=entities,
-        pre_results=pre_results,
+        entities=expansion.entities,
+        pre_results=expansion.pre_results,
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
     execution = loaded.config.execution
     writer = configured_write_task(execution.retries, refresh_cache)
     key = register_client(client)
-    _notify("planned", len(entities) + len(pre_results))
-    logger.info("%s: %d entities (dry_run=%s)", config_path, len(entities), dry_run)
+    _notify("planned", len(expansion.entities) + len(expansion.pre_results))
+    logger.info("%s: %d entities (dry_run=%s)", config_path, len(expansion.entities), dry_run)
     try:
         # Subflow heartbeats cost ~1 s per subflow; the parent run keeps its own.
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
@@ -98,6 +99,7 @@ def ingest(
             )
     finally:
         release_client(key)
+    expansion.save_state(results)
     _publish_artifacts(loaded.config.metadata.name, summary, results)
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
     if not summary.ok:

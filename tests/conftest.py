@@ -19,6 +19,8 @@ def prefect_harness() -> Iterator[None]:
     """One ephemeral Prefect API for the session (real API, no server process to manage)."""
     from prefect.testing.utilities import prefect_test_harness
 
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
+
     with prefect_test_harness(server_startup_timeout=120):
         yield
 

@@ -1,16 +1,159 @@
-"""Expand `discovery:` entities into concrete ones before planning."""
+"""Expand `discovery:` entities into concrete ones before planning.
+
+For each discovery entity the named source streams what it finds. Parents the config does not
+declare (the Datalake service, database and schema a lake's tables live in) are added as
+implied entities. A table the source cannot read becomes a failed result naming its location;
+a source that cannot be reached fails alone and the other sources go on. Tables whose commit
+timeline has not moved since the last successful run are skipped before any OM call
+(incremental state under `{audit_dir}/state/`).
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from om_ingest import fqns
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import EntityConfig
-from om_ingest.engine.results import EntityResult
-from om_ingest.engine.run import RunOptions
+from om_ingest.config.models import EntityConfig, EntityType
+from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.errors import SourceError
+from om_ingest.planning import entity_fqn, parent_fqn_of
+from om_ingest.sources import DiscoveryFailure, get_source
+from om_ingest.sources.state import SourceState
+
+log = logging.getLogger("om_ingest.discovery")
 
 
-def expand_entities(
-    loaded: LoadedConfig, options: RunOptions
-) -> tuple[list[EntityConfig], list[EntityResult]]:
+@dataclass
+class Expansion:
+    entities: list[EntityConfig]
+    pre_results: list[EntityResult] = field(default_factory=list)
+    states: dict[str, SourceState] = field(default_factory=dict)
+    commits: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    """fqn → (source, location, latest commit) of each discovered table."""
+
+    def save_state(self, results: list[EntityResult]) -> None:
+        """Remember the commit of every table that is now in step with OpenMetadata."""
+        done = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
+        for fqn, (source, location, commit) in self.commits.items():
+            if fqn in done:
+                self.states[source].commits[location] = commit
+        for state in self.states.values():
+            state.save()
+
+
+def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False) -> Expansion:
     """Declared entities as they are; discovery entities replaced by what their source finds."""
-    entities = [e for e in loaded.config.entities if e.discovery is None]
-    return entities, []
+    config = loaded.config
+    declared = [e for e in config.entities if e.discovery is None]
+    expansion = Expansion(entities=list(declared))
+    known = {entity_fqn(e) for e in declared}
+    for index, template in enumerate(config.entities):
+        if template.discovery is None:
+            continue
+        source_config = config.source(template.discovery.source)
+        if source_config is None:
+            raise loaded.error(
+                ("entities", index, "discovery", "source"),
+                f"no source named {template.discovery.source!r} in `sources`",
+            )
+        state = expansion.states.setdefault(
+            source_config.name,
+            SourceState.load(Path(audit_dir) / "state" / f"{source_config.name}.json"),
+        )
+        try:
+            source = get_source(source_config)
+            source.validate_connection()
+        except SourceError as exc:
+            expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
+            continue
+        schema_fqn = (
+            parent_fqn_of(template) or getattr(source, "default_schema_fqn", lambda: None)()
+        )
+        if schema_fqn is None:
+            raise loaded.error(
+                ("entities", index, "properties"), "discovered tables need `database_schema`"
+            )
+        template = _with_schema(template, schema_fqn)
+        for implied in _implied_parents(schema_fqn, known):
+            expansion.entities.append(implied)
+            known.add(entity_fqn(implied))
+        found = 0
+        with source:
+            for item in source.discover_entities(template, known_commits=state.commits):
+                found += 1
+                fqn = fqns.child(
+                    schema_fqn,
+                    item.name if isinstance(item, DiscoveryFailure) else item.entity.name or "",
+                )
+                if isinstance(item, DiscoveryFailure):
+                    expansion.pre_results.append(_failed(fqn, "table", item.error))
+                elif fqn in known:
+                    expansion.pre_results.append(
+                        _failed(
+                            fqn, "table", f"{item.location}: another table is already named {fqn}"
+                        )
+                    )
+                elif item.unchanged:
+                    expansion.pre_results.append(
+                        EntityResult(
+                            fqn=fqn,
+                            entity_type="table",
+                            operation=Operation.SKIP,
+                            outcome=Outcome.SKIPPED,
+                            reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
+                        )
+                    )
+                else:
+                    known.add(fqn)
+                    expansion.entities.append(item.entity)
+                    if item.latest_commit and not dry_run:
+                        expansion.commits[fqn] = (
+                            source_config.name,
+                            item.location,
+                            item.latest_commit,
+                        )
+        if not found:
+            log.warning("source %s: no tables found", source_config.name)
+    return expansion
+
+
+def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:
+    props = template.properties
+    data = props.model_dump() if not isinstance(props, dict) else dict(props)
+    data["database_schema"] = schema_fqn
+    return template.model_copy(update={"properties": data})
+
+
+def _implied_parents(schema_fqn: str, known: set[str]) -> list[EntityConfig]:
+    """The Datalake service, database and schema a discovered table needs, if undeclared."""
+    service, database, schema = fqns.unquoted_parts(schema_fqn)
+    chain = [
+        (EntityType.DATABASE_SERVICE, service, {"service_type": "Datalake"}),
+        (EntityType.DATABASE, database, {"service": fqns.child(None, service)}),
+        (
+            EntityType.DATABASE_SCHEMA,
+            schema,
+            {"database": fqns.child(fqns.child(None, service), database)},
+        ),
+    ]
+    implied = []
+    for entity_type, name, props in chain:
+        entity = EntityConfig.model_validate(
+            {"type": entity_type, "name": name, "properties": props}
+        )
+        if entity_fqn(entity) not in known:
+            implied.append(entity)
+    return implied
+
+
+def _failed(fqn: str, entity_type: str, error: str) -> EntityResult:
+    return EntityResult(
+        fqn=fqn,
+        entity_type=entity_type,
+        operation=Operation.FAIL,
+        outcome=Outcome.FAILED,
+        error=error,
+    )

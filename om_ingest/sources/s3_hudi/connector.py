@@ -1,0 +1,271 @@
+"""Apache Hudi tables on S3: discovery with boto3, metadata and samples with hudi-rs.
+
+Tables are found by `.hoodie/hoodie.properties`, at any depth under the prefix, walking the
+bucket one "directory" at a time (`Delimiter="/"`) so data files are never listed, and never
+descending into a table once found. Everything about a table — schema, partition fields,
+table type and version, record key, timeline — comes from hudi-rs, not a hand-written parser.
+A listing error raises (it must never look like "no tables"); an unreadable table fails alone.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from om_ingest.config.models import (
+    EntityConfig,
+    SourceConfig,
+    TableConstraintSpec,
+    TableProperties,
+)
+from om_ingest.errors import SourceError
+from om_ingest.sources.arrow_types import columns_from_schema
+from om_ingest.sources.base import DataSource, DiscoveredTable, DiscoveryFailure
+from om_ingest.sources.registry import register_source
+from om_ingest.sources.s3_hudi.properties import S3HudiProperties
+
+HOODIE = ".hoodie/"
+
+
+@register_source("s3_hudi")
+def _make(config: SourceConfig) -> DataSource:
+    try:
+        props = S3HudiProperties.model_validate(config.properties)
+    except Exception as exc:
+        raise SourceError(
+            f"source {config.name!r}: invalid properties: {_first_error(exc)}"
+        ) from None
+    return S3HudiSource(config, props)
+
+
+class S3HudiSource(DataSource):
+    properties: S3HudiProperties
+
+    def __init__(self, config: SourceConfig, properties: S3HudiProperties) -> None:
+        super().__init__(config, properties)
+        self._client: Any = None
+
+    # --- connection ----------------------------------------------------------------------
+
+    def connect(self) -> None:
+        if self._client is None:
+            self._client = self.properties.s3_client()
+
+    def validate_connection(self) -> None:
+        self.connect()
+        try:
+            self._client.head_bucket(Bucket=self.properties.bucket)
+        except Exception as exc:
+            raise SourceError(
+                f"source {self.config.name!r}: cannot reach s3://{self.properties.bucket} "
+                f"at {self.properties.endpoint_url or 'AWS'}: {_reason(exc)}"
+            ) from None
+
+    # --- discovery -----------------------------------------------------------------------
+
+    def discover_entities(
+        self, template: EntityConfig, known_commits: dict[str, str] | None = None
+    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+        self.connect()
+        flt = template.discovery.filter if template.discovery else None
+        found = 0
+        for table_prefix in self._table_prefixes(self.properties.normalized_prefix):
+            location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
+            relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
+            name = relative.rsplit("/", 1)[-1] or self.properties.bucket
+            if flt is not None and not _selected(
+                relative, name, flt.include, flt.exclude, flt.regex
+            ):
+                continue
+            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+                return
+            found += 1
+            try:
+                yield self._describe(template, name, location, known_commits or {})
+            except Exception as exc:
+                yield DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
+
+    def _table_prefixes(self, prefix: str) -> Iterator[str]:
+        """Depth-first walk of "directories"; a directory holding `.hoodie/` is a table."""
+        subdirs = self._list_dirs(prefix)
+        if prefix + HOODIE in subdirs:
+            yield prefix
+            return
+        for sub in subdirs:
+            leaf = sub[len(prefix) :].rstrip("/")
+            if not leaf.startswith((".", "__MACOSX")):
+                yield from self._table_prefixes(sub)
+
+    def _list_dirs(self, prefix: str) -> list[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        dirs: list[str] = []
+        try:
+            for page in paginator.paginate(
+                Bucket=self.properties.bucket, Prefix=prefix, Delimiter="/"
+            ):
+                dirs.extend(cp["Prefix"] for cp in page.get("CommonPrefixes", []))
+        except Exception as exc:
+            raise SourceError(
+                f"source {self.config.name!r}: listing s3://{self.properties.bucket}/{prefix} failed: "
+                f"{_reason(exc)}"
+            ) from None
+        return dirs
+
+    def _describe(
+        self, template: EntityConfig, name: str, location: str, known: dict[str, str]
+    ) -> DiscoveredTable:
+        table = self._hudi_table(location)
+        timeline = table.get_timeline()
+        instants = [
+            *timeline.get_completed_commits(),
+            *timeline.get_completed_deltacommits(),
+            *timeline.get_completed_replacecommits(),
+        ]
+        latest = max((i.timestamp for i in instants), default=None)
+        if (
+            latest is not None
+            and known.get(location) == latest
+            and not self.properties.full_refresh
+        ):
+            return DiscoveredTable(_placeholder(template, name), location, latest, unchanged=True)
+        options = table.hudi_options()
+        schema: pa.Schema = (
+            table.get_schema_with_meta_fields()
+            if self.properties.include_meta_columns
+            else table.get_schema()
+        )
+        columns = columns_from_schema(schema, include_meta=self.properties.include_meta_columns)
+        names = {c.name for c in columns}
+        record_keys = _split(options.get("hoodie.table.recordkey.fields"))
+        partitions = [
+            p.split(":", 1)[0] for p in _split(options.get("hoodie.table.partition.fields"))
+        ]
+        custom = {
+            "hudi_table_name": options.get("hoodie.table.name"),
+            "hudi_table_type": table.table_type,
+            "hudi_table_version": options.get("hoodie.table.version"),
+            "hudi_base_path": location,
+            "hudi_partition_fields": ",".join(partitions),
+            "hudi_record_key_fields": ",".join(record_keys),
+            "hudi_precombine_field": options.get("hoodie.table.precombine.field")
+            or options.get("hoodie.table.ordering.fields"),
+            "hudi_key_generator": options.get("hoodie.table.keygenerator.type")
+            or options.get("hoodie.table.keygenerator.class"),
+            "hudi_base_file_format": options.get("hoodie.table.base.file.format", "PARQUET"),
+            "hudi_last_commit_time": latest,
+            "hudi_last_commit_completion_time": self._completion_time(location, latest),
+            "hudi_commit_count": len(instants),
+        }
+        props = template.properties
+        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
+        base.setdefault("database_schema", self.default_schema_fqn())
+        base.update(
+            columns=[c.model_dump() for c in columns],
+            partition_columns=[p for p in partitions if p in names] or partitions,
+            table_constraints=(
+                [
+                    TableConstraintSpec(
+                        constraint_type="PRIMARY_KEY", columns=record_keys
+                    ).model_dump()
+                ]
+                if record_keys and set(record_keys) <= names
+                else []
+            ),
+            location_path=location,
+            file_format=str(custom["hudi_base_file_format"]).lower(),
+            custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
+        )
+        entity = template.model_copy(
+            update={
+                "name": name,
+                "discovery": None,
+                "properties": TableProperties.model_validate(base),
+                "discovered_from": self.config.name,
+            }
+        )
+        return DiscoveredTable(entity, location, latest)
+
+    def _completion_time(self, location: str, instant: str | None) -> str | None:
+        """Hudi ≥ 1.0 names completed instants `<start>_<completion>.<action>`; older ones
+        don't record it, so the commit file's last-modified time stands in."""
+        if instant is None:
+            return None
+        prefix = location.split("/", 3)[3] + "/" + HOODIE
+        for folder in (prefix + "timeline/", prefix):
+            response = self._client.list_objects_v2(
+                Bucket=self.properties.bucket, Prefix=folder + instant, MaxKeys=20
+            )
+            for obj in response.get("Contents", []):
+                leaf = obj["Key"].rsplit("/", 1)[-1]
+                match = re.match(rf"{instant}_(\d+)\.(commit|deltacommit|replacecommit)$", leaf)
+                if match:
+                    return match.group(1)
+                if re.match(rf"{instant}\.(commit|deltacommit|replacecommit)$", leaf):
+                    return str(obj["LastModified"].isoformat())
+        return None
+
+    def _hudi_table(self, location: str) -> Any:
+        from hudi import HudiTableBuilder
+
+        builder = HudiTableBuilder.from_base_uri(location)
+        for key, value in self.properties.storage_options().items():
+            builder = builder.with_storage_option(key, value)
+        return builder.build()
+
+    def default_schema_fqn(self) -> str:
+        p = self.properties
+        return ".".join([p.service_name(self.config.name), p.database_name(), p.schema_name()])
+
+    # --- sampling ------------------------------------------------------------------------
+
+    def fetch_sample(
+        self, location: str, max_rows: int, columns: list[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        from hudi import HudiReadOptions
+
+        options = HudiReadOptions().with_batch_size(min(max_rows, 8192))
+        if columns:
+            options = options.with_projection(columns)
+        remaining = max_rows
+        for batch in self._hudi_table(location).read_stream(options):
+            if remaining <= 0:
+                return
+            if batch.num_rows > remaining:
+                batch = batch.slice(0, remaining)
+            remaining -= batch.num_rows
+            yield batch
+
+
+def _placeholder(template: EntityConfig, name: str) -> EntityConfig:
+    return template.model_copy(update={"name": name, "discovery": None})
+
+
+def _selected(
+    relative: str, name: str, include: list[str], exclude: list[str], regex: bool
+) -> bool:
+    def hit(pattern: str) -> bool:
+        if regex:
+            return re.search(pattern, relative) is not None or re.search(pattern, name) is not None
+        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
+
+    return any(hit(p) for p in include) and not any(hit(p) for p in exclude)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)

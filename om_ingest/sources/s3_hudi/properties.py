@@ -1,0 +1,101 @@
+"""Connection and naming settings of an `s3_hudi` source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from om_ingest.logs import register_secrets
+
+
+class S3HudiProperties(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    bucket: str = Field(min_length=1)
+    prefix: str = ""
+    endpoint_url: str | None = Field(default=None, description="MinIO or a test S3 endpoint")
+    region: str = "us-east-1"
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+    aws_session_token: SecretStr | None = None
+    block: str | None = Field(default=None, description="A saved prefect-aws AwsCredentials block")
+    include_meta_columns: bool = False
+    service: str | None = Field(
+        default=None, description="Datalake service name (default: the source name)"
+    )
+    database: str | None = Field(default=None, description="Database name (default: the bucket)")
+    schema_: str | None = Field(
+        default=None, alias="schema", description="Schema name (default: last prefix segment)"
+    )
+    full_refresh: bool = Field(default=False, description="Ignore the incremental state")
+
+    @field_validator(
+        "endpoint_url",
+        "aws_access_key_id",
+        "aws_secret_access_key",
+        "aws_session_token",
+        "block",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        """`${VAR:-}` gives an empty string; that means "not set", e.g. AWS's default chain."""
+        return None if value == "" else value
+
+    @property
+    def normalized_prefix(self) -> str:
+        prefix = self.prefix.strip("/")
+        return f"{prefix}/" if prefix else ""
+
+    def service_name(self, source_name: str) -> str:
+        return self.service or source_name
+
+    def database_name(self) -> str:
+        return self.database or self.bucket
+
+    def schema_name(self) -> str:
+        return self.schema_ or (self.prefix.strip("/").rsplit("/", 1)[-1] or "default")
+
+    def credentials(self) -> dict[str, str]:
+        """Access key, secret and token, from inline values or the prefect-aws block."""
+        if self.block is not None:
+            from prefect_aws import AwsCredentials
+
+            creds: Any = AwsCredentials.load(self.block, _sync=True)  # type: ignore[call-arg]
+            values = {
+                "aws_access_key_id": creds.aws_access_key_id,
+                "aws_secret_access_key": creds.aws_secret_access_key.get_secret_value()
+                if creds.aws_secret_access_key
+                else None,
+                "aws_session_token": creds.aws_session_token,
+            }
+        else:
+            values = {
+                "aws_access_key_id": _plain(self.aws_access_key_id),
+                "aws_secret_access_key": _plain(self.aws_secret_access_key),
+                "aws_session_token": _plain(self.aws_session_token),
+            }
+        clean = {k: v for k, v in values.items() if v}
+        register_secrets(clean.values())
+        return clean
+
+    def s3_client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3", endpoint_url=self.endpoint_url, region_name=self.region, **self.credentials()
+        )
+
+    def storage_options(self) -> dict[str, str]:
+        """hudi-rs (object_store) options for the same bucket."""
+        options = {"aws_region": self.region, **self.credentials()}
+        if self.endpoint_url:
+            options["aws_endpoint_url"] = self.endpoint_url
+            if self.endpoint_url.startswith("http://"):
+                options["aws_allow_http"] = "true"
+        return options
+
+
+def _plain(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

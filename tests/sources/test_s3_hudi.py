@@ -1,0 +1,189 @@
+"""S3 Hudi discovery against moto over HTTP with the real Spark-written fixtures."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from om_ingest.config.models import EntityConfig, SourceConfig
+from om_ingest.errors import SourceError
+from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
+from om_ingest.sources.arrow_types import om_data_type
+from om_ingest.testing.moto_s3 import MotoS3Server, upload_fixture_zip
+from tests.conftest import SHARED
+
+FIXTURES = SHARED / "fixtures" / "hudi"
+SECRET_KEY = "aws-SECRET-key-9d1e77"
+pytestmark = pytest.mark.skipif(
+    not FIXTURES.is_dir(), reason=f"shared Hudi fixtures not found at {FIXTURES}"
+)
+
+ARROW_TO_OM = {
+    "int32": "INT",
+    "int64": "BIGINT",
+    "string": "STRING",
+    "double": "DOUBLE",
+    "float": "FLOAT",
+    "bool": "BOOLEAN",
+    "binary": "BINARY",
+    "date32[day]": "DATE",
+    "timestamp[us, tz=UTC]": "TIMESTAMPZ",
+}
+
+
+@pytest.fixture(scope="module")
+def lake() -> Iterator[MotoS3Server]:
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="lake")
+        for zip_path in sorted(FIXTURES.glob("*.zip")):
+            upload_fixture_zip(client, "lake", zip_path, f"warehouse/{zip_path.stem}")
+        # A directory that looks like a table but has no hoodie.properties.
+        client.put_object(
+            Bucket="lake", Key="warehouse/broken/.hoodie/20240101000000000.commit", Body=b"{"
+        )
+        yield moto
+
+
+def source(moto: MotoS3Server, **extra: Any) -> Any:
+    props = {
+        "bucket": "lake",
+        "prefix": "warehouse/",
+        "endpoint_url": moto.endpoint_url,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        **extra,
+    }
+    return get_source(SourceConfig(name="lake", type="s3_hudi", properties=props))
+
+
+def discover(moto: MotoS3Server, filter_: dict[str, Any] | None = None, **extra: Any) -> list[Any]:
+    template = EntityConfig.model_validate(
+        {"type": "table", "discovery": {"source": "lake", "filter": filter_ or {}}}
+    )
+    return list(source(moto, **extra).discover_entities(template))
+
+
+def test_every_fixture_matches_expected_json(lake: MotoS3Server) -> None:
+    expected = json.loads((FIXTURES / "expected.json").read_text())
+    found = {t.location.split("/")[4]: t for t in discover(lake) if isinstance(t, DiscoveredTable)}
+    assert set(found) == {Path(name).stem for name in expected}
+    for zip_name, facts in expected.items():
+        table = found[Path(zip_name).stem]
+        props = table.entity.properties
+        assert table.entity.name == facts["table_dir"]  # named after its directory
+        assert props.custom_properties["hudi_table_name"] == facts["table_name"]
+        assert [c.name for c in props.columns] == [c["name"] for c in facts["columns"]]
+        for column, fact in zip(props.columns, facts["columns"], strict=True):
+            arrow = fact["arrow_type"]
+            if arrow.startswith("decimal128"):
+                precision, scale = (int(x) for x in arrow[len("decimal128(") : -1].split(","))
+                assert (column.data_type, column.precision, column.scale) == (
+                    "DECIMAL",
+                    precision,
+                    scale,
+                )
+            elif arrow.startswith("list<"):
+                assert (
+                    column.data_type == "ARRAY"
+                    and column.array_data_type == "STRUCT"
+                    and column.children
+                )
+            elif arrow in ARROW_TO_OM:
+                assert column.data_type == ARROW_TO_OM[arrow], column.name
+        assert props.custom_properties["hudi_table_type"] == facts["table_type"]
+        assert props.custom_properties["hudi_table_version"] == str(facts["table_version"])
+        assert props.custom_properties["hudi_commit_count"] == facts["completed_instants"]
+        assert props.custom_properties.get("hudi_last_commit_time") == facts["latest_commit"]
+        assert table.latest_commit == facts["latest_commit"]
+        assert props.partition_columns == facts["partition_fields"]
+        assert [c.columns for c in props.table_constraints] == [facts["record_key_fields"]]
+        assert props.location_path == table.location and table.location.startswith(
+            "s3://lake/warehouse/"
+        )
+
+
+def test_broken_table_fails_alone_naming_its_key(lake: MotoS3Server) -> None:
+    items = discover(lake)
+    failures = [i for i in items if isinstance(i, DiscoveryFailure)]
+    assert [f.name for f in failures] == ["broken"]
+    assert "s3://lake/warehouse/broken" in failures[0].error
+    assert len([i for i in items if isinstance(i, DiscoveredTable)]) == 8
+
+
+def test_filters_and_max_tables(lake: MotoS3Server) -> None:
+    names = {t.entity.name for t in discover(lake, {"include": ["v6_*"]})}
+    assert names == {"v6_empty", "v6_nonpartitioned", "v6_simplekeygen_nonhivestyle"}
+    names = {
+        t.entity.name for t in discover(lake, {"include": ["*"], "exclude": ["*v9*", "broken"]})
+    }
+    assert names == {
+        "v6_empty",
+        "v6_nonpartitioned",
+        "v6_simplekeygen_nonhivestyle",
+        "v8_trips_8i3u1d",
+        "v8_complexkeygen_hivestyle",
+    }
+    names = {t.entity.name for t in discover(lake, {"include": [r"v8_.*keygen"], "regex": True})}
+    assert names == {"v8_complexkeygen_hivestyle"}
+    assert len(discover(lake, {"max_tables": 3})) == 3
+
+
+def test_incremental_marks_unchanged_tables(lake: MotoS3Server) -> None:
+    first = [t for t in discover(lake) if isinstance(t, DiscoveredTable)]
+    known = {t.location: t.latest_commit for t in first if t.latest_commit}
+    template = EntityConfig.model_validate({"type": "table", "discovery": {"source": "lake"}})
+    again = [
+        t
+        for t in source(lake).discover_entities(template, known_commits=known)
+        if isinstance(t, DiscoveredTable)
+    ]
+    assert {t.entity.name for t in again if t.unchanged} == {
+        t.entity.name for t in first if t.latest_commit
+    }
+    assert [t.entity.name for t in again if not t.unchanged] == ["v6_empty"]  # no commit yet
+    forced = source(lake, full_refresh=True).discover_entities(template, known_commits=known)
+    assert not any(getattr(t, "unchanged", False) for t in forced)
+
+
+def test_sampling_never_exceeds_the_cap(lake: MotoS3Server) -> None:
+    location = "s3://lake/warehouse/sample_table__cow__v9_txns_simple_meta/v9_txns_simple_meta"
+    batches = list(source(lake).fetch_sample(location, 5, columns=["txn_id", "amount"]))
+    assert sum(b.num_rows for b in batches) == 5
+    assert batches[0].schema.names == ["txn_id", "amount"]
+
+
+def test_listing_error_is_not_an_empty_lake(lake: MotoS3Server) -> None:
+    missing = source(lake, bucket="no-such-bucket")
+    template = EntityConfig.model_validate({"type": "table", "discovery": {"source": "lake"}})
+    with pytest.raises(SourceError, match="no-such-bucket"):
+        list(missing.discover_entities(template))
+
+
+def test_secrets_stay_out_of_errors_and_repr(lake: MotoS3Server) -> None:
+    bad = source(lake, bucket="no-such-bucket", aws_secret_access_key=SECRET_KEY)
+    with pytest.raises(SourceError) as info:
+        bad.validate_connection()
+    assert SECRET_KEY not in str(info.value) and SECRET_KEY not in repr(bad.properties)
+
+
+def test_nested_arrow_types_map_exactly() -> None:
+    nested = pa.struct(
+        [("a", pa.list_(pa.struct([("b", pa.map_(pa.string(), pa.decimal128(9, 3)))])))]
+    )
+    from om_ingest.sources.arrow_types import column_spec
+
+    column = column_spec(pa.field("n", nested))
+    assert column.data_type_display == "struct<a:array<struct<b:map<string,decimal(9,3)>>>>"
+    child = column.children[0]
+    assert (child.data_type, child.array_data_type) == ("ARRAY", "STRUCT")
+    assert child.children[0].data_type == "MAP"
+    assert (
+        om_data_type(pa.timestamp("us")) == "TIMESTAMP"
+        and om_data_type(pa.timestamp("us", "UTC")) == "TIMESTAMPZ"
+    )
