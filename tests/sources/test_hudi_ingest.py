@@ -104,3 +104,46 @@ def test_unreachable_s3_fails_the_source_not_the_run_silently(om_env: Any, tmp_p
     (failed,) = info.value.results
     assert failed.outcome.value == "failed" and moto.endpoint_url in (failed.error or "")
     assert AWS_SECRET not in (failed.error or "")
+
+
+def test_evolving_one_table_updates_exactly_that_table(om_env: Any, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from om_ingest.testing.lake_writer import LakeTarget, write_table
+
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="lake")
+        target = LakeTarget.s3(client, "lake")
+        base = pa.table(
+            {
+                "id": pa.array([1, 2], pa.int64()),
+                "name": pa.array(["a", "b"]),
+                "info": pa.array([{"zip": 1}, {"zip": 2}], pa.struct([("zip", pa.int32())])),
+            }
+        )
+        for name in ("customers", "orders", "payments"):
+            write_table(target, f"warehouse/sales/{name}", base, record_key="id")
+        config = lake_config(tmp_path, moto, "warehouse/")
+        first = ingest(config)
+        assert first["operations"] == {"CREATE": 6}  # service, database, schema, 3 tables
+
+        evolved = pa.table(
+            {
+                "id": pa.array([1, 2], pa.int64()),
+                "channel": pa.array(["web", "app"]),
+                "info": pa.array([{"zip": "1"}, {"zip": "2"}], pa.struct([("zip", pa.string())])),
+            }
+        )
+        write_table(target, "warehouse/sales/orders", evolved, record_key="id")
+        om_env.clear_requests()
+        second = ingest(config)
+        assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/tables"]
+        events, _ = read_events(second["audit_file"])
+        updated = [e for e in events if e["operation"] == "UPDATE"]
+        assert [e["fqn"] for e in updated] == ["lake.lake.warehouse.orders"]
+        assert {(c["change"], c["path"]) for c in updated[0]["schema_changes"]} == {
+            ("added", "channel"),
+            ("removed", "name"),
+            ("type_changed", "info.zip"),
+        }
