@@ -149,7 +149,7 @@ def write_table(
 def write_synthetic_lake(
     target: LakeTarget, prefix: str, n_tables: int, n_columns: int, rows_per_table: int = 5
 ) -> list[str]:
-    """N tables × C columns (a mix of types), for benchmarks and scale tests."""
+    """N tables x C columns (a mix of types), for benchmarks and scale tests."""
     kinds = [
         pa.int64(),
         pa.string(),
