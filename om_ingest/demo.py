@@ -1,6 +1,7 @@
-"""`make demo`: the OM API sandbox, then validate, plan, dry-run, ingest, evolve, re-ingest.
+"""`make demo`: a lake of Hudi tables on a local S3 (moto) ingested into the OM API sandbox.
 
-Starts everything it needs on 127.0.0.1 and stops it at the end (by PID), whatever happens.
+Steps: validate → plan → dry run → ingest → evolve one table → re-ingest (exactly one UPDATE,
+with its schema diff). Everything runs on 127.0.0.1 and is stopped by PID at the end.
 """
 
 from __future__ import annotations
@@ -12,12 +13,55 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
+import pyarrow as pa
 
 from om_ingest.sandbox import SandboxServer
+from om_ingest.testing.lake_writer import LakeTarget, write_table
+from om_ingest.testing.moto_s3 import MotoS3Server
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "configs" / "examples" / "simple_database.yaml"
+CONFIG = ROOT / "configs" / "examples" / "s3_hudi_simple.yaml"
+ADDRESS = pa.struct([("city", pa.string()), ("zip", pa.int32())])
+
+
+def demo_tables() -> dict[str, pa.Table]:
+    from decimal import Decimal
+
+    return {
+        "sales/orders": pa.table(
+            {
+                "order_id": pa.array([1, 2, 3], pa.int64()),
+                "amount": pa.array([Decimal("10.50"), Decimal("3.20"), None], pa.decimal128(12, 2)),
+                "shipping": pa.array(
+                    [{"city": "Oslo", "zip": 150}, None, {"city": "Lyon", "zip": 69001}], ADDRESS
+                ),
+                "region": pa.array(["eu", "us", "eu"]),
+            }
+        ),
+        "sales/customers": pa.table(
+            {
+                "customer_id": pa.array([1, 2], pa.int64()),
+                "email": pa.array(["a@example.com", "b@example.com"]),
+                "tags": pa.array([["vip"], []], pa.list_(pa.string())),
+            }
+        ),
+        "finance/payments": pa.table(
+            {
+                "payment_id": pa.array([7, 8], pa.int64()),
+                "paid_at": pa.array([1_700_000_000_000_000, None], pa.timestamp("us", "UTC")),
+                "attributes": pa.array(
+                    [[("method", "card")], []], pa.map_(pa.string(), pa.string())
+                ),
+            }
+        ),
+    }
+
+
+KEYS = {
+    "sales/orders": ("order_id", "region"),
+    "sales/customers": ("customer_id", None),
+    "finance/payments": ("payment_id", None),
+}
 
 
 def om_ingest(*args: str, env: dict[str, str]) -> int:
@@ -28,30 +72,61 @@ def om_ingest(*args: str, env: dict[str, str]) -> int:
 def main() -> int:
     token = secrets.token_urlsafe(24)
     workdir = Path(tempfile.mkdtemp(prefix="om-ingest-demo-"))
-    env = {**os.environ, "OM_JWT": token, "PREFECT_HOME": str(workdir / "prefect")}
-    with SandboxServer(token, data_dir=workdir / "om") as sandbox:
-        env["OM_HOST"] = sandbox.host_port
+    audit = str(workdir / "audit")
+    with SandboxServer(token, data_dir=workdir / "om") as sandbox, MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="demo-lake")
+        target = LakeTarget.s3(client, "demo-lake")
+        for path, table in demo_tables().items():
+            key, partition = KEYS[path]
+            write_table(
+                target, f"warehouse/{path}", table, record_key=key, partition_field=partition
+            )
         print(f"OM API sandbox (a stand-in, not OpenMetadata): {sandbox.url}")
-        audit = str(workdir / "audit")
-        steps = [
-            ("validate", str(EXAMPLE)),
-            ("plan", str(EXAMPLE)),
-            ("ingest", str(EXAMPLE), "--dry-run", "--audit-dir", audit),
-            ("ingest", str(EXAMPLE), "--audit-dir", audit),
-        ]
-        for step in steps:
-            if om_ingest(*step, env=env) != 0:
+        print(f"S3 (moto): {moto.endpoint_url}, bucket demo-lake, 3 Hudi tables under warehouse/")
+        env = {
+            **os.environ,
+            "OM_HOST": sandbox.host_port,
+            "OM_JWT": token,
+            "LAKE_BUCKET": "demo-lake",
+            "S3_ENDPOINT_URL": moto.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "PREFECT_HOME": str(workdir / "prefect"),
+        }
+        for step in (
+            ("validate",),
+            ("plan",),
+            ("ingest", "--dry-run", "--audit-dir", audit),
+            ("ingest", "--audit-dir", audit),
+        ):
+            if om_ingest(step[0], str(CONFIG), *step[1:], env=env) != 0:
                 return 1
-        evolved = yaml.safe_load(EXAMPLE.read_text())
-        orders = next(e for e in evolved["entities"] if e.get("name") == "orders")
-        orders["properties"]["columns"].append({"name": "channel", "data_type": "STRING"})
-        evolved_path = workdir / "simple_database_evolved.yaml"
-        evolved_path.write_text(yaml.safe_dump(evolved, sort_keys=False))
-        print("\n# evolve `orders` (add column `channel`) and re-run: exactly one UPDATE")
-        if om_ingest("ingest", str(evolved_path), "--audit-dir", audit, env=env) != 0:
+        print(
+            "\n# evolve warehouse/sales/orders: add `channel`, drop `amount`, retype shipping.zip → string"
+        )
+        write_table(
+            target,
+            "warehouse/sales/orders",
+            pa.table(
+                {
+                    "order_id": pa.array([1, 2, 3], pa.int64()),
+                    "channel": pa.array(["web", "app", "web"]),
+                    "shipping": pa.array(
+                        [{"city": "Oslo", "zip": "0150"}, None, {"city": "Lyon", "zip": "69001"}],
+                        pa.struct([("city", pa.string()), ("zip", pa.string())]),
+                    ),
+                    "region": pa.array(["eu", "us", "eu"]),
+                }
+            ),
+            record_key="order_id",
+            partition_field="region",
+        )
+        if om_ingest("ingest", str(CONFIG), "--audit-dir", audit, env=env) != 0:
             return 1
         print(
-            f"\naudit logs: {audit}\nsandbox state: {workdir / 'om'}\nPrefect home: {workdir / 'prefect'}"
+            f"\naudit logs:     {audit}\nsandbox state:  {workdir / 'om'} (SQLite)\n"
+            f"Prefect home:   {workdir / 'prefect'} (artifacts: dry-run-s3-hudi-simple, audit-s3-hudi-simple)"
         )
     return 0
 

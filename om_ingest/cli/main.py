@@ -152,4 +152,10 @@ _attach_sandbox_command()
 
 
 def main() -> None:  # pragma: no cover - console entry point
+    import os
+    import warnings
+
+    if not sys.warnoptions:  # library deprecation noise is not for CLI users
+        warnings.simplefilter("ignore")
+        os.environ.setdefault("PYTHONWARNINGS", "ignore")
     cli()

@@ -34,10 +34,10 @@ class SchemaChange:
 
     def describe(self) -> str:
         if self.kind is ChangeKind.ADDED:
-            return f"+ {self.path} {self.after}"
+            return f"added {self.path} {self.after}"
         if self.kind is ChangeKind.REMOVED:
-            return f"- {self.path} {self.before}"
-        return f"~ {self.path} {self.before} → {self.after}"
+            return f"removed {self.path} {self.before}"
+        return f"retyped {self.path} {self.before} → {self.after}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,13 @@ class SchemaDiff:
             {"change": c.kind.value, "path": c.path, "before": c.before, "after": c.after}
             for c in self.changes
         ]
+
+
+def describe_change(change: Mapping[str, Any]) -> str:
+    """One line for a change in its JSON form (audit events carry that form)."""
+    return SchemaChange(
+        ChangeKind(change["change"]), change["path"], change["before"], change["after"]
+    ).describe()
 
 
 def type_signature(field_json: Mapping[str, Any]) -> str:
