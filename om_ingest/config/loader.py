@@ -19,13 +19,16 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from om_ingest.config.models import IngestionConfig
+from om_ingest.config.models import PROPERTY_MODELS, IngestionConfig
 from om_ingest.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
 YamlPath = tuple[str | int, ...]
+Position = tuple[str, int]
+"""(file, 1-based line): values pulled in by `!ref` point into the file they came from."""
 
 _VAR = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TYPED_KINDS = {kind.value for kind in PROPERTY_MODELS}
 _SCALARS = yaml.SafeLoader("")
 """Builds scalar values (ints, bools, dates, …) from nodes whose tags compose resolved."""
 _SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|key)")
@@ -43,13 +46,10 @@ def format_path(path: YamlPath) -> str:
 class LoadedConfig:
     config: IngestionConfig
     path: Path
-    lines: Mapping[YamlPath, int] = field(default_factory=dict, repr=False)
+    lines: Mapping[YamlPath, Position] = field(default_factory=dict, repr=False)
 
     def locate(self, path: YamlPath) -> tuple[str, int | None]:
-        probe = tuple(path)
-        while probe not in self.lines and probe:
-            probe = probe[:-1]
-        return str(self.path), self.lines.get(probe)
+        return _locate(self.lines, path, str(self.path))
 
     def error(self, path: YamlPath, message: str) -> ConfigError:
         file, line = self.locate(path)
@@ -77,11 +77,12 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         raise ConfigError(
             f"YAML syntax error: {problem}", file=str(file), line=mark.line + 1 if mark else None
         ) from None
-    lines: dict[YamlPath, int] = {}
+    lines: dict[YamlPath, Position] = {}
     data = _build(node, (), lines, str(file), env) if node is not None else {}
     if not isinstance(data, dict):
         raise ConfigError("the config must be a mapping", file=str(file), line=1)
-    data = _apply_templates(data, lines, str(file))
+    data = _resolve_refs(data, data, (), lines, file, env, ())
+    data = _apply_templates(data, lines, file, env)
     try:
         config = IngestionConfig.model_validate(data)
     except ValidationError as exc:
@@ -89,10 +90,29 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     return LoadedConfig(config=config, path=file, lines=lines)
 
 
+@dataclass(frozen=True)
+class _Ref:
+    """A `!ref` awaiting resolution: `#/a/b` (this document) or `file.yaml[#/a/b]`."""
+
+    target: str
+    file: Path
+    line: int
+
+
 def _build(
-    node: yaml.Node, path: YamlPath, lines: dict[YamlPath, int], file: str, env: Mapping[str, str]
+    node: yaml.Node,
+    path: YamlPath,
+    lines: dict[YamlPath, Position],
+    file: str,
+    env: Mapping[str, str],
 ) -> Any:
-    lines[path] = node.start_mark.line + 1
+    lines[path] = (file, node.start_mark.line + 1)
+    if node.tag == "!ref":
+        if not isinstance(node, yaml.ScalarNode):
+            raise ConfigError(
+                "!ref takes a string", file=file, line=lines[path][1], path=format_path(path)
+            )
+        return _Ref(str(node.value), Path(file), lines[path][1])
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -105,14 +125,73 @@ def _build(
                     path=format_path((*path, key)),
                 )
             out[key] = _build(value_node, (*path, key), lines, file, env)
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            lines[(*path, key)] = (file, key_node.start_mark.line + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), lines, file, env) for i, item in enumerate(node.value)]
     value = _SCALARS.construct_object(node)
     if isinstance(value, str) and "$" in value:
-        value = _substitute(value, path, lines[path], file, env)
+        value = _substitute(value, path, lines[path][1], file, env)
     return value
+
+
+def _compose_file(
+    file: Path, at: YamlPath, lines: dict[YamlPath, Position], env: Mapping[str, str]
+) -> Any:
+    """Load another YAML file (a `!ref` target or a template) with its own positions."""
+    try:
+        node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror}", file=str(file)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(
+            f"YAML syntax error: {getattr(exc, 'problem', exc)}",
+            file=str(file),
+            line=mark.line + 1 if mark else None,
+        ) from None
+    return _build(node, at, lines, str(file), env) if node is not None else {}
+
+
+def _resolve_refs(
+    value: Any,
+    root: Any,
+    path: YamlPath,
+    lines: dict[YamlPath, Position],
+    file: Path,
+    env: Mapping[str, str],
+    stack: tuple[str, ...],
+) -> Any:
+    """Replace every `!ref` with a copy of its target (refs inside targets resolve too)."""
+    if isinstance(value, dict):
+        return {
+            k: _resolve_refs(v, root, (*path, k), lines, file, env, stack) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _resolve_refs(v, root, (*path, i), lines, file, env, stack) for i, v in enumerate(value)
+        ]
+    if not isinstance(value, _Ref):
+        return value
+    where = {"file": str(value.file), "line": value.line, "path": format_path(path)}
+    document, _, pointer = value.target.partition("#")
+    key = f"{(value.file.parent / document).resolve() if document else value.file}#{pointer}"
+    if key in stack:
+        raise ConfigError("!ref cycle: " + " -> ".join((*stack, key)), **where)  # type: ignore[arg-type]
+    if document:
+        target_file = (value.file.parent / document).resolve()
+        target_root = _compose_file(target_file, path, lines, env)
+    else:
+        target_file, target_root = value.file, root
+    target = target_root
+    for part in [p for p in pointer.split("/") if p]:
+        if isinstance(target, list) and part.isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        elif isinstance(target, dict) and part in target:
+            target = target[part]
+        else:
+            raise ConfigError(f"!ref target {value.target!r} not found (no {part!r})", **where)  # type: ignore[arg-type]
+    return _resolve_refs(target, target_root, path, lines, target_file, env, (*stack, key))
 
 
 def _substitute(value: str, path: YamlPath, line: int, file: str, env: Mapping[str, str]) -> str:
@@ -144,48 +223,83 @@ def _deep_merge(base: Any, override: Any) -> Any:
     return override
 
 
-def _apply_templates(data: dict[str, Any], lines: dict[YamlPath, int], file: str) -> dict[str, Any]:
+def _apply_templates(
+    data: dict[str, Any], lines: dict[YamlPath, Position], file: Path, env: Mapping[str, str]
+) -> dict[str, Any]:
+    """Resolve `extends:` (named template or template file), then apply `defaults`.
+
+    Precedence: entity > defaults > template. Defaults' `tags`/`owners` fill an entity's
+    properties when it has none of its own (lists replace, they are not concatenated).
+    """
     templates = data.get("templates") or {}
     entities = data.get("entities")
     if not isinstance(entities, list) or not isinstance(templates, dict):
         return data
+    raw_defaults = data.get("defaults")
+    defaults: dict[str, Any] = raw_defaults if isinstance(raw_defaults, dict) else {}
 
-    def resolve(name: str, path: YamlPath, seen: tuple[str, ...]) -> dict[str, Any]:
-        if name not in templates:
-            hint = get_close_matches(name, list(templates), n=1)
-            raise ConfigError(
-                f"unknown template {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                file=file,
-                line=lines.get(path),
-                path=format_path(path),
-            )
-        if name in seen:
-            raise ConfigError(
-                "template cycle: " + " -> ".join((*seen, name)),
-                file=file,
-                line=lines.get(path),
-                path=format_path(path),
-            )
-        body = dict(templates[name])
+    def resolve(name: str, path: YamlPath, seen: tuple[str, ...], base: Path) -> dict[str, Any]:
+        fail = {
+            "file": _locate(lines, path, str(file))[0],
+            "line": _locate(lines, path, str(file))[1],
+            "path": format_path(path),
+        }
+        if name.endswith((".yaml", ".yml")):
+            template_file = (base.parent / name).resolve()
+            key = str(template_file)
+            body = _compose_file(template_file, path, {}, env) if key not in seen else None
+        else:
+            key = name
+            if name not in templates:
+                hint = get_close_matches(name, list(templates), n=1)
+                raise ConfigError(
+                    f"unknown template {name!r}"
+                    + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                    **fail,  # type: ignore[arg-type]
+                )
+            body, template_file = templates[name], base
+        if key in seen:
+            raise ConfigError("template cycle: " + " -> ".join((*seen, key)), **fail)  # type: ignore[arg-type]
+        if not isinstance(body, dict):
+            raise ConfigError(f"template {name!r} must be a mapping", **fail)  # type: ignore[arg-type]
+        body = dict(body)
         parent = body.pop("extends", None)
         if isinstance(parent, str):
-            return _deep_merge(resolve(parent, ("templates", name, "extends"), (*seen, name)), body)  # type: ignore[no-any-return]
+            return _deep_merge(resolve(parent, path, (*seen, key), template_file), body)  # type: ignore[no-any-return]
         return body
 
     out = []
     for i, entity in enumerate(entities):
-        if isinstance(entity, dict) and isinstance(entity.get("extends"), str):
+        if isinstance(entity, dict):
             entity = dict(entity)
-            name = entity.pop("extends")
-            entity = _deep_merge(resolve(name, ("entities", i, "extends"), ()), entity)
+            if isinstance(entity.get("extends"), str):
+                name = entity.pop("extends")
+                entity = _deep_merge(resolve(name, ("entities", i, "extends"), (), file), entity)
+            props = entity.get("properties")
+            if entity.get("type") in _TYPED_KINDS and isinstance(props, dict | None):
+                props = dict(props or {})
+                for key in ("tags", "owners"):
+                    if defaults.get(key) and key not in props:
+                        props[key] = list(defaults[key])
+                entity["properties"] = props
         out.append(entity)
     return {**data, "entities": out}
+
+
+def _locate(
+    lines: Mapping[YamlPath, Position], path: YamlPath, default_file: str
+) -> tuple[str, int | None]:
+    probe = tuple(path)
+    while probe not in lines and probe:
+        probe = probe[:-1]
+    position = lines.get(probe)
+    return position if position is not None else (default_file, None)
 
 
 def _validation_error(
     exc: ValidationError,
     file: str,
-    lines: Mapping[YamlPath, int],
+    lines: Mapping[YamlPath, Position],
     prefix: YamlPath,
     model: type[BaseModel],
 ) -> ConfigError:
@@ -202,12 +316,10 @@ def _validation_error(
         shown = repr(first["input"])
         if len(shown) <= 60 and not isinstance(first["input"], dict | list):
             message += f" (got {shown})"
-    probe = path
-    while probe not in lines and probe:
-        probe = probe[:-1]
+    where, line = _locate(lines, path, file)
     more = exc.error_count() - 1
     suffix = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
-    return ConfigError(message + suffix, file=file, line=lines.get(probe), path=format_path(path))
+    return ConfigError(message + suffix, file=where, line=line, path=format_path(path))
 
 
 def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:

@@ -152,3 +152,83 @@ def test_deep_merge_keeps_every_key_and_the_right_side_wins(
             assert merged[key] == value  # scalars and lists: replaced
     for key in set(base) - set(over):
         assert merged[key] == base[key]
+
+
+def test_ref_to_the_same_document_and_to_files(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "om.yaml").write_text(
+        "prod:\n  host: http://om.prod\n  jwt_token: ${OM_JWT}\n"
+    )
+    text = (
+        "connections:\n  om: !ref shared/om.yaml#/prod\n"
+        "openmetadata: !ref '#/connections/om'\n"
+        "entities:\n  - type: database_service\n    name: s\n    properties: !ref '#/templates/svc'\n"
+        "templates:\n  svc: {service_type: Datalake}\n"
+    )
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        text.replace("connections:", "metadata: {name: refs}\ntemplates_unused: 1\nconnections:", 0)
+    )
+    with pytest.raises(ConfigError) as info:  # `connections` is not a config key: strictness kept
+        load_config(path, env={"OM_JWT": "t"})
+    assert info.value.path == "connections" and info.value.line == 1
+    path.write_text(
+        text.replace("connections:\n  om: !ref shared/om.yaml#/prod\n", "").replace(
+            "!ref '#/connections/om'", "!ref shared/om.yaml#/prod"
+        )
+    )
+    loaded = load_config(path, env={"OM_JWT": "t"})
+    assert loaded.config.openmetadata.host == "http://om.prod"
+    assert loaded.config.entities[0].properties.service_type == "Datalake"
+
+
+def test_ref_errors_point_at_the_ref(tmp_path: Path) -> None:
+    path = write(tmp_path, HEAD + "metadata: !ref '#/nowhere'\n")
+    err = error_of(path)
+    assert (err.line, err.path) == (4, "metadata") and "'#/nowhere' not found" in err.message
+    path = write(
+        tmp_path, HEAD + "templates:\n  a: !ref '#/templates/b'\n  b: !ref '#/templates/a'\n"
+    )
+    assert "!ref cycle" in error_of(path).message
+    (tmp_path / "wrong.yaml").write_text("host: [\n")
+    err = error_of(write(tmp_path, "openmetadata: !ref wrong.yaml\n"))
+    assert (
+        err.file == str((tmp_path / "wrong.yaml").resolve()) and "YAML syntax error" in err.message
+    )
+
+
+def test_errors_inside_a_referenced_file_point_into_that_file(tmp_path: Path) -> None:
+    (tmp_path / "om.yaml").write_text("host: http://h\njwt_tokn: x\n")
+    err = error_of(write(tmp_path, "openmetadata: !ref om.yaml\n"))
+    assert (err.file, err.line, err.path) == (
+        str((tmp_path / "om.yaml").resolve()),
+        2,
+        "openmetadata.jwt_tokn",
+    )
+
+
+def test_template_files_and_defaults(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "lake_table.yaml").write_text(
+        "idempotency: update\nproperties:\n  database_schema: l.w.h\n  table_type: External\n"
+    )
+    (tmp_path / "templates" / "pii_table.yaml").write_text(
+        "extends: lake_table.yaml\nproperties:\n  tags: [PII.Sensitive]\n"
+    )
+    text = HEAD + (
+        "defaults:\n  idempotency: skip\n  tags: [Tier.Tier2]\n"
+        "entities:\n"
+        "  - {type: table, name: a, extends: templates/pii_table.yaml}\n"
+        "  - {type: table, name: b, extends: templates/lake_table.yaml}\n"
+        "  - {type: table, name: c, extends: templates/lake_table.yaml, properties: {tags: [Own.Tag]}}\n"
+    )
+    entities = load_config(write(tmp_path, text), env={}).config.entities
+    assert [e.properties.tags for e in entities] == [["PII.Sensitive"], ["Tier.Tier2"], ["Own.Tag"]]
+    assert all(e.properties.table_type == "External" for e in entities)
+    assert all(e.idempotency is not None and e.idempotency.value == "update" for e in entities)
+    err = error_of(
+        write(
+            tmp_path, HEAD + "entities:\n  - {type: table, name: x, extends: templates/none.yaml}\n"
+        )
+    )
+    assert "cannot read" in err.message
