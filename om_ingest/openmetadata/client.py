@@ -62,7 +62,7 @@ def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
             "(see README: 'Other OpenMetadata versions')."
         )
     status = _status_of(exc)
-    if status == 401:
+    if status == 401 or "(HTTP 401)" in str(exc):
         return OpenMetadataError(f"OpenMetadata at {api_url} rejected the JWT (401)", status=401)
     return TransientOpenMetadataError(
         f"cannot reach OpenMetadata at {api_url}: {_reason(exc)}", status=status

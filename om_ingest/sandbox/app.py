@@ -281,7 +281,9 @@ class EntityApi:
         fqn: str,
         existing: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        entity = {k: v for k, v in create.items() if k != kind.parent_field}
+        entity = {
+            k: v for k, v in create.items() if k != kind.parent_field and k in kind.entity_fields
+        }
         entity["fullyQualifiedName"] = fqn
         entity["deleted"] = False
         if parent is not None and kind.parent_field is not None:
@@ -314,7 +316,13 @@ class EntityApi:
     def _commit(
         self, kind: Kind, existing: dict[str, Any], proposed: dict[str, Any]
     ) -> dict[str, Any]:
-        """Store `proposed` as the next version of `existing`, unless nothing changed."""
+        """Store `proposed` as the next version of `existing`, unless nothing changed.
+
+        Both sides go through the entity model first, so defaults the model adds are not
+        mistaken for changes.
+        """
+        managed = {k: existing[k] for k in SERVER_MANAGED if k in existing}
+        proposed = self._normalize(kind, {**proposed, **managed})
         content_old = {k: v for k, v in existing.items() if k not in SERVER_MANAGED}
         content_new = {k: v for k, v in proposed.items() if k not in SERVER_MANAGED}
         if content_old == content_new:
@@ -333,13 +341,21 @@ class EntityApi:
         entity["updatedAt"] = _now_ms()
         entity["updatedBy"] = "admin"
         entity["href"] = f"{self.base}/api/v1/{kind.collection}/{entity['id']}"
+        normalized = self._normalize(kind, entity)
+        entity.clear()
+        entity.update(normalized)
+
+    def _normalize(self, kind: Kind, entity: dict[str, Any]) -> dict[str, Any]:
+        """The entity as the SDK's model serialises it (what clients will read back)."""
         try:
             validated = kind.entity_model.model_validate(entity)
         except ValidationError as exc:
             first = exc.errors()[0]
             raise ApiError(400, f"[{'.'.join(map(str, first['loc']))}] {first['msg']}") from None
-        entity.clear()
-        entity.update(validated.model_dump(mode="json", exclude_none=True, by_alias=True))
+        normalized: dict[str, Any] = validated.model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        )
+        return normalized
 
     def _ref(self, entity: dict[str, Any], type_name: str) -> dict[str, Any]:
         return {

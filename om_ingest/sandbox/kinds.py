@@ -36,6 +36,11 @@ class Kind:
         model: type[BaseModel] = _load(self.entity_path)
         return model
 
+    @cached_property
+    def entity_fields(self) -> frozenset[str]:
+        """Keys an entity may carry: create-only fields (e.g. passwords) never get stored."""
+        return frozenset(f.alias or name for name, f in self.entity_model.model_fields.items())
+
 
 def _load(dotted: str) -> Any:
     module, _, name = dotted.rpartition(".")

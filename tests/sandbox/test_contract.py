@@ -1,0 +1,335 @@
+"""The sandbox driven only through the official SDK, the way the engine uses OpenMetadata.
+
+Set OM_URL and OM_JWT to run the same contract against a real OpenMetadata server.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
+from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
+from metadata.generated.schema.api.data.createTable import CreateTableRequest
+from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
+from metadata.generated.schema.api.services.createDatabaseService import (
+    CreateDatabaseServiceRequest,
+)
+from metadata.generated.schema.entity.data.database import Database
+from metadata.generated.schema.entity.data.table import Table
+from metadata.generated.schema.entity.services.databaseService import DatabaseService
+from metadata.ingestion.ometa.client import APIError
+from metadata.ingestion.ometa.utils import model_str
+
+from om_ingest.errors import OpenMetadataError
+from tests.conftest import JWT
+
+sys.path.insert(0, str(Path(__file__).parent))
+from kinds_data import bodies, load
+
+from tests.sandbox.conftest import sandbox_only
+
+
+def tree(client: Any, p: str, columns: list[dict[str, Any]] | None = None) -> Table:
+    client.create_or_update(
+        CreateDatabaseServiceRequest(name=f"{p}svc", serviceType="CustomDatabase")
+    )
+    client.create_or_update(CreateDatabaseRequest(name=f"{p}db", service=f"{p}svc"))
+    client.create_or_update(CreateDatabaseSchemaRequest(name=f"{p}sch", database=f"{p}svc.{p}db"))
+    return client.create_or_update(
+        CreateTableRequest.model_validate(
+            {
+                "name": f"{p}tbl",
+                "databaseSchema": f"{p}svc.{p}db.{p}sch",
+                "columns": columns
+                or [
+                    {"name": "id", "dataType": "BIGINT"},
+                    {
+                        "name": "s",
+                        "dataType": "STRUCT",
+                        "children": [{"name": "a", "dataType": "INT"}],
+                    },
+                ],
+            }
+        )
+    )
+
+
+def test_every_kind_round_trips(client: Any, unique: str) -> None:
+    for create_module, create_name, entity_module, entity_name, body in bodies(unique):
+        entity_class = load(entity_module, entity_name)
+        created = client.create_or_update(load(create_module, create_name).model_validate(body))
+        fqn = model_str(created.fullyQualifiedName)
+        by_name = client.get_by_name(entity_class, fqn)
+        assert by_name is not None and model_str(by_name.id) == model_str(created.id), entity_name
+        by_id = client.get_by_id(entity_class, model_str(created.id))
+        assert model_str(by_id.fullyQualifiedName) == fqn
+        listed = [
+            model_str(e.fullyQualifiedName) for e in client.list_all_entities(entity=entity_class)
+        ]
+        assert fqn in listed
+        patched = client.patch_description(entity_class, by_id, description="patched", force=True)
+        assert patched is not None and model_str(patched.description) == "patched"
+
+
+def test_create_conflicts_and_missing_parents(client: Any, unique: str) -> None:
+    client.create(CreateDatabaseServiceRequest(name=f"{unique}svc", serviceType="CustomDatabase"))
+    with pytest.raises(APIError) as conflict:
+        client.create(
+            CreateDatabaseServiceRequest(name=f"{unique}svc", serviceType="CustomDatabase")
+        )
+    assert conflict.value.code == 409
+    with pytest.raises(APIError) as missing:
+        client.create_or_update(CreateDatabaseRequest(name="db", service=f"{unique}ghost"))
+    assert missing.value.code == 404 and f"{unique}ghost" in str(missing.value)
+    assert client.get_by_name(Database, f"{unique}ghost.db") is None
+
+
+def test_invalid_bodies_are_400_with_oms_shape(client: Any, server: Any) -> None:
+    if server is None:
+        pytest.skip("raw HTTP check against the sandbox")
+    import requests
+
+    body = {"name": "x", "databaseSchema": "a.b.c", "columns": [], "bogus": 1}
+    response = requests.put(
+        f"{server.url}/v1/tables", json=body, headers={"Authorization": f"Bearer {JWT}"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.json() == {"code": 400, "message": "[bogus] Extra inputs are not permitted"}
+    response = requests.put(f"{server.url}/v1/tables", json=body, timeout=10)
+    assert response.status_code == 401 and response.json()["code"] == 401
+
+
+def test_versions_and_change_description(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    assert table.version.root == 0.1
+    same = client.create_or_update(
+        CreateTableRequest.model_validate(
+            {
+                "name": f"{unique}tbl",
+                "databaseSchema": f"{unique}svc.{unique}db.{unique}sch",
+                "columns": [
+                    {"name": "id", "dataType": "BIGINT"},
+                    {
+                        "name": "s",
+                        "dataType": "STRUCT",
+                        "children": [{"name": "a", "dataType": "INT"}],
+                    },
+                ],
+            }
+        )
+    )
+    assert same.version.root == 0.1  # identical PUT: no bump
+    added = client.create_or_update(
+        CreateTableRequest.model_validate(
+            {
+                "name": f"{unique}tbl",
+                "databaseSchema": f"{unique}svc.{unique}db.{unique}sch",
+                "columns": [
+                    {"name": "id", "dataType": "BIGINT"},
+                    {
+                        "name": "s",
+                        "dataType": "STRUCT",
+                        "children": [{"name": "a", "dataType": "INT"}],
+                    },
+                    {"name": "n", "dataType": "STRING"},
+                ],
+            }
+        )
+    )
+    assert added.version.root == pytest.approx(0.2)
+    assert [f.name.root for f in added.changeDescription.fieldsAdded] == ["columns"]
+    assert added.changeDescription.previousVersion.root == 0.1
+    retyped = client.create_or_update(
+        CreateTableRequest.model_validate(
+            {
+                "name": f"{unique}tbl",
+                "databaseSchema": f"{unique}svc.{unique}db.{unique}sch",
+                "columns": [
+                    {"name": "id", "dataType": "STRING"},
+                    {"name": "n", "dataType": "STRING"},
+                ],
+            }
+        )
+    )
+    assert retyped.version.root == pytest.approx(1.2)  # removed + retyped: backward-incompatible
+    assert {f.name.root for f in retyped.changeDescription.fieldsDeleted} == {"columns"}
+    history = client.list_versions(model_str(retyped.id), Table)
+    assert [json.loads(v)["version"] for v in history.versions] == [1.2, 0.2, 0.1]
+    old = client.get_entity_version(Table, model_str(retyped.id), "0.1")
+    assert [c.name.root for c in old.columns] == ["id", "s"]
+
+
+def test_put_keeps_curated_description_and_merges_tags(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    client.patch_description(Table, table, description="curated in the UI", force=True)
+    body = {
+        "name": f"{unique}tbl",
+        "databaseSchema": f"{unique}svc.{unique}db.{unique}sch",
+        "description": "from ingestion",
+        "columns": [{"name": "id", "dataType": "BIGINT"}],
+        "tags": [
+            {
+                "tagFQN": "PII.Sensitive",
+                "source": "Classification",
+                "labelType": "Manual",
+                "state": "Confirmed",
+            }
+        ],
+    }
+    client.create_or_update(CreateTableRequest.model_validate(body))
+    body["tags"] = [
+        {
+            "tagFQN": "Tier.Tier1",
+            "source": "Classification",
+            "labelType": "Manual",
+            "state": "Confirmed",
+        }
+    ]
+    after = client.create_or_update(CreateTableRequest.model_validate(body))
+    assert model_str(after.description) == "curated in the UI"
+    assert sorted(t.tagFQN.root for t in after.tags) == ["PII.Sensitive", "Tier.Tier1"]
+
+
+def test_delete_semantics(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    service = client.get_by_name(DatabaseService, f"{unique}svc")
+    with pytest.raises(APIError) as not_empty:
+        client.delete(DatabaseService, model_str(service.id))
+    assert not_empty.value.code == 400
+    client.delete(Table, model_str(table.id))  # soft
+    assert client.get_by_name(Table, model_str(table.fullyQualifiedName)) is None
+    hidden = client.get_by_name(Table, model_str(table.fullyQualifiedName), include="all")
+    assert hidden is not None and hidden.deleted
+    client.delete(DatabaseService, model_str(service.id), recursive=True, hard_delete=True)
+    assert client.get_by_name(Table, model_str(table.fullyQualifiedName), include="all") is None
+    assert client.get_by_name(Database, f"{unique}svc.{unique}db", include="all") is None
+
+
+def test_paging_over_250_tables(client: Any, unique: str) -> None:
+    tree(client, unique)
+    schema = f"{unique}svc.{unique}db.{unique}sch"
+    for i in range(250):
+        client.create_or_update(
+            CreateTableRequest(
+                name=f"t{i:03d}", databaseSchema=schema, columns=[{"name": "a", "dataType": "INT"}]
+            )
+        )
+    every = [
+        t.name.root
+        for t in client.list_all_entities(entity=Table, limit=40, params={"databaseSchema": schema})
+    ]
+    assert sorted(every) == sorted([f"t{i:03d}" for i in range(250)] + [f"{unique}tbl"])
+    assert len(every) == len(set(every))
+    first = client.list_entities(entity=Table, limit=100, params={"databaseSchema": schema})
+    assert first.total == 251 and len(first.entities) == 100 and first.after
+    second = client.list_entities(
+        entity=Table, limit=100, after=first.after, params={"databaseSchema": schema}
+    )
+    back = client.list_entities(
+        entity=Table, limit=100, before=second.before, params={"databaseSchema": schema}
+    )
+    assert [t.name.root for t in back.entities] == [t.name.root for t in first.entities]
+
+
+def test_table_profile_round_trip(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    profile = CreateTableProfileRequest.model_validate(
+        {
+            "tableProfile": {"timestamp": 1_700_000_000_000, "rowCount": 42, "columnCount": 2},
+            "columnProfile": [
+                {"name": "id", "timestamp": 1_700_000_000_000, "nullCount": 0, "min": 1, "max": 42}
+            ],
+        }
+    )
+    client.ingest_profile_data(table, profile)
+    latest = client.get_latest_table_profile(table.fullyQualifiedName)
+    assert latest.profile.rowCount == 42
+    assert next(c for c in latest.columns if c.name.root == "id").profile.max == 42
+
+
+def test_bad_token_is_a_clear_401(server: Any) -> None:
+    if server is None:
+        pytest.skip("needs the sandbox's token")
+    from om_ingest.sandbox.testing import make_sdk_client
+
+    with pytest.raises(OpenMetadataError, match="rejected the JWT"):
+        make_sdk_client(server.url, "not-the-token")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.text(
+        st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"], exclude_characters='"/\\'),
+        min_size=1,
+        max_size=20,
+    ).filter(lambda s: s.strip() == s and "::" not in s and ">" not in s)
+)
+def test_names_with_dots_spaces_and_unicode_round_trip(client: Any, name: str) -> None:
+    from om_ingest import fqns
+
+    service = client.create_or_update(
+        CreateDatabaseServiceRequest(name=name, serviceType="CustomDatabase")
+    )
+    assert model_str(service.fullyQualifiedName) == fqns.child(None, name)
+    database = client.create_or_update(
+        CreateDatabaseRequest(name=f"{name}.db", service=model_str(service.fullyQualifiedName))
+    )
+    expected = fqns.child(fqns.child(None, name), f"{name}.db")
+    assert model_str(database.fullyQualifiedName) == expected
+    assert client.get_by_name(Database, expected) is not None
+
+
+@sandbox_only
+def test_persistence_across_restart(tmp_path: Path) -> None:
+    from om_ingest.sandbox import ThreadedSandbox
+    from om_ingest.sandbox.testing import make_sdk_client
+
+    with ThreadedSandbox(JWT, data_dir=tmp_path) as first:
+        table = tree(make_sdk_client(first.url, JWT), "p_")
+    with ThreadedSandbox(JWT, data_dir=tmp_path) as second:
+        again = make_sdk_client(second.url, JWT).get_by_name(
+            Table, model_str(table.fullyQualifiedName), fields=["columns"]
+        )
+        assert again is not None and model_str(again.id) == model_str(table.id)
+        assert [c.name.root for c in again.columns] == ["id", "s"]
+
+
+@sandbox_only
+def test_fault_injection_is_deterministic_and_logged() -> None:
+    from om_ingest.sandbox import FaultConfig, ThreadedSandbox
+    from om_ingest.sandbox.testing import make_sdk_client
+
+    def run() -> list[int]:
+        with ThreadedSandbox(
+            JWT, faults=FaultConfig(fail_rate=0.5, fail_status=503, seed=11)
+        ) as flaky:
+            client = make_sdk_client(flaky.url, JWT)
+            for i in range(20):
+                try:
+                    client.get_by_name(DatabaseService, f"s{i}")
+                except Exception:
+                    continue
+            log = [e for e in flaky.requests() if e["path"].startswith("/api/v1/services")]
+            assert all(e["status"] == 503 for e in log if e["injected"])
+            assert all(e["status"] == 404 for e in log if not e["injected"])
+            return [e["status"] for e in log]
+
+    first = run()
+    assert 503 in first and 404 in first
+    assert run() == first
+
+
+@sandbox_only
+def test_request_log_never_holds_the_token(server: Any, client: Any, unique: str) -> None:
+    tree(client, unique)
+    assert server.requests() and JWT not in json.dumps(server.requests())
