@@ -142,6 +142,23 @@ def ingest(
     )
 
 
+@cli.group()
+def blocks() -> None:
+    """Prefect blocks holding OpenMetadata and S3 credentials."""
+
+
+@blocks.command("register")
+@click.option("--no-examples", is_flag=True, help="Only register the block types.")
+def blocks_register(no_examples: bool) -> None:
+    """Register block types; save example blocks from OM_HOST/OM_JWT and AWS_* variables."""
+    from blocks.registration import register_block_types, save_example_blocks
+
+    for slug in register_block_types():
+        stdout.print(f"registered block type {slug}", highlight=False)
+    for name in [] if no_examples else save_example_blocks():
+        stdout.print(f"saved block {name}", highlight=False)
+
+
 def _attach_sandbox_command() -> None:
     from om_ingest.sandbox.cli import sandbox_command
 
