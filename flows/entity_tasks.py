@@ -43,6 +43,11 @@ def register_client(client: OMClient) -> str:
     return key
 
 
+def client_for(key: str) -> OMClient:
+    """A fresh call counter over the run's SDK client."""
+    return _clients[key].scoped()
+
+
 def release_client(key: str) -> None:
     with _clients_lock:
         _clients.pop(key, None)

@@ -25,6 +25,7 @@ from flows.entity_tasks import (
     register_client,
     release_client,
 )
+from flows.profiling_tasks import profile_tables, render_profiles_markdown
 from om_ingest.audit import RunSummary
 from om_ingest.config import load_config
 from om_ingest.config.models import IdempotencyMode
@@ -97,14 +98,23 @@ def ingest(
                 ),
                 on_result=lambda r: _notify("result", r),
             )
+        profiles = profile_tables(loaded.config, expansion.entities, results, key, dry_run)
     finally:
         release_client(key)
     expansion.save_state(results)
     _publish_artifacts(loaded.config.metadata.name, summary, results)
+    if profiles:
+        create_markdown_artifact(
+            render_profiles_markdown(profiles),
+            key=artifact_key("profiles", loaded.config.metadata.name),
+            description="Data profiles of this run",
+        )
+    summary_data = summary.model_dump(mode="json")
+    summary_data["profiles"] = profiles
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
     if not summary.ok:
         raise IngestionFailed(summary, results)
-    return summary.model_dump(mode="json")
+    return summary_data
 
 
 def _notify(kind: str, payload: Any) -> None:

@@ -147,3 +147,45 @@ def test_evolving_one_table_updates_exactly_that_table(om_env: Any, tmp_path: Pa
             ("removed", "name"),
             ("type_changed", "info.zip"),
         }
+
+
+def test_profiles_are_computed_stored_and_pushed(om_env: Any, tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    from om_ingest.testing.lake_writer import LakeTarget, write_table
+
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="lake")
+        rows = pa.table(
+            {
+                "id": pa.array(range(50), pa.int64()),
+                "score": pa.array([float(i % 7) for i in range(50)]),
+            }
+        )
+        write_table(LakeTarget.s3(client, "lake"), "warehouse/scores", rows, record_key="id")
+        config_path = Path(lake_config(tmp_path, moto, "warehouse/"))
+        config = yaml.safe_load(config_path.read_text())
+        config["profiling"] = {
+            "enabled": True,
+            "sample_rows": 20,
+            "storage": {"base_path": str(tmp_path / "profiles")},
+        }
+        config_path.write_text(yaml.safe_dump(config))
+
+        dry = ingest(str(config_path), dry_run=True)
+        assert [p["pushed"] for p in dry["profiles"]] == [False] and om_env.write_calls() == []
+        summary = ingest(str(config_path))
+        (profile,) = summary["profiles"]
+        assert profile["pushed"] is True and profile["rows"] == 20
+        assert Path(profile["file"]).is_file() and Path(profile["file"]).is_relative_to(
+            tmp_path / "profiles"
+        )
+        sdk = make_sdk_client(om_env.url, JWT)
+        table = sdk.get_latest_table_profile("lake.lake.warehouse.scores")
+        assert table.profile.rowCount == 20
+        score = next(c for c in table.columns if c.name.root == "score")
+        expected = [float(i % 7) for i in range(20)]
+        assert score.profile.max == max(expected) and score.profile.mean == pytest.approx(
+            sum(expected) / 20
+        )

@@ -1,0 +1,107 @@
+"""Profile ingested tables: a task per table, after the entities are in OpenMetadata.
+
+Samples come from the entity's source (hudi-rs snapshot read, capped); Great Expectations
+computes the profile; it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
+a table profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+
+from flows.entity_tasks import client_for
+from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConfig, TableProperties
+from om_ingest.engine.results import EntityResult, Outcome
+from om_ingest.profiling.data_profiler import collect_sample, profile_table
+from om_ingest.profiling.openmetadata import to_om_profile
+from om_ingest.profiling.storage import ProfileStorage
+from om_ingest.sources import get_source
+
+DEFAULT_SAMPLE_ROWS = 10_000
+
+
+def profiling_for(entity: EntityConfig, config: IngestionConfig) -> ProfilingConfig:
+    """entity > defaults > top-level `profiling`."""
+    return entity.profiling or config.defaults.profiling or config.profiling
+
+
+@task(name="profile-table", task_run_name="profile {fqn}")
+def profile_table_task(
+    fqn: str, entity: EntityConfig, config: IngestionConfig, client_key: str, dry_run: bool
+) -> dict[str, Any]:
+    settings = profiling_for(entity, config)
+    props = entity.properties
+    assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
+    source_config = config.source(entity.discovered_from)
+    assert source_config is not None
+    rows = settings.sample_rows or DEFAULT_SAMPLE_ROWS
+    with get_source(source_config) as source:
+        sample = collect_sample(source.fetch_sample(props.location_path, rows), rows)
+    result = profile_table(
+        fqn,
+        sample,
+        include=settings.columns.include,
+        exclude=settings.columns.exclude,
+        metrics=settings.metrics,
+    )
+    storage = ProfileStorage(settings.storage.base_path)
+    path = storage.save("data", fqn, result.model_dump(mode="json"))
+    storage.apply_retention(settings.storage.keep_last, settings.storage.max_age_days)
+    pushed = False
+    if settings.push_to_openmetadata and not dry_run:
+        from metadata.generated.schema.entity.data.table import Table
+
+        client = client_for(client_key)
+        table = client.get_by_name(Table, fqn, fields=["columns"])
+        if table is not None:
+            client.put_table_profile(table, to_om_profile(result))
+            pushed = True
+    return {
+        "fqn": fqn,
+        "rows": result.sample_rows,
+        "columns": len(result.columns),
+        "file": str(path),
+        "pushed": pushed,
+        "not_computed": sum(len(c.not_computed) for c in result.columns),
+    }
+
+
+def profile_tables(
+    config: IngestionConfig,
+    entities: list[EntityConfig],
+    results: list[EntityResult],
+    client_key: str,
+    dry_run: bool,
+) -> list[dict[str, Any]]:
+    from om_ingest.planning import entity_fqn
+
+    ok = {
+        r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
+    }
+    summaries = []
+    for entity in entities:
+        fqn = entity_fqn(entity)
+        if entity.discovered_from and fqn in ok and profiling_for(entity, config).enabled:
+            state = profile_table_task(fqn, entity, config, client_key, dry_run, return_state=True)
+            value = state.result(raise_on_failure=False)
+            summaries.append(
+                value if isinstance(value, dict) else {"fqn": fqn, "error": str(value)}
+            )
+    return summaries
+
+
+def render_profiles_markdown(profiles: list[dict[str, Any]]) -> str:
+    lines = [
+        "# Data profiles",
+        "",
+        "| table | sampled rows | columns | not computed | pushed | file / error |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in profiles:
+        lines.append(
+            f"| `{p['fqn']}` | {p.get('rows', '')} | {p.get('columns', '')} | {p.get('not_computed', '')} | "
+            f"{p.get('pushed', False)} | {p.get('file') or p.get('error', '')} |"
+        )
+    return "\n".join(lines) + "\n"

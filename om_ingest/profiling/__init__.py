@@ -1,0 +1,1 @@
+"""Data profiles (Great Expectations on sampled rows) and their push to OpenMetadata."""
