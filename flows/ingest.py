@@ -25,7 +25,7 @@ from flows.entity_tasks import (
     register_client,
     release_client,
 )
-from flows.profiling_tasks import profile_tables, render_profiles_markdown
+from flows.profiling_tasks import profile_tables, record_schemas, render_profiles_markdown
 from om_ingest.audit import RunSummary
 from om_ingest.config import load_config
 from om_ingest.config.models import IdempotencyMode
@@ -99,6 +99,8 @@ def ingest(
                 on_result=lambda r: _notify("result", r),
             )
         profiles = profile_tables(loaded.config, expansion.entities, results, key, dry_run)
+        if not dry_run:
+            record_schemas(loaded.config, expansion.entities, results)
     finally:
         release_client(key)
     expansion.save_state(results)

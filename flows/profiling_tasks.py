@@ -105,3 +105,24 @@ def render_profiles_markdown(profiles: list[dict[str, Any]]) -> str:
             f"{p.get('pushed', False)} | {p.get('file') or p.get('error', '')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def record_schemas(
+    config: IngestionConfig, entities: list[EntityConfig], results: list[EntityResult]
+) -> int:
+    """A schema snapshot for every table now in step with OM (stored when it changed)."""
+    from om_ingest.engine.compare import as_json
+    from om_ingest.entities import handler_for
+    from om_ingest.planning import entity_fqn, parent_fqn_of
+    from om_ingest.profiling.schema_profiler import record_schema
+
+    ok = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
+    stored = 0
+    for entity in entities:
+        fqn = entity_fqn(entity)
+        if entity.type.value != "table" or fqn not in ok:
+            continue
+        request = as_json(handler_for(entity.type).build_request(entity, parent_fqn_of(entity)))
+        storage = ProfileStorage(profiling_for(entity, config).storage.base_path)
+        stored += record_schema(storage, fqn, request.get("columns", []))
+    return stored

@@ -142,6 +142,27 @@ def ingest(
     )
 
 
+@cli.command()
+@click.argument("fqn")
+@click.option(
+    "--profiles-dir",
+    default="./profiles",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="The profiling storage base_path.",
+)
+def history(fqn: str, profiles_dir: str) -> None:
+    """Show how the schema of table FQN evolved across runs."""
+    from om_ingest.profiling.schema_profiler import render_history_table, schema_history
+    from om_ingest.profiling.storage import ProfileStorage
+
+    events = schema_history(ProfileStorage(profiles_dir), fqn)
+    if not events:
+        stderr.print(f"no schema snapshots of {fqn} under {profiles_dir}", highlight=False)
+        sys.exit(1)
+    stdout.print(render_history_table(fqn, events))
+
+
 @cli.group()
 def blocks() -> None:
     """Prefect blocks holding OpenMetadata and S3 credentials."""

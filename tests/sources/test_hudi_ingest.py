@@ -189,3 +189,59 @@ def test_profiles_are_computed_stored_and_pushed(om_env: Any, tmp_path: Path) ->
         assert score.profile.max == max(expected) and score.profile.mean == pytest.approx(
             sum(expected) / 20
         )
+
+
+def test_schema_history_across_evolved_runs(om_env: Any, tmp_path: Path) -> None:
+    import pyarrow as pa
+    from click.testing import CliRunner
+
+    from om_ingest.cli.main import cli
+    from om_ingest.testing.lake_writer import LakeTarget, write_table
+
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="lake")
+        target = LakeTarget.s3(client, "lake")
+        config_path = Path(lake_config(tmp_path, moto, "warehouse/"))
+        config = yaml.safe_load(config_path.read_text())
+        config["profiling"] = {"storage": {"base_path": str(tmp_path / "profiles")}}
+        config_path.write_text(yaml.safe_dump(config))
+        versions = [
+            pa.table(
+                {
+                    "id": pa.array([1], pa.int64()),
+                    "s": pa.array([{"a": 1}], pa.struct([("a", pa.int32())])),
+                }
+            ),
+            pa.table(
+                {
+                    "id": pa.array([1], pa.int64()),
+                    "s": pa.array([{"a": "1"}], pa.struct([("a", pa.string())])),
+                    "n": pa.array(["x"]),
+                }
+            ),
+            pa.table({"id": pa.array([1], pa.int64()), "n": pa.array(["x"])}),
+        ]
+        for version in versions:
+            write_table(target, "warehouse/t", version, record_key="id")
+            ingest(str(config_path))
+        ingest(str(config_path))  # unchanged: no new snapshot
+    result = CliRunner().invoke(
+        cli,
+        ["history", "lake.lake.warehouse.t", "--profiles-dir", str(tmp_path / "profiles")],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    rows = [
+        [cell.strip() for cell in line.split("│")[2:6]]
+        for line in result.output.splitlines()
+        if line.startswith("│")
+    ]
+    assert rows == [
+        ["created", "id", "", "BIGINT"],
+        ["created", "s", "", "STRUCT"],
+        ["created", "s.a", "", "INT"],
+        ["added", "n", "", "STRING"],  # changes come in path order
+        ["type_changed", "s.a", "INT", "STRING"],
+        ["removed", "s", "STRUCT", ""],
+    ]
