@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: install test lint typecheck demo bench blocks schema clean
+.PHONY: install test lint typecheck demo bench blocks schema reference clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -35,6 +35,9 @@ blocks: install
 
 schema: install
 	$(RUN) om-ingest schema -o configs/schema.json
+
+reference: install
+	$(RUN) om-ingest schema --reference -o docs/config-reference.md
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache audit_logs profiles demo_out

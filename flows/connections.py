@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+import tenacity
 from pydantic import SecretStr
 
-from om_ingest.config.models import OpenMetadataConfig
-from om_ingest.errors import ConfigError
+from om_ingest.config.models import OpenMetadataConfig, RetryConfig
+from om_ingest.errors import ConfigError, TransientOpenMetadataError
 from om_ingest.logs import register_secrets
 from om_ingest.openmetadata import OMClient, connect_openmetadata
+
+log = logging.getLogger("om_ingest.connections")
 
 
 @dataclass(frozen=True)
@@ -39,9 +43,25 @@ def resolve_target(config: OpenMetadataConfig) -> OpenMetadataTarget:
     return OpenMetadataTarget(resolved.api_url, resolved.jwt_token, resolved.verify_ssl)
 
 
-def open_client(config: OpenMetadataConfig) -> OMClient:
+def open_client(config: OpenMetadataConfig, retries: RetryConfig | None = None) -> OMClient:
+    """Connect (the SDK's version check), retrying transient failures like any other call."""
     target = resolve_target(config)
     if target.jwt_token is not None:
         register_secrets([target.jwt_token.get_secret_value()])
-    sdk = connect_openmetadata(target.api_url, target.jwt_token, verify_ssl=target.verify_ssl)
+    retries = retries or RetryConfig()
+    connect = tenacity.retry(
+        retry=tenacity.retry_if_exception_type(TransientOpenMetadataError),
+        stop=tenacity.stop_after_attempt(retries.max_attempts),
+        wait=tenacity.wait_random_exponential(
+            multiplier=retries.backoff_seconds, max=retries.max_backoff_seconds
+        ),
+        before_sleep=lambda state: log.warning(
+            "connecting to OpenMetadata (attempt %d/%d): %s",
+            state.attempt_number,
+            retries.max_attempts,
+            state.outcome.exception() if state.outcome else "",
+        ),
+        reraise=True,
+    )(connect_openmetadata)
+    sdk = connect(target.api_url, target.jwt_token, verify_ssl=target.verify_ssl)
     return OMClient(sdk, target.api_url)

@@ -72,7 +72,7 @@ def ingest(
             f"idempotency must be one of skip, update, fail (got {idempotency!r})"
         ) from None
     options = RunOptions(dry_run=dry_run, idempotency=mode, only=only, audit_dir=audit_dir)
-    client = open_client(loaded.config.openmetadata)
+    client = open_client(loaded.config.openmetadata, loaded.config.execution.retries)
     audit_root = audit_dir or loaded.config.audit.output_dir
     expansion = expand_entities(loaded, audit_root, dry_run=dry_run)
     flow_ctx = FlowRunContext.get()

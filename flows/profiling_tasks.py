@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 
 from flows.entity_tasks import client_for
 from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConfig, TableProperties
 from om_ingest.engine.results import EntityResult, Outcome
+from om_ingest.errors import SourceError
 from om_ingest.profiling.data_profiler import collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
 from om_ingest.profiling.storage import ProfileStorage
@@ -37,8 +38,11 @@ def profile_table_task(
     source_config = config.source(entity.discovered_from)
     assert source_config is not None
     rows = settings.sample_rows or DEFAULT_SAMPLE_ROWS
-    with get_source(source_config) as source:
-        sample = collect_sample(source.fetch_sample(props.location_path, rows), rows)
+    try:
+        with get_source(source_config) as source:
+            sample = collect_sample(source.fetch_sample(props.location_path, rows), rows)
+    except Exception as exc:
+        raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
     result = profile_table(
         fqn,
         sample,
@@ -86,9 +90,10 @@ def profile_tables(
         if entity.discovered_from and fqn in ok and profiling_for(entity, config).enabled:
             state = profile_table_task(fqn, entity, config, client_key, dry_run, return_state=True)
             value = state.result(raise_on_failure=False)
-            summaries.append(
-                value if isinstance(value, dict) else {"fqn": fqn, "error": str(value)}
-            )
+            if not isinstance(value, dict):
+                value = {"fqn": fqn, "error": str(value)}
+                get_run_logger().warning("profile of %s failed: %s", fqn, value["error"])
+            summaries.append(value)
     return summaries
 
 

@@ -41,6 +41,8 @@ def configure_logging(level: str = "WARNING") -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    quiet = max(logging.getLevelNamesMapping()[level], logging.WARNING)
+    # Libraries' transport chatter (retries, pool warnings) only from INFO on; om-ingest
+    # reports what matters itself.
+    quiet = {"DEBUG": logging.DEBUG, "INFO": logging.WARNING}.get(level, logging.ERROR)
     for noisy in ("urllib3", "botocore", "s3transfer", "httpx", "metadata"):
         logging.getLogger(noisy).setLevel(quiet)

@@ -9,10 +9,22 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from om_ingest.config import load_config
 from om_ingest.engine.results import EntityResult
+
+
+def _quiet_prefect_console_errors() -> None:
+    """Prefect logs a failed flow run's traceback; on the console the CLI reports the failure
+    as one line itself (the traceback still reaches the Prefect API, and DEBUG shows it)."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not (record.name.startswith("prefect") and record.levelno >= logging.ERROR)
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(keep)
 
 
 def run_ingest(
@@ -36,6 +48,9 @@ def run_ingest(
     # Prefect's own console logging would interleave with the progress bar.
     logging.getLogger("prefect").setLevel(logging.WARNING)
     from flows import ingest as ingest_module
+
+    if not logging.getLogger("om_ingest").isEnabledFor(logging.DEBUG):
+        _quiet_prefect_console_errors()
 
     results: list[EntityResult] = []
     progress = Progress(
@@ -83,12 +98,14 @@ def run_ingest(
 
     if isinstance(outcome, ingest_module.IngestionFailed):
         stdout.print(render_console(outcome.results, outcome.summary))
-        stderr.print(f"[red]error:[/red] {outcome}", highlight=False)
+        stderr.print(f"[red]error:[/red] {escape(str(outcome))}", highlight=False)
         sys.exit(1)
     if isinstance(outcome, OmIngestError):
         raise outcome
     if isinstance(outcome, BaseException):
-        stderr.print(f"[red]error:[/red] {type(outcome).__name__}: {outcome}", highlight=False)
+        stderr.print(
+            f"[red]error:[/red] {type(outcome).__name__}: {escape(str(outcome))}", highlight=False
+        )
         sys.exit(1)
     summary = RunSummary.model_validate(outcome)
     stdout.print(render_console(results, summary))

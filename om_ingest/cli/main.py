@@ -16,8 +16,10 @@ from typing import Any, TypeVar, cast
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from om_ingest.errors import OmIngestError
+from om_ingest.logs import redact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,8 +37,18 @@ def reports_errors(command: F) -> F:
         except OmIngestError as exc:
             if logging.getLogger("om_ingest").isEnabledFor(logging.DEBUG):
                 logging.getLogger("om_ingest").exception("failed")
-            stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+            stderr.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
+        except Exception as exc:  # a bug: still one line, the traceback on request
+            if logging.getLogger("om_ingest").isEnabledFor(logging.DEBUG):
+                logging.getLogger("om_ingest").exception("unexpected error")
+            stderr.print(
+                f"[red]error:[/red] unexpected {type(exc).__name__}: {escape(redact(str(exc)))} "
+                "(a bug in om-ingest: please report it with the output of --log-level DEBUG)",
+                markup=True,
+                highlight=False,
+            )
+            sys.exit(1)
 
     return cast(F, wrapper)
 
@@ -93,13 +105,24 @@ def plan(config: Path) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the schema here instead of stdout.",
 )
-def schema(output: Path | None) -> None:
-    """Print the JSON Schema of the config file (for editors and CI)."""
+@click.option(
+    "--reference", is_flag=True, help="The Markdown config reference instead of the JSON Schema."
+)
+def schema(output: Path | None, reference: bool) -> None:
+    """Print the JSON Schema of the config file (for editors and CI), or its Markdown reference."""
     import json
 
     from om_ingest.config.json_schema import config_json_schema, write_json_schema
 
-    if output is not None:
+    if reference:
+        from om_ingest.config.reference import config_reference_markdown, write_reference
+
+        if output is not None:
+            write_reference(output)
+            stdout.print(f"wrote {output}")
+        else:
+            click.echo(config_reference_markdown(), nl=False)
+    elif output is not None:
         write_json_schema(output)
         stdout.print(f"wrote {output}")
     else:

@@ -87,7 +87,35 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         config = IngestionConfig.model_validate(data)
     except ValidationError as exc:
         raise _validation_error(exc, str(file), lines, (), IngestionConfig) from None
-    return LoadedConfig(config=config, path=file, lines=lines)
+    loaded = LoadedConfig(config=config, path=file, lines=lines)
+    _check_sources(loaded)
+    return loaded
+
+
+def _check_sources(loaded: LoadedConfig) -> None:
+    """Each source's `properties` against its plugin's model, and every `discovery.source`
+    naming a declared source, so `validate` catches what would fail at run time."""
+    from om_ingest.sources.registry import properties_model, unknown_type_message
+
+    names = [source.name for source in loaded.config.sources]
+    for index, entity in enumerate(loaded.config.entities):
+        if entity.discovery is not None and entity.discovery.source not in names:
+            hint = get_close_matches(entity.discovery.source, names, n=1)
+            raise loaded.error(
+                ("entities", index, "discovery", "source"),
+                f"no source named {entity.discovery.source!r} in `sources`"
+                + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+            )
+
+    for index, source in enumerate(loaded.config.sources):
+        model = properties_model(source.type)
+        if model is None:
+            from om_ingest.sources.registry import source_types
+
+            if source.type not in source_types():
+                raise loaded.error(("sources", index, "type"), unknown_type_message(source.type))
+            continue
+        loaded.validate_at(model, source.properties, ("sources", index, "properties"))
 
 
 @dataclass(frozen=True)
@@ -136,13 +164,18 @@ def _build(
 
 
 def _compose_file(
-    file: Path, at: YamlPath, lines: dict[YamlPath, Position], env: Mapping[str, str]
+    file: Path,
+    at: YamlPath,
+    lines: dict[YamlPath, Position],
+    env: Mapping[str, str],
+    where: dict[str, Any],
 ) -> Any:
-    """Load another YAML file (a `!ref` target or a template) with its own positions."""
+    """Load another YAML file (a `!ref` target or a template) with its own positions;
+    `where` locates the reference, for a file that cannot be read."""
     try:
         node = yaml.compose(file.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror}", file=str(file)) from None
+        raise ConfigError(f"cannot read {file}: {exc.strerror}", **where) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ConfigError(
@@ -180,7 +213,7 @@ def _resolve_refs(
         raise ConfigError("!ref cycle: " + " -> ".join((*stack, key)), **where)  # type: ignore[arg-type]
     if document:
         target_file = (value.file.parent / document).resolve()
-        target_root = _compose_file(target_file, path, lines, env)
+        target_root = _compose_file(target_file, path, lines, env, where)
     else:
         target_file, target_root = value.file, root
     target = target_root
@@ -247,7 +280,7 @@ def _apply_templates(
         if name.endswith((".yaml", ".yml")):
             template_file = (base.parent / name).resolve()
             key = str(template_file)
-            body = _compose_file(template_file, path, {}, env) if key not in seen else None
+            body = _compose_file(template_file, path, {}, env, fail) if key not in seen else None
         else:
             key = name
             if name not in templates:
@@ -276,10 +309,11 @@ def _apply_templates(
                 name = entity.pop("extends")
                 entity = _deep_merge(resolve(name, ("entities", i, "extends"), (), file), entity)
             props = entity.get("properties")
-            if entity.get("type") in _TYPED_KINDS and isinstance(props, dict | None):
+            kind = entity.get("type")
+            if isinstance(kind, str) and kind in _TYPED_KINDS and isinstance(props, dict | None):
                 props = dict(props or {})
                 for key in ("tags", "owners"):
-                    if defaults.get(key) and key not in props:
+                    if isinstance(defaults.get(key), list) and defaults[key] and key not in props:
                         props[key] = list(defaults[key])
                 entity["properties"] = props
         out.append(entity)
@@ -314,12 +348,20 @@ def _validation_error(
         _SECRET_KEY.search(str(p)) for p in path if isinstance(p, str)
     ):
         shown = repr(first["input"])
-        if len(shown) <= 60 and not isinstance(first["input"], dict | list):
+        if (
+            len(shown) <= 60
+            and not isinstance(first["input"], dict | list)
+            and shown not in message
+        ):
             message += f" (got {shown})"
     where, line = _locate(lines, path, file)
     more = exc.error_count() - 1
     suffix = f" (+{more} more error{'s' if more > 1 else ''})" if more else ""
     return ConfigError(message + suffix, file=where, line=line, path=format_path(path))
+
+
+_INTERNAL_FIELDS = {"discovered_from"}
+"""Fields om-ingest sets itself; never suggested to a user."""
 
 
 def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
@@ -334,7 +376,7 @@ def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
         model = _model_in(field_info.annotation)
         if model is None:
             return ""
-    names = list(getattr(model, "model_fields", {}))
+    names = [n for n in getattr(model, "model_fields", {}) if n not in _INTERNAL_FIELDS]
     hint = get_close_matches(str(path[-1]), names, n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(names)})"
 

@@ -281,7 +281,7 @@ class EntityConfig(StrictModel):
     """One entity (or, with `discovery`, a family of discovered entities)."""
 
     type: EntityType
-    name: str | None = Field(default=None, min_length=1)
+    name: str | None = Field(default=None, min_length=1, max_length=256)  # OM's entityName
     discovery: DiscoveryConfig | None = None
     properties: dict[str, Any] | EntityProperties = Field(default_factory=dict)
     idempotency: IdempotencyMode | None = None

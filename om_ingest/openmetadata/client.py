@@ -8,6 +8,7 @@ with backoff and jitter), other 4xx become `OpenMetadataError` carrying OM's mes
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -149,7 +150,13 @@ def _reason(exc: BaseException) -> str:
     root: BaseException = exc
     while root.__cause__ is not None:
         root = root.__cause__
+    socket_error = _SOCKET_ERROR.search(str(root))
+    if isinstance(root, requests.ConnectionError) and socket_error:
+        return f"connection failed ({socket_error.group(0)})"  # not urllib3's pool internals
     return f"{type(root).__name__}: {root}"
+
+
+_SOCKET_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|timed out|Name or service not known")
 
 
 def is_transient(exc: BaseException) -> bool:

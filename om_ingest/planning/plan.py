@@ -115,6 +115,14 @@ def build_plan(entities: Sequence[EntityConfig], locate: Locator | None = None) 
     return Plan(levels=_levels(nodes, by_fqn, fail), by_fqn=by_fqn)
 
 
+def _quoting_hint(reference: str, by_fqn: dict[str, PlannedEntity]) -> str:
+    """A name with a dot is quoted in FQNs: suggest the quoted form of a dotted reference."""
+    for fqn in by_fqn:
+        if fqn != reference and ".".join(fqns.unquoted_parts(fqn)) == reference:
+            return f" (did you mean {fqn}? names containing dots are quoted in FQNs)"
+    return ""
+
+
 def _check_references(node: PlannedEntity, by_fqn: dict[str, PlannedEntity], fail: Locator) -> None:
     """Every parent and `depends_on` target must be declared (possibly as `external: true`).
 
@@ -126,14 +134,15 @@ def _check_references(node: PlannedEntity, by_fqn: dict[str, PlannedEntity], fai
         key = PARENT_FIELD[node.type]
         raise fail(
             ("entities", node.index, "properties", key),
-            f"parent {node.parent_fqn} is not declared; declare it, or declare it with "
-            "`external: true` if it already exists in OpenMetadata",
+            f"parent {node.parent_fqn} is not declared{_quoting_hint(node.parent_fqn, by_fqn)}; "
+            "declare it, or declare it with `external: true` if it already exists in OpenMetadata",
         )
     for position, dep in enumerate(node.entity.depends_on):
         if fqns.normalize(dep) not in by_fqn:
             raise fail(
                 ("entities", node.index, "depends_on", position),
-                f"{dep} is not declared (declare it with `external: true` if it exists in OpenMetadata)",
+                f"{dep} is not declared{_quoting_hint(dep, by_fqn)} (declare it with "
+                "`external: true` if it exists in OpenMetadata)",
             )
 
 

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ def serve(host: str, port: int, jwt_token: str, data_dir: str | None, faults: Fa
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # accept connections from the moment the URL is printed
     bound = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     server = uvicorn.Server(config)
@@ -76,10 +78,12 @@ class SandboxServer:
 
     def start(self, timeout: float = 60.0) -> SandboxServer:
         env = {**os.environ, "OM_SANDBOX_JWT": self.jwt_token}
+        # stderr goes to a file: an unread pipe fills up and blocks a long-running server.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
         process = self.process = subprocess.Popen(
             [sys.executable, "-m", "om_ingest.sandbox", *self.args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             text=True,
             env=env,
         )
@@ -91,7 +95,8 @@ class SandboxServer:
         reader.join(timeout)
         if not line or not line[0].startswith(READY_PREFIX):
             self.stop()
-            stderr = self.process.stderr.read() if self.process.stderr else ""
+            self._stderr.seek(0)
+            stderr = self._stderr.read()
             raise RuntimeError(f"OM sandbox did not start: {stderr[-2000:]}")
         self.url = line[0][len(READY_PREFIX) :].strip()
         return self
@@ -105,6 +110,7 @@ class SandboxServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout)
+        self._stderr.close()
 
     def requests(self) -> list[dict[str, Any]]:
         response = requests.get(f"{self.host_port}/sandbox/requests", timeout=10)

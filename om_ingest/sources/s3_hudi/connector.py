@@ -25,13 +25,14 @@ from om_ingest.config.models import (
 from om_ingest.errors import SourceError
 from om_ingest.sources.arrow_types import columns_from_schema
 from om_ingest.sources.base import DataSource, DiscoveredTable, DiscoveryFailure
+from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.registry import register_source
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
 
 HOODIE = ".hoodie/"
 
 
-@register_source("s3_hudi")
+@register_source("s3_hudi", properties=S3HudiProperties)
 def _make(config: SourceConfig) -> DataSource:
     try:
         props = S3HudiProperties.model_validate(config.properties)
@@ -72,22 +73,31 @@ class S3HudiSource(DataSource):
     ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
-        found = 0
-        for table_prefix in self._table_prefixes(self.properties.normalized_prefix):
-            location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
-            relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
-            name = relative.rsplit("/", 1)[-1] or self.properties.bucket
-            if flt is not None and not _selected(
-                relative, name, flt.include, flt.exclude, flt.regex
-            ):
-                continue
-            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
-                return
-            found += 1
+        known = known_commits or {}
+
+        def selected() -> Iterator[tuple[str, str]]:
+            found = 0
+            for table_prefix in self._table_prefixes(self.properties.normalized_prefix):
+                location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
+                relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
+                name = relative.rsplit("/", 1)[-1] or self.properties.bucket
+                if flt is not None and not _selected(
+                    relative, name, flt.include, flt.exclude, flt.regex
+                ):
+                    continue
+                if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+                    return
+                found += 1
+                yield name, location
+
+        def describe(item: tuple[str, str]) -> DiscoveredTable | DiscoveryFailure:
+            name, location = item
             try:
-                yield self._describe(template, name, location, known_commits or {})
+                return self._describe(template, name, location, known)
             except Exception as exc:
-                yield DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
+                return DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
+
+        yield from ordered_map(describe, selected(), self.properties.read_concurrency)
 
     def _table_prefixes(self, prefix: str) -> Iterator[str]:
         """Depth-first walk of "directories"; a directory holding `.hoodie/` is a table."""

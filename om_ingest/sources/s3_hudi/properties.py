@@ -29,6 +29,9 @@ class S3HudiProperties(BaseModel):
         default=None, alias="schema", description="Schema name (default: last prefix segment)"
     )
     full_refresh: bool = Field(default=False, description="Ignore the incremental state")
+    read_concurrency: int = Field(
+        default=8, ge=1, le=64, description="Tables whose Hudi metadata is read at the same time"
+    )
 
     @field_validator(
         "endpoint_url",

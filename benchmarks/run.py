@@ -1,0 +1,204 @@
+"""`make bench`: om-ingest's flow against the raw-SDK floor on a synthetic Hudi lake.
+
+For each N (tables, 30 columns): a moto S3 lake and the OM API sandbox (both child processes on
+127.0.0.1); each scenario runs in its own process so peak RSS is its own. Scenarios:
+(c) dry run and (a) first run and (b) no-change re-run of the `ingest` flow, sequential and with
+`execution.max_concurrency`; (d) the floor: discovery with boto3 + hudi-rs and
+`create_or_update` with the SDK in a plain loop, no Prefect. Results: benchmarks/results.md.
+Usage: python -m benchmarks.run [N ...]   (default 100 1000)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+JWT = "bench-token"
+
+
+def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
+    """Runs in a child process; prints one JSON line."""
+    import om_ingest  # noqa: F401  (warnings filter)
+
+    started = time.perf_counter()
+    if kind == "floor":
+        from om_ingest.config import load_config
+        from om_ingest.entities import handler_for
+        from om_ingest.planning import parent_fqn_of
+        from om_ingest.sandbox.testing import make_sdk_client
+        from om_ingest.sources import DiscoveredTable, get_source
+
+        loaded = load_config(config)
+        sdk = make_sdk_client(om_url, JWT)
+        from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
+        from metadata.generated.schema.api.data.createDatabaseSchema import (
+            CreateDatabaseSchemaRequest,
+        )
+        from metadata.generated.schema.api.services.createDatabaseService import (
+            CreateDatabaseServiceRequest,
+        )
+
+        sdk.create_or_update(CreateDatabaseServiceRequest(name="bench", serviceType="Datalake"))
+        sdk.create_or_update(CreateDatabaseRequest(name="lake", service="bench"))
+        sdk.create_or_update(CreateDatabaseSchemaRequest(name="tables", database="bench.lake"))
+        template = loaded.config.entities[0]
+        source = get_source(loaded.config.sources[0])
+        handler = handler_for(template.type)
+        count = 0
+        for item in source.discover_entities(template):
+            if isinstance(item, DiscoveredTable):
+                sdk.create_or_update(handler.build_request(item.entity, parent_fqn_of(item.entity)))
+                count += 1
+        outcome: dict[str, Any] = {"tables": count}
+    else:
+        from flows.ingest import ingest
+
+        summary = ingest(config, dry_run=kind == "dry_run")
+        outcome = {"outcomes": summary["outcomes"], "api_calls": summary["api_calls"]}
+    outcome["seconds"] = time.perf_counter() - started
+    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return outcome
+
+
+def run_child(kind: str, config: Path, sandbox: Any, env: dict[str, str]) -> dict[str, Any]:
+    sandbox.clear_requests()
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--scenario", kind, str(config), sandbox.url],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=7200,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-3000:])
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    requests = sandbox.requests()
+    result["om_calls"] = len(requests)
+    result["om_writes"] = len(
+        [r for r in requests if r["method"] in {"PUT", "POST", "PATCH", "DELETE"}]
+    )
+    return result
+
+
+def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
+    from om_ingest.sandbox import SandboxServer
+    from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
+    from om_ingest.testing.moto_s3 import MotoS3Server
+
+    rows = []
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="bench")
+        started = time.perf_counter()
+        write_synthetic_lake(LakeTarget.s3(client, "bench"), "tables", n, 30, rows_per_table=5)
+        print(f"N={n}: lake written in {time.perf_counter() - started:.0f}s", flush=True)
+        env = {
+            **os.environ,
+            "PREFECT_HOME": str(workdir / f"prefect-{n}"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PYTHONWARNINGS": "ignore",
+        }
+        for concurrency in (1, 8):
+            config = workdir / f"bench-{n}-{concurrency}.yaml"
+            with SandboxServer(JWT) as sandbox:
+                config.write_text(
+                    yaml.safe_dump(
+                        {
+                            "metadata": {"name": f"bench-{n}"},
+                            "openmetadata": {"host": sandbox.host_port, "jwt_token": JWT},
+                            "audit": {"output_dir": str(workdir / f"audit-{n}-{concurrency}")},
+                            "execution": {"max_concurrency": concurrency},
+                            "sources": [
+                                {
+                                    "name": "bench",
+                                    "type": "s3_hudi",
+                                    "properties": {
+                                        "bucket": "bench",
+                                        "prefix": "tables/",
+                                        "endpoint_url": moto.endpoint_url,
+                                        "aws_access_key_id": "testing",
+                                        "aws_secret_access_key": "testing",
+                                    },
+                                }
+                            ],
+                            "entities": [
+                                {
+                                    "type": "table",
+                                    "discovery": {"source": "bench"},
+                                    "properties": {"database_schema": "bench.lake.tables"},
+                                }
+                            ],
+                        }
+                    )
+                )
+                kinds = (
+                    ["dry_run", "first_run", "rerun"]
+                    if concurrency == 1
+                    else ["first_run", "rerun"]
+                )
+                for kind in kinds:
+                    result = run_child(
+                        "flow" if kind != "dry_run" else "dry_run", config, sandbox, env
+                    )
+                    rows.append({"n": n, "scenario": kind, "concurrency": concurrency, **result})
+                    print(rows[-1], flush=True)
+            if concurrency == 1:
+                with SandboxServer(JWT) as sandbox:
+                    result = run_child("floor", config, sandbox, env)
+                    rows.append({"n": n, "scenario": "floor", "concurrency": 1, **result})
+                    print(rows[-1], flush=True)
+    return rows
+
+
+def write_results(rows: list[dict[str, Any]]) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"om-ingest {version('om-ingest')}, Prefect {version('prefect')}, openmetadata-ingestion {version('openmetadata-ingestion')}, "
+        f"hudi {version('hudi')}, moto {version('moto')}. OM = the om-ingest API sandbox; S3 = moto, both on loopback. "
+        "Each scenario is its own process (peak RSS is per scenario; it includes importing the OM SDK, ~15 s).",
+        "",
+        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | OM calls/table | OM writes | vs floor |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    floors = {r["n"]: r["seconds"] for r in rows if r["scenario"] == "floor"}
+    for r in rows:
+        ratio = f"{r['seconds'] / floors[r['n']]:.2f}x" if r["n"] in floors else ""
+        lines.append(
+            f"| {r['n']} | {r['scenario']} | {r['concurrency']} | {r['seconds']:.1f} | {r['n'] / r['seconds']:.1f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['om_calls'] / r['n']:.2f} | {r['om_writes']} | {ratio} |"
+        )
+    (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--scenario":
+        print(json.dumps(scenario(argv[1], argv[2], argv[3])))
+        return
+    sizes = [int(a) for a in argv] or [100, 1000]
+    workdir = Path(tempfile.mkdtemp(prefix="om-ingest-bench-"))
+    rows: list[dict[str, Any]] = []
+    for n in sizes:
+        rows += bench(n, workdir)
+        write_results(rows)
+    print((ROOT / "benchmarks" / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
