@@ -215,23 +215,17 @@ def test_missing_external_parent_blocks_its_subtree_only(om_env: Any, tmp_path: 
     assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/services/databaseServices"]
 
 
-def test_an_entity_invalid_for_openmetadata_fails_alone(om_env: Any, tmp_path: Path) -> None:
+def test_a_name_too_long_for_openmetadata_stops_before_any_write(
+    om_env: Any, tmp_path: Path
+) -> None:
+    from om_ingest.errors import ConfigError
+
     entities = stack()
-    bad_name = "t" * 300  # OM names are at most 256 characters
-    entities.append(
-        {
-            "type": "table",
-            "name": bad_name,
-            "properties": {
-                "database_schema": "sales_svc.sales.core",
-                "columns": [{"name": "a", "data_type": "INT"}],
-            },
-        }
-    )
-    failure = run_failing(write_config(tmp_path, entities))
-    outcome = {r.fqn: r.outcome.value for r in failure.results}
-    assert outcome.pop(f"sales_svc.sales.core.{bad_name}") == "validation_error"
-    assert set(outcome.values()) == {"success"}
+    entities.append({"type": "database_service", "name": "s" * 300})  # OM allows 256
+    with pytest.raises(ConfigError) as info:
+        ingest(write_config(tmp_path, entities))
+    assert info.value.path == "entities[4].name" and "256" in info.value.message
+    assert om_env.write_calls() == []
 
 
 def test_dry_run_writes_nothing_and_publishes_the_diff(om_env: Any, tmp_path: Path) -> None:
