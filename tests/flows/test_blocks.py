@@ -53,3 +53,61 @@ def test_unknown_block_is_a_config_error(tmp_path: Path) -> None:
         assert "OpenMetadataConnection block 'nope' not found" in str(exc)
     else:
         raise AssertionError("a missing block must fail the run")
+
+
+def test_s3_source_reads_its_keys_from_an_aws_credentials_block(
+    om_env: Any, tmp_path: Path
+) -> None:
+    from prefect_aws import AwsCredentials
+
+    from flows.ingest import IngestionFailed
+    from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
+    from om_ingest.testing.moto_s3 import MotoS3Server
+
+    secret = "aws-block-SECRET-51f0c2"
+    AwsCredentials(aws_access_key_id="AKIABLOCKKEY", aws_secret_access_key=secret).save(
+        "lake-creds", overwrite=True
+    )
+    with MotoS3Server() as moto:
+        client = moto.s3_client()
+        client.create_bucket(Bucket="lake")
+        write_synthetic_lake(LakeTarget.s3(client, "lake"), "warehouse", 2, 4)
+
+        def config(block: str) -> str:
+            path = tmp_path / f"{block}.yaml"
+            path.write_text(
+                yaml.safe_dump(
+                    {
+                        "metadata": {"name": f"aws-{block}"},
+                        "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+                        "audit": {"output_dir": str(tmp_path / "audit")},
+                        "sources": [
+                            {
+                                "name": "lake",
+                                "type": "s3_hudi",
+                                "properties": {
+                                    "bucket": "lake",
+                                    "prefix": "warehouse/",
+                                    "endpoint_url": moto.endpoint_url,
+                                    "block": block,
+                                },
+                            }
+                        ],
+                        "entities": [{"type": "table", "discovery": {"source": "lake"}}],
+                    }
+                )
+            )
+            return str(path)
+
+        summary = ingest(config("lake-creds"))
+        assert summary["outcomes"] == {"success": 3 + 2}
+        texts = [p.read_text() for p in (tmp_path / "audit").rglob("*") if p.is_file()]
+        assert texts and all(secret not in t for t in texts)
+
+        try:
+            ingest(config("no-such-creds"))
+        except IngestionFailed as exc:
+            (failed,) = exc.results
+            assert "AwsCredentials block 'no-such-creds' not found" in (failed.error or "")
+        else:
+            raise AssertionError("a missing AwsCredentials block must fail its source")

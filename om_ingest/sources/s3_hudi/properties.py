@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
 
+from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
 
 
 class S3HudiProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    _credentials: dict[str, str] | None = PrivateAttr(default=None)
 
     bucket: str = Field(min_length=1)
     prefix: str = ""
@@ -61,11 +63,19 @@ class S3HudiProperties(BaseModel):
         return self.schema_ or (self.prefix.strip("/").rsplit("/", 1)[-1] or "default")
 
     def credentials(self) -> dict[str, str]:
-        """Access key, secret and token, from inline values or the prefect-aws block."""
+        """Access key, secret and token, from inline values or the prefect-aws block (loaded
+        once, not once per table)."""
+        if self._credentials is not None:
+            return self._credentials
         if self.block is not None:
             from prefect_aws import AwsCredentials
 
-            creds: Any = AwsCredentials.load(self.block, _sync=True)  # type: ignore[call-arg]
+            try:
+                creds: Any = AwsCredentials.load(self.block, _sync=True)  # type: ignore[call-arg]
+            except ValueError as exc:
+                raise SourceError(
+                    f"AwsCredentials block {self.block!r} not found ({exc})"
+                ) from None
             values = {
                 "aws_access_key_id": creds.aws_access_key_id,
                 "aws_secret_access_key": creds.aws_secret_access_key.get_secret_value()
@@ -81,6 +91,7 @@ class S3HudiProperties(BaseModel):
             }
         clean = {k: v for k, v in values.items() if v}
         register_secrets(clean.values())
+        self._credentials = clean
         return clean
 
     def s3_client(self) -> Any:
