@@ -95,7 +95,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 def _check_sources(loaded: LoadedConfig) -> None:
     """Each source's `properties` against its plugin's model, and every `discovery.source`
     naming a declared source, so `validate` catches what would fail at run time."""
-    from om_ingest.sources.registry import properties_model, unknown_type_message
+    from om_ingest.sources.registry import properties_model, source_types, unknown_type_message
 
     names = [source.name for source in loaded.config.sources]
     for index, entity in enumerate(loaded.config.entities):
@@ -108,14 +108,11 @@ def _check_sources(loaded: LoadedConfig) -> None:
             )
 
     for index, source in enumerate(loaded.config.sources):
+        if source.type not in source_types():
+            raise loaded.error(("sources", index, "type"), unknown_type_message(source.type))
         model = properties_model(source.type)
-        if model is None:
-            from om_ingest.sources.registry import source_types
-
-            if source.type not in source_types():
-                raise loaded.error(("sources", index, "type"), unknown_type_message(source.type))
-            continue
-        loaded.validate_at(model, source.properties, ("sources", index, "properties"))
+        if model is not None:
+            loaded.validate_at(model, source.properties, ("sources", index, "properties"))
 
 
 @dataclass(frozen=True)
