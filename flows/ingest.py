@@ -25,7 +25,7 @@ from flows.entity_tasks import (
     register_client,
     release_client,
 )
-from flows.profiling_tasks import profile_tables, record_schemas, render_profiles_markdown
+from flows.profiling_tasks import profile_tables, record_schemas
 from om_ingest.audit import RunSummary
 from om_ingest.config import load_config
 from om_ingest.config.models import IdempotencyMode
@@ -33,6 +33,7 @@ from om_ingest.engine.discovery import expand_entities
 from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
+from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
 progress_listeners: list[Callable[[str, Any], None]] = []
@@ -107,7 +108,7 @@ def ingest(
     _publish_artifacts(loaded.config.metadata.name, summary, results)
     if profiles:
         create_markdown_artifact(
-            render_profiles_markdown(profiles),
+            profiles_markdown(profiles),
             key=artifact_key("profiles", loaded.config.metadata.name),
             description="Data profiles of this run",
         )

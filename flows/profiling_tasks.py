@@ -38,9 +38,12 @@ def profile_table_task(
     source_config = config.source(entity.discovered_from)
     assert source_config is not None
     rows = settings.sample_rows or DEFAULT_SAMPLE_ROWS
+    # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
+    columns = [c.name for c in props.columns]
     try:
         with get_source(source_config) as source:
-            sample = collect_sample(source.fetch_sample(props.location_path, rows), rows)
+            batches = source.fetch_sample(props.location_path, rows, columns or None)
+            sample = collect_sample(batches, rows)
     except Exception as exc:
         raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
     result = profile_table(
@@ -95,21 +98,6 @@ def profile_tables(
                 get_run_logger().warning("profile of %s failed: %s", fqn, value["error"])
             summaries.append(value)
     return summaries
-
-
-def render_profiles_markdown(profiles: list[dict[str, Any]]) -> str:
-    lines = [
-        "# Data profiles",
-        "",
-        "| table | sampled rows | columns | not computed | pushed | file / error |",
-        "|---|---|---|---|---|---|",
-    ]
-    for p in profiles:
-        lines.append(
-            f"| `{p['fqn']}` | {p.get('rows', '')} | {p.get('columns', '')} | {p.get('not_computed', '')} | "
-            f"{p.get('pushed', False)} | {p.get('file') or p.get('error', '')} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def record_schemas(

@@ -1,7 +1,8 @@
 """`make demo`: a lake of Hudi tables on a local S3 (moto) ingested into the OM API sandbox.
 
 Steps: validate → plan → dry run → ingest → evolve one table → re-ingest (exactly one UPDATE,
-with its schema diff). Everything runs on 127.0.0.1 and is stopped by PID at the end.
+with its schema diff) → schema history of the evolved table. Every ingest also profiles the
+tables with Great Expectations (the dry run computes and shows profiles without pushing them). Everything runs on 127.0.0.1 and is stopped by PID at the end.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "examples" / "s3_hudi_simple.yaml"
+CONFIG = ROOT / "configs" / "examples" / "s3_hudi_profiling.yaml"
 ADDRESS = pa.struct([("city", pa.string()), ("zip", pa.int32())])
 
 
@@ -73,6 +74,7 @@ def main() -> int:
     token = secrets.token_urlsafe(24)
     workdir = Path(tempfile.mkdtemp(prefix="om-ingest-demo-"))
     audit = str(workdir / "audit")
+    profiles = str(workdir / "profiles")
     with SandboxServer(token, data_dir=workdir / "om") as sandbox, MotoS3Server() as moto:
         client = moto.s3_client()
         client.create_bucket(Bucket="demo-lake")
@@ -93,6 +95,7 @@ def main() -> int:
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
             "PREFECT_HOME": str(workdir / "prefect"),
+            "PROFILES_DIR": profiles,
         }
         for step in (
             ("validate",),
@@ -124,9 +127,14 @@ def main() -> int:
         )
         if om_ingest("ingest", str(CONFIG), "--audit-dir", audit, env=env) != 0:
             return 1
+        evolved = "lake_svc.warehouse.hudi.orders"
+        if om_ingest("history", evolved, "--profiles-dir", profiles, env=env) != 0:
+            return 1
         print(
-            f"\naudit logs:     {audit}\nsandbox state:  {workdir / 'om'} (SQLite)\n"
-            f"Prefect home:   {workdir / 'prefect'} (artifacts: dry-run-s3-hudi-simple, audit-s3-hudi-simple)"
+            f"\naudit logs:     {audit}\nprofiles:       {profiles} (data/ and schema/ JSON)\n"
+            f"sandbox state:  {workdir / 'om'} (SQLite)\n"
+            f"Prefect home:   {workdir / 'prefect'} (artifacts: dry-run-, ingest-summary-, "
+            "audit-, profiles-s3-hudi-profiling)"
         )
     return 0
 

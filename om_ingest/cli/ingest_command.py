@@ -27,6 +27,16 @@ def _quiet_prefect_console_errors() -> None:
         handler.addFilter(keep)
 
 
+def describe(change: dict[str, Any]) -> str:
+    """One schema change as a phrase: `added channel: STRING`, `removed amount (was INT)`."""
+    kind, path, before, after = (change[k] for k in ("change", "path", "before", "after"))
+    if kind == "added":
+        return f"added {path}: {after}"
+    if kind == "removed":
+        return f"removed {path} (was {before})"
+    return f"{kind} {path}: {before} → {after}"
+
+
 def run_ingest(
     config: Path,
     dry_run: bool,
@@ -71,11 +81,7 @@ def run_ingest(
             results.append(payload)
             progress.advance(task_id)
             for change in payload.schema_changes:
-                stderr.print(
-                    f"schema change in {payload.fqn}: {change['change']} {change['path']} "
-                    f"{change['before'] or ''} → {change['after'] or ''}",
-                    highlight=False,
-                )
+                stderr.print(f"schema change in {payload.fqn}: {describe(change)}", highlight=False)
 
     ingest_module.progress_listeners.append(listen)
     try:
@@ -94,6 +100,7 @@ def run_ingest(
     outcome = state.result(raise_on_failure=False)
     from om_ingest.audit import RunSummary
     from om_ingest.errors import OmIngestError
+    from om_ingest.rendering.profiles import profiles_table
     from om_ingest.rendering.results import render_console
 
     if isinstance(outcome, ingest_module.IngestionFailed):
@@ -109,4 +116,6 @@ def run_ingest(
         sys.exit(1)
     summary = RunSummary.model_validate(outcome)
     stdout.print(render_console(results, summary))
+    if outcome.get("profiles"):
+        stdout.print(profiles_table(outcome["profiles"], dry_run))
     stdout.print(f"audit log: {summary.audit_file}", highlight=False)

@@ -198,6 +198,8 @@ def _gx_metrics(
     # GX is only partly typed; keep it behind Any here, its one point of use.
     gx: Any = importlib.import_module("great_expectations")
     gxe: Any = importlib.import_module("great_expectations.expectations")
+    # GX forces this logger to INFO at import, announcing a temp dir per ephemeral context.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     frame = _frame(sample)
     context = gx.get_context(mode="ephemeral")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -70,10 +71,17 @@ def schema_history(storage: ProfileStorage, fqn: str) -> list[SchemaChangeEvent]
     return events
 
 
+def _when(at: str) -> str:
+    """ISO timestamps to the second, as a reader scans them."""
+    return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
 def render_history_table(fqn: str, events: list[SchemaChangeEvent]) -> Table:
     table = Table(title=f"Schema history of {fqn}")
     for column in ("when", "change", "column", "before", "after"):
         table.add_column(column, overflow="fold")
     for event in events:
-        table.add_row(event.at, event.change, event.path, event.before or "", event.after or "")
+        table.add_row(
+            _when(event.at), event.change, event.path, event.before or "", event.after or ""
+        )
     return table

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from metadata.utils.fqn import quote_name
 from pydantic import ValidationError
 
+from om_ingest import fqns
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
 from om_ingest.sandbox.request_log import RequestLog
@@ -166,8 +167,12 @@ class EntityApi:
                 return 200, self._visible(kind, entity, unquote(tail[5:]), include)
             raise ApiError(405, f"{method} not allowed on {rest}")
         parts = tail.split("/")
-        if kind.type_name == "table" and len(parts) >= 2 and parts[1] == "tableProfile":
-            return self._profile(method, unquote(parts[0]), parts[2:], body)
+        if kind.type_name == "table" and len(parts) >= 2 and parts[1] in PROFILE_SERIES:
+            if parts[1] == "tableProfile" and (method == "PUT" or parts[2:] == ["latest"]):
+                return self._profile(method, unquote(parts[0]), parts[2:], body)
+            if method == "GET" and len(parts) == 2:
+                return 200, self._profile_series(parts[1], unquote(parts[0]), params)
+            raise ApiError(405, f"{method} not allowed on {rest}")
         entity = self.store.get(kind.type_name, parts[0])
         if len(parts) >= 2 and parts[1] == "versions":
             self._visible(kind, entity, parts[0], "all")
@@ -418,14 +423,50 @@ class EntityApi:
             data = profile.model_dump(mode="json", exclude_none=True, by_alias=True)
             table["profile"] = data.get("tableProfile")
             by_name = {c["name"]: c for c in data.get("columnProfile") or []}
+            known = {column["name"] for column in table.get("columns", [])}
+            for name in by_name:
+                if name not in known:  # OM validates every column profile against the table
+                    raise ApiError(400, f"Invalid column name {name}")
             for column in table.get("columns", []):
                 if column["name"] in by_name:
                     column["profile"] = by_name[column["name"]]
             self.store.put("table", table)
-            return 200, table
-        if method == "GET" and tail[:1] == ["latest"]:
-            return 200, table
-        raise ApiError(405, "unsupported table profile call")
+            self.store.add_profile(
+                table["id"],
+                table["profile"]["timestamp"],
+                {"table": table["profile"], "columns": by_name},
+            )
+        return 200, table
+
+    def _profile_series(self, series: str, fqn: str, params: dict[str, str]) -> dict[str, Any]:
+        """`GET /tables/{fqn}/tableProfile|systemProfile` and `/tables/{column fqn}/columnProfile`
+        between `startTs` and `endTs` (ms, inclusive), newest first, paged like a list."""
+        column = None
+        table = self.store.get_by_fqn("table", fqn)
+        if series == "columnProfile":
+            parts = fqns.split(fqn)
+            table = self.store.get_by_fqn("table", ".".join(parts[:-1]))
+            column = fqns.unquoted_parts(fqn)[-1]
+        if table is None:
+            raise ApiError(404, f"table instance for {fqn} not found")
+        try:
+            start, end = int(params["startTs"]), int(params["endTs"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "query parameters startTs and endTs (ms) are required") from None
+        points: dict[int, dict[str, Any]] = (
+            {} if series == "systemProfile" else self.store.profiles.get(table["id"], {})
+        )
+        data = [
+            point["table"] if column is None else point["columns"][column]
+            for timestamp, point in sorted(points.items(), reverse=True)
+            if start <= timestamp <= end and (column is None or column in point["columns"])
+        ]
+        offset = int(_decode(params["after"])) if params.get("after") else 0
+        limit = int(params.get("limit", 10))
+        page: dict[str, Any] = {"total": len(data)}
+        if offset + limit < len(data):
+            page["after"] = _encode(str(offset + limit))
+        return {"data": data[offset : offset + limit], "paging": page}
 
 
 def _json(body: bytes) -> Any:
@@ -433,6 +474,9 @@ def _json(body: bytes) -> Any:
         return json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}") from None
+
+
+PROFILE_SERIES = ("tableProfile", "columnProfile", "systemProfile")
 
 
 def _encode(fqn: str) -> str:

@@ -19,6 +19,8 @@ class EntityStore:
         self.by_id: dict[str, dict[str, Any]] = {}
         self.by_fqn: dict[tuple[str, str], str] = {}
         self.versions: dict[str, list[dict[str, Any]]] = {}
+        # table id → {timestamp ms → {"table": TableProfile, "columns": {name: ColumnProfile}}}
+        self.profiles: dict[str, dict[int, dict[str, Any]]] = {}
         self._db: sqlite3.Connection | None = None
         if data_dir is not None:
             Path(data_dir).mkdir(parents=True, exist_ok=True)
@@ -33,6 +35,14 @@ class EntityStore:
                 self.by_id[entity_id] = {"kind": kind, "entity": entity}
                 self.by_fqn[(kind, entity["fullyQualifiedName"])] = entity_id
                 self.versions[entity_id] = json.loads(versions)
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS profiles "
+                "(table_id TEXT, timestamp INTEGER, doc TEXT, PRIMARY KEY (table_id, timestamp))"
+            )
+            for table_id, timestamp, doc in self._db.execute(
+                "SELECT table_id, timestamp, doc FROM profiles"
+            ):
+                self.profiles.setdefault(table_id, {})[timestamp] = json.loads(doc)
 
     @property
     def lock(self) -> threading.RLock:
@@ -59,9 +69,21 @@ class EntityStore:
         entity = self.by_id.pop(entity_id)["entity"]
         self.by_fqn.pop((kind, entity["fullyQualifiedName"]), None)
         self.versions.pop(entity_id, None)
+        self.profiles.pop(entity_id, None)
         if self._db is not None:
             with self._db:
                 self._db.execute("DELETE FROM entities WHERE id = ?", (entity_id,))
+                self._db.execute("DELETE FROM profiles WHERE table_id = ?", (entity_id,))
+
+    def add_profile(self, table_id: str, timestamp: int, profile: dict[str, Any]) -> None:
+        """One point of a table's profile time series; the same timestamp replaces it."""
+        self.profiles.setdefault(table_id, {})[timestamp] = profile
+        if self._db is not None:
+            with self._db:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO profiles (table_id, timestamp, doc) VALUES (?, ?, ?)",
+                    (table_id, timestamp, json.dumps(profile)),
+                )
 
     def all_of(self, kind: str) -> list[dict[str, Any]]:
         return [r["entity"] for r in self.by_id.values() if r["kind"] == kind]

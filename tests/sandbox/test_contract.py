@@ -21,7 +21,7 @@ from metadata.generated.schema.api.services.createDatabaseService import (
     CreateDatabaseServiceRequest,
 )
 from metadata.generated.schema.entity.data.database import Database
-from metadata.generated.schema.entity.data.table import Table
+from metadata.generated.schema.entity.data.table import ColumnProfile, Table, TableProfile
 from metadata.generated.schema.entity.services.databaseService import DatabaseService
 from metadata.ingestion.ometa.client import APIError
 from metadata.ingestion.ometa.utils import model_str
@@ -252,6 +252,47 @@ def test_table_profile_round_trip(client: Any, unique: str) -> None:
     assert latest.profile.rowCount == 42
     assert next(c for c in latest.columns if c.name.root == "id").profile.max == 42
 
+    with pytest.raises(APIError, match="Invalid column name ghost"):
+        client.ingest_profile_data(
+            table,
+            CreateTableProfileRequest.model_validate(
+                {
+                    "tableProfile": {"timestamp": 1_700_000_000_001, "rowCount": 1},
+                    "columnProfile": [{"name": "ghost", "timestamp": 1_700_000_000_001}],
+                }
+            ),
+        )
+
+
+def test_profile_history_by_time_range(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    fqn = model_str(table.fullyQualifiedName)
+    day = 86_400_000
+    for n in range(4):
+        ts = 1_700_000_000_000 + n * day
+        client.ingest_profile_data(
+            table,
+            CreateTableProfileRequest.model_validate(
+                {
+                    "tableProfile": {"timestamp": ts, "rowCount": 10 * n},
+                    "columnProfile": [{"name": "id", "timestamp": ts, "max": n}],
+                }
+            ),
+        )
+    start, end = 1_700_000_000_000 + day, 1_700_000_000_000 + 3 * day
+    tables = client.get_profile_data(fqn, start, end, profile_type=TableProfile)
+    assert [p.rowCount for p in tables.entities] == [30, 20, 10]  # newest first, inclusive
+    assert tables.total == 3
+    column = client.get_profile_data(
+        f"{fqn}.id", start, end - 1, limit=1, profile_type=ColumnProfile
+    )
+    assert [p.max for p in column.entities] == [2] and column.total == 2 and column.after
+    rest = client.get_profile_data(
+        f"{fqn}.id", start, end - 1, limit=1, after=column.after, profile_type=ColumnProfile
+    )
+    assert [p.max for p in rest.entities] == [1] and rest.after is None
+    assert client.get_profile_data(f"{fqn}.s", start, end, profile_type=ColumnProfile).total == 0
+
 
 def test_bad_token_is_a_clear_401(server: Any) -> None:
     if server is None:
@@ -294,14 +335,19 @@ def test_persistence_across_restart(tmp_path: Path) -> None:
     from om_ingest.sandbox import ThreadedSandbox
     from om_ingest.sandbox.testing import make_sdk_client
 
+    profile = {"tableProfile": {"timestamp": 1_700_000_000_000, "rowCount": 7}}
     with ThreadedSandbox(JWT, data_dir=tmp_path) as first:
-        table = tree(make_sdk_client(first.url, JWT), "p_")
+        client = make_sdk_client(first.url, JWT)
+        table = tree(client, "p_")
+        client.ingest_profile_data(table, CreateTableProfileRequest.model_validate(profile))
     with ThreadedSandbox(JWT, data_dir=tmp_path) as second:
-        again = make_sdk_client(second.url, JWT).get_by_name(
-            Table, model_str(table.fullyQualifiedName), fields=["columns"]
-        )
+        client = make_sdk_client(second.url, JWT)
+        fqn = model_str(table.fullyQualifiedName)
+        again = client.get_by_name(Table, fqn, fields=["columns"])
         assert again is not None and model_str(again.id) == model_str(table.id)
         assert [c.name.root for c in again.columns] == ["id", "s"]
+        history = client.get_profile_data(fqn, 0, 2_000_000_000_000, profile_type=TableProfile)
+        assert [p.rowCount for p in history.entities] == [7]
 
 
 @sandbox_only

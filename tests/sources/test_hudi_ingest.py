@@ -222,9 +222,26 @@ def test_schema_history_across_evolved_runs(om_env: Any, tmp_path: Path) -> None
             ),
             pa.table({"id": pa.array([1], pa.int64()), "n": pa.array(["x"])}),
         ]
-        for version in versions:
+        for number, version in enumerate(versions):
             write_table(target, "warehouse/t", version, record_key="id")
-            ingest(str(config_path))
+            if number != 1:
+                ingest(str(config_path))
+                continue
+            # The CLI names each schema change and prints the run's data profiles.
+            config["profiling"]["enabled"] = True
+            config_path.write_text(yaml.safe_dump(config))
+            cli_run = CliRunner().invoke(cli, ["ingest", str(config_path)], env={"COLUMNS": "250"})
+            assert cli_run.exit_code == 0, cli_run.output
+            assert "schema change in lake.lake.warehouse.t: added n: STRING" in cli_run.stderr
+            assert "lake.lake.warehouse.t: type_changed s.a: INT → STRING" in cli_run.stderr
+            profiles_part = cli_run.stdout.split("Data profiles", 1)[1].splitlines()
+            (profile_row,) = [r for r in profiles_part if "warehouse.t " in r]
+            cells = [cell.strip() for cell in profile_row.split("│")[1:-1]]
+            assert cells[:3] + cells[4:5] == ["lake.lake.warehouse.t", "1", "3", "yes"], cells
+            assert int(cells[3]) > 0  # the struct column's metrics are recorded as not computed
+            assert Path(cells[5]).is_relative_to(tmp_path / "profiles" / "data")
+            config["profiling"]["enabled"] = False
+            config_path.write_text(yaml.safe_dump(config))
         ingest(str(config_path))  # unchanged: no new snapshot
     result = CliRunner().invoke(
         cli,
