@@ -96,6 +96,8 @@ def main() -> int:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "PREFECT_HOME": str(workdir / "prefect"),
             "PROFILES_DIR": profiles,
+            # Piped output (CI logs, `| tee`) gets wide tables instead of rich's 80 columns.
+            **({} if sys.stdout.isatty() else {"COLUMNS": os.environ.get("COLUMNS", "160")}),
         }
         for step in (
             ("validate",),

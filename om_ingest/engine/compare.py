@@ -6,7 +6,9 @@ Rules (why: updates must never erase work done in the OM UI, OM's issue #33709):
   `override: true`;
 - tags: config tags are added to the ones in OM, never removing any (with `override: true`
   the config's set is exact);
-- owners in OM are kept;
+- owners: set from config when OM has none; replaced only with `override: true`;
+- with `override: true` an update ends with a JSON Patch setting the config's curated metadata
+  exactly (`curated_overrides`): OM's PUT never overwrites a description and merges tags;
 - other owned fields (table type, constraints, location, …) follow the config.
 """
 
@@ -60,6 +62,11 @@ def compare(
                 after=sorted(wanted_tags | (set() if override else have_tags)),
             )
         )
+    wanted_owners, have_owners = _owner_ids(desired), _owner_ids(current)
+    if wanted_owners and wanted_owners != have_owners and (override or not have_owners):
+        result.field_changes.append(
+            FieldChange(field="owners", before=_owner_names(current), after=_owner_names(desired))
+        )
     for key in sorted(handler.owned_fields()):
         if desired.get(key) != current.get(key):
             result.field_changes.append(
@@ -80,13 +87,53 @@ def merge_curated(
         tags = _merge_tags(current.get("tags"), desired.get("tags"))
         if tags:
             merged["tags"] = tags
-    if current.get("owners") and "owners" not in merged:
+    if current.get("owners") and ("owners" not in merged or not override):
         merged["owners"] = [{"id": o["id"], "type": o["type"]} for o in current["owners"]]
     if handler.schema_key is not None and handler.schema_key in merged:
         merged[handler.schema_key] = _merge_fields(
             merged[handler.schema_key], current.get(handler.schema_key) or [], override
         )
     return merged
+
+
+def curated_overrides(
+    handler: EntityHandler, desired: dict[str, Any], entity: dict[str, Any]
+) -> dict[str, Any]:
+    """`entity` (as OM has it) with the config's descriptions, display name, tags and owners
+    exactly, columns included: the PATCH destination of an `override: true` update."""
+    out = dict(entity)
+    for key in CURATED_TEXT:
+        if desired.get(key):
+            out[key] = desired[key]
+    if _tag_fqns(desired) != _tag_fqns(entity):
+        out["tags"] = desired.get("tags") or []
+    if desired.get("owners") and _owner_ids(desired) != _owner_ids(entity):
+        out["owners"] = [{"id": o["id"], "type": o["type"]} for o in desired["owners"]]
+    schema = handler.schema_key
+    if schema is not None and entity.get(schema):
+        out[schema] = _override_fields(desired.get(schema) or [], entity[schema])
+    return out
+
+
+def _override_fields(
+    desired: list[dict[str, Any]], current: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    wanted = {c["name"]: c for c in desired}
+    out = []
+    for column in current:
+        column = dict(column)
+        config = wanted.get(column["name"])
+        if config is not None:
+            if config.get("description"):
+                column["description"] = config["description"]
+            if _tag_fqns(config) != _tag_fqns(column):
+                column["tags"] = config.get("tags") or []
+            if column.get("children"):
+                column["children"] = _override_fields(
+                    config.get("children") or [], column["children"]
+                )
+        out.append(column)
+    return out
 
 
 def _merge_fields(
@@ -125,3 +172,11 @@ def _merge_tags(
 
 def _tag_fqns(entity: dict[str, Any]) -> set[str]:
     return {t["tagFQN"] for t in entity.get("tags") or []}
+
+
+def _owner_ids(entity: dict[str, Any]) -> set[str]:
+    return {o["id"] for o in entity.get("owners") or []}
+
+
+def _owner_names(entity: dict[str, Any]) -> list[str]:
+    return sorted(o.get("name") or o["id"] for o in entity.get("owners") or [])

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from om_ingest.config.models import IdempotencyMode
-from om_ingest.engine.compare import as_json, compare, merge_curated
+from om_ingest.config.models import EntityProperties, IdempotencyMode
+from om_ingest.engine.compare import as_json, compare, curated_overrides, merge_curated
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.entities import handler_for
 from om_ingest.errors import OmIngestError
@@ -32,9 +32,18 @@ class EntityTask:
 
 
 def desired_request(task: EntityTask) -> dict[str, Any]:
-    """The canonical JSON of what the config asks for (the idempotency key's core)."""
+    """The canonical JSON of what the config asks for (the idempotency key's core); owners
+    by name, since their OM ids are only looked up when the entity is processed."""
     handler = handler_for(task.node.type)
-    return as_json(handler.build_request(task.node.entity, task.node.parent_fqn))
+    spec = as_json(handler.build_request(task.node.entity, task.node.parent_fqn))
+    if owners := _owner_names(task):
+        spec["owners"] = owners
+    return spec
+
+
+def _owner_names(task: EntityTask) -> list[str]:
+    props = task.node.entity.properties
+    return list(props.owners) if isinstance(props, EntityProperties) else []
 
 
 def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
@@ -74,6 +83,9 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
 
     try:
         request = handler.build_request(node.entity, node.parent_fqn)
+        if owners := _owner_names(task):
+            refs = client.owner_refs(owners)
+            request = type(request).model_validate({**as_json(request), "owners": refs})
     except (ValidationError, ValueError) as exc:
         return EntityResult(
             **base,
@@ -125,6 +137,17 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
     merged = type(request).model_validate(merge_curated(handler, desired, have, task.override))
     updated = client.create_or_update(merged)
+    if task.override:
+        # OM's PUT keeps curated descriptions and merges tags; override sets them by PATCH.
+        after = client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
+        if after is not None:
+            after_json = as_json(after)
+            destination = curated_overrides(handler, desired, after_json)
+            if destination != after_json:
+                patched = client.patch(
+                    handler.entity_class, after, handler.entity_class.model_validate(destination)
+                )
+                updated = patched or updated
     return EntityResult(
         **facts,
         operation=Operation.UPDATE,

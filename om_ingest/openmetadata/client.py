@@ -77,15 +77,51 @@ class OMClient:
     OMClient counts its own API calls so the audit can say what an entity cost.
     """
 
-    def __init__(self, sdk: Any, api_url: str) -> None:
+    def __init__(
+        self, sdk: Any, api_url: str, owners: dict[str, dict[str, str]] | None = None
+    ) -> None:
         self.sdk = sdk
         self.api_url = api_url
         self.api_calls = 0
         self._lock = threading.Lock()
+        self._owners = {} if owners is None else owners  # name → {id, type, name}; shared
 
     def scoped(self) -> OMClient:
-        """A fresh counter over the same SDK client."""
-        return OMClient(self.sdk, self.api_url)
+        """A fresh counter over the same SDK client (and the same owner lookups)."""
+        return OMClient(self.sdk, self.api_url, self._owners)
+
+    def owner_refs(self, names: list[str]) -> list[dict[str, str]]:
+        """Owners named in config as OM references: a user of that name, else a team."""
+        from metadata.generated.schema.entity.teams.team import Team
+        from metadata.generated.schema.entity.teams.user import User
+
+        refs = []
+        for name in names:
+            if name not in self._owners:
+                for kind, model in (("user", User), ("team", Team)):
+                    found: Any = self.get_by_name(model, name)
+                    if found is not None:
+                        self._owners[name] = {"id": str(found.id.root), "type": kind, "name": name}
+                        break
+                else:
+                    raise OpenMetadataError(
+                        f"owner {name!r} is neither a user nor a team in OpenMetadata"
+                    )
+            refs.append(self._owners[name])
+        return refs
+
+    def patch(self, entity: type[T], source: T, destination: T) -> T | None:
+        """JSON Patch from `source` to `destination` (what a PUT may not overwrite: curated
+        descriptions, tags, owners); None when they do not differ."""
+        with self._call(f"PATCH {entity.__name__}"):
+            result: T | None = self.sdk.patch(
+                entity=entity,
+                source=source,
+                destination=destination,
+                override_metadata=True,
+                skip_on_failure=False,
+            )
+        return result
 
     def get_by_name(self, entity: type[T], fqn: str, fields: list[str] | None = None) -> T | None:
         """The entity, or None when OM answers 404; other failures raise mapped errors."""

@@ -159,6 +159,8 @@ class EntityApi:
         include = params.get("include", "non-deleted")
         if method == "GET" and tail == "":
             return 200, self._list(kind, params, include)
+        if kind.type_name == "dataContract" and method == "GET" and tail == "entity":
+            return 200, self._contract_of(params)
         if method in {"PUT", "POST"} and tail == "":
             return self._write(kind, _json(body), create_only=method == "POST")
         if tail.startswith("name/"):
@@ -251,14 +253,24 @@ class EntityApi:
             raise ApiError(400, f"[{where}] {first['msg']}") from None
         create = request.model_dump(mode="json", exclude_none=True, by_alias=True)
         parent = self._parent(kind, create)
-        fqn = (
-            quote_name(create["name"])
-            if parent is None
-            else f"{parent['fullyQualifiedName']}.{quote_name(create['name'])}"
-        )
+        if parent is None:
+            fqn = quote_name(create["name"])
+        elif kind.type_name == "dataContract":
+            fqn = f"{parent['fullyQualifiedName']}.dataContract_{create['name']}"
+            self._check_contract_schema(create, parent)
+        else:
+            fqn = f"{parent['fullyQualifiedName']}.{quote_name(create['name'])}"
         existing = self.store.get_by_fqn(kind.type_name, fqn)
         if existing is not None and create_only:
             raise ApiError(409, f"Entity already exists: {kind.type_name} {fqn}")
+        if existing is None and kind.type_name == "dataContract":
+            ref = create["entity"]
+            if any(c["entity"]["id"] == ref["id"] for c in self.store.all_of("dataContract")):
+                raise ApiError(
+                    400,
+                    f"A data contract already exists for entity '{ref['type']}' "
+                    f"with ID {ref['id']}",
+                )
         entity = self._build(kind, create, parent, fqn, existing)
         if existing is None:
             entity.update(id=str(uuid.uuid4()), version=0.1)
@@ -268,6 +280,12 @@ class EntityApi:
         return 200, self._commit(kind, existing, entity)
 
     def _parent(self, kind: Kind, create: dict[str, Any]) -> dict[str, Any] | None:
+        if kind.type_name == "dataContract":
+            ref = create["entity"]
+            target = self.store.get(ref["type"], ref["id"])
+            if target is None or target.get("deleted"):
+                raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
+            return target
         if kind.parent_field is None or kind.parent_kind is None:
             return None
         parent_fqn = create.get(kind.parent_field)
@@ -291,7 +309,9 @@ class EntityApi:
         }
         entity["fullyQualifiedName"] = fqn
         entity["deleted"] = False
-        if parent is not None and kind.parent_field is not None:
+        if parent is not None and kind.type_name == "dataContract":
+            entity["entity"] = self._ref(parent, create["entity"]["type"])
+        elif parent is not None and kind.parent_field is not None:
             entity[kind.parent_field] = self._ref(parent, kind.parent_kind or "")
             for inherited in ("service", "database"):
                 if inherited in parent and inherited != kind.parent_field:
@@ -300,6 +320,8 @@ class EntityApi:
                 entity["serviceType"] = parent["serviceType"]
         if "columns" in entity:
             entity["columns"] = _column_fqns(entity["columns"], fqn)
+        if entity.get("owners"):
+            entity["owners"] = [self._owner(ref) for ref in entity["owners"]]
         if existing is not None:
             for key in CURATED:
                 if existing.get(key):
@@ -362,6 +384,13 @@ class EntityApi:
         )
         return normalized
 
+    def _owner(self, ref: dict[str, Any]) -> dict[str, Any]:
+        """An owner given as {id, type} (a user or a team) as OM stores it: a full reference."""
+        owner = self.store.get(ref["type"], ref["id"]) if ref["type"] in ("user", "team") else None
+        if owner is None or owner.get("deleted"):
+            raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
+        return self._ref(owner, ref["type"])
+
     def _ref(self, entity: dict[str, Any], type_name: str) -> dict[str, Any]:
         return {
             "id": entity["id"],
@@ -379,6 +408,8 @@ class EntityApi:
             raise ApiError(400, f"invalid JSON patch: {exc}") from None
         if "columns" in patched:
             patched["columns"] = _column_fqns(patched["columns"], entity["fullyQualifiedName"])
+        if patched.get("owners"):
+            patched["owners"] = [self._owner(ref) for ref in patched["owners"]]
         return self._commit(kind, entity, patched)
 
     def _delete(self, kind: Kind, entity: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -401,9 +432,33 @@ class EntityApi:
         for record in list(self.store.by_id.values()):
             child = record["entity"]
             kind = BY_TYPE[record["kind"]]
+            if kind.type_name == "dataContract":
+                continue  # an entity HAS its contract; it does not contain it
             if kind.parent_field and (child.get(kind.parent_field) or {}).get("id") == entity_id:
                 found.append((record["kind"], child))
         return found
+
+    # --- data contracts ------------------------------------------------------------------
+
+    def _check_contract_schema(self, create: dict[str, Any], target: dict[str, Any]) -> None:
+        """OM rejects a contract whose schema names a column its table does not have."""
+        if create["entity"]["type"] != "table" or not target.get("columns"):
+            return
+        names = {column["name"] for column in target["columns"]}
+        for column in create.get("schema") or []:
+            if column["name"] not in names:
+                raise ApiError(
+                    400,
+                    f"Field '{column['name']}' specified in the data contract does not exist "
+                    f"in table '{target['name']}'",
+                )
+
+    def _contract_of(self, params: dict[str, str]) -> dict[str, Any]:
+        """`GET /dataContracts/entity?entityId=&entityType=`: the entity's contract."""
+        for contract in self.store.all_of("dataContract"):
+            if contract["entity"]["id"] == params.get("entityId") and not contract.get("deleted"):
+                return contract
+        raise ApiError(404, f"dataContract instance for {params.get('entityId')} not found")
 
     # --- table profiles ------------------------------------------------------------------
 
@@ -537,44 +592,78 @@ def _merge_tags(
 
 
 def _change_description(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """OM's changeDescription; breaking when a column disappears or changes type."""
-    added, updated, deleted = [], [], []
+    """OM's changeDescription and whether the change is backward-incompatible (major)."""
+    change: dict[str, list[dict[str, Any]]] = {
+        "fieldsAdded": [],
+        "fieldsUpdated": [],
+        "fieldsDeleted": [],
+    }
+    for key in sorted((set(old) | set(new)) - {"columns"}):
+        _record(change, key, old.get(key), new.get(key))
     breaking = False
-    for key in sorted(set(old) | set(new)):
-        if key == "columns":
+    if old.get("columns") != new.get("columns"):
+        breaking = _column_changes(change, "columns", old.get("columns"), new.get("columns"))
+        if not any(change.values()):  # only untracked column attributes (e.g. dataTypeDisplay)
+            _record(change, "columns", old.get("columns"), new.get("columns"))
+    return change, breaking
+
+
+def _record(change: dict[str, list[dict[str, Any]]], name: str, before: Any, after: Any) -> bool:
+    """One field's FieldChange (OM's recordChange): lists and objects as JSON strings."""
+
+    def value(v: Any) -> Any:
+        return json.dumps(v) if isinstance(v, (list, dict)) else v
+
+    empty: tuple[Any, ...] = (None, [], "")
+    if before == after or (before in empty and after in empty):
+        return False
+    if before in empty:
+        change["fieldsAdded"].append({"name": name, "newValue": value(after)})
+    elif after in empty:
+        change["fieldsDeleted"].append({"name": name, "oldValue": value(before)})
+    else:
+        change["fieldsUpdated"].append(
+            {"name": name, "oldValue": value(before), "newValue": value(after)}
+        )
+    return True
+
+
+def _column_changes(
+    change: dict[str, list[dict[str, Any]]],
+    field: str,
+    before: list[dict[str, Any]] | None,
+    after: list[dict[str, Any]] | None,
+) -> bool:
+    """OM's ColumnEntityUpdater.updateColumns: columns match on name, dataType and
+    arrayDataType (so a retype is a delete plus an add); added and deleted ones are recorded as
+    one list each under `field`, matched ones attribute by attribute, children recursively
+    (`columns.address` for children of `address`). Deleting a column, or shrinking its
+    length, precision or scale, is a major change; adding one, nested or not, is not."""
+
+    def match(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        return all(a.get(k) == b.get(k) for k in ("name", "dataType", "arrayDataType"))
+
+    before, after = before or [], after or []
+    added = [c for c in after if not any(match(o, c) for o in before)]
+    deleted = [c for c in before if not any(match(c, n) for n in after)]
+    if added:
+        change["fieldsAdded"].append({"name": field, "newValue": json.dumps(added)})
+    if deleted:
+        change["fieldsDeleted"].append({"name": field, "oldValue": json.dumps(deleted)})
+    breaking = bool(deleted)
+    for column in after:
+        stored = next((o for o in before if match(o, column)), None)
+        if stored is None:
             continue
-        if key not in old:
-            added.append({"name": key, "newValue": json.dumps(new[key])})
-        elif key not in new:
-            deleted.append({"name": key, "oldValue": json.dumps(old[key])})
-        elif old[key] != new[key]:
-            updated.append(
-                {"name": key, "oldValue": json.dumps(old[key]), "newValue": json.dumps(new[key])}
-            )
-    before = {c["name"]: c for c in old.get("columns") or []}
-    after = {c["name"]: c for c in new.get("columns") or []}
-    for name in after.keys() - before.keys():
-        added.append({"name": "columns", "newValue": json.dumps([after[name]])})
-    for name in before.keys() - after.keys():
-        deleted.append({"name": "columns", "oldValue": json.dumps([before[name]])})
-        breaking = True
-    for name in before.keys() & after.keys():
-        b, a = before[name], after[name]
-        if _structure(b) != _structure(a):
-            updated.append(
-                {"name": f"columns.{name}", "oldValue": json.dumps(b), "newValue": json.dumps(a)}
-            )
-            breaking = True
-        elif b != a:
-            updated.append(
-                {"name": f"columns.{name}", "oldValue": json.dumps(b), "newValue": json.dumps(a)}
-            )
-    return {"fieldsAdded": added, "fieldsUpdated": updated, "fieldsDeleted": deleted}, breaking
-
-
-def _structure(column: dict[str, Any]) -> Any:
-    keys = ("dataType", "arrayDataType", "precision", "scale", "dataLength")
-    return (
-        tuple(column.get(k) for k in keys),
-        tuple(_structure(c) for c in column.get("children") or []),
-    )
+        prefix = f"{field}.{quote_name(column['name'])}"
+        for key in ("description", "displayName", "tags", "constraint"):
+            _record(change, f"{prefix}.{key}", stored.get(key), column.get(key))
+        for key in ("dataLength", "precision", "scale"):
+            old_value, new_value = stored.get(key), column.get(key)
+            if _record(change, f"{prefix}.{key}", old_value, new_value):
+                shrunk = new_value is not None and old_value is not None and new_value < old_value
+                breaking |= shrunk or (key == "dataLength" and old_value is None)
+        if stored.get("children") is not None and column.get("children") is not None:
+            nested = f"{field}.{column['name']}"
+            breaking |= _column_changes(change, nested, stored["children"], column["children"])
+    return breaking

@@ -136,6 +136,15 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "mlmodelService",
     ),
+    # A contract names its entity by EntityReference {id, type}, any data asset; its FQN is
+    # `{entity FQN}.dataContract_{name}` (OM's DataContractRepository).
+    Kind(
+        "dataContracts",
+        "dataContract",
+        "api.data.createDataContract.CreateDataContractRequest",
+        "entity.data.dataContract.DataContract",
+        "entity",
+    ),
     Kind(
         "services/searchServices",
         "searchService",

@@ -319,3 +319,71 @@ def test_no_secret_in_audit_artifacts_or_logs(
 
     texts += asyncio.run(artifacts())
     assert texts and all(JWT not in text for text in texts)
+
+
+def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
+    """Config owners are looked up (user, else team); what people curate in OM survives
+    updates; `override: true` makes the config's descriptions, tags and owners exact."""
+    from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
+    from metadata.generated.schema.api.teams.createUser import CreateUserRequest
+    from metadata.generated.schema.entity.data.table import Table
+
+    client = make_sdk_client(om_env.url, JWT)
+    alice = client.create_or_update(CreateUserRequest(name="alice", email="alice@example.com"))
+    team = client.create_or_update(CreateTeamRequest(name="finance", teamType="Group"))
+    columns = [{**COLUMNS[0], "description": "Order id.", "tags": ["PII.None"]}, *COLUMNS[1:]]
+    entities = stack(columns)
+    entities[0]["properties"].update(owners=["alice"], tags=["Tier.Tier2"])
+    entities[2]["properties"]["owners"] = ["finance"]  # a team
+    config = write_config(tmp_path, entities)
+    run(config)
+    fields = ["owners", "tags", "columns"]
+    table = client.get_by_name(Table, "sales_svc.sales.core.orders", fields=fields)
+    assert [(o.name, o.type, str(o.id.root)) for o in table.owners.root] == [
+        ("alice", "user", str(alice.id.root))
+    ]
+    from metadata.generated.schema.entity.data.database import Database
+
+    db = client.get_by_name(Database, "sales_svc.sales", fields=["owners"])
+    assert [(o.name, str(o.id.root)) for o in db.owners.root] == [("finance", str(team.id.root))]
+
+    # People curate in OM (as the UI does, by PATCH): description, a tag, another owner.
+    curated = table.model_copy(deep=True)
+    curated.description = type(table.description)("Curated in the UI.")
+    curated.owners = type(table.owners)(root=[{"id": team.id, "type": "team"}])
+    curated.tags = [*table.tags, table.tags[0].model_copy(update={"tagFQN": "Tier.Gold"})]
+    curated.columns[0].description = type(table.description)("Curated id.")
+    assert client.patch(Table, table, curated, skip_on_failure=False) is not None
+
+    # An update without override (a schema change forces one) keeps all of it.
+    entities[0]["properties"]["columns"] = [*columns, {"name": "n", "data_type": "STRING"}]
+    run(write_config(tmp_path, entities))
+    kept = client.get_by_name(Table, "sales_svc.sales.core.orders", fields=fields)
+    assert kept.description.root == "Curated in the UI."
+    assert [o.name for o in kept.owners.root] == ["finance"]
+    assert {t.tagFQN.root for t in kept.tags} == {"Tier.Tier2", "Tier.Gold"}
+    assert kept.columns[0].description.root == "Curated id."
+    assert [c.name.root for c in kept.columns][-1] == "n"
+
+    # override: true — the config's curated metadata, exactly.
+    entities[0]["override"] = True
+    summary = run(write_config(tmp_path, entities))
+    (event,) = [e for e in audit_events(summary) if e["fqn"].endswith(".orders")]
+    changed = {c["field"] for c in event["field_changes"]}
+    assert {"description", "tags", "owners"} <= changed
+    exact = client.get_by_name(Table, "sales_svc.sales.core.orders", fields=fields)
+    assert exact.description.root == "Orders."
+    assert [o.name for o in exact.owners.root] == ["alice"]
+    assert {t.tagFQN.root for t in exact.tags} == {"Tier.Tier2"}
+    assert exact.columns[0].description.root == "Order id."
+    assert [t.tagFQN.root for t in exact.columns[0].tags] == ["PII.None"]
+    om_env.clear_requests()
+    assert run(write_config(tmp_path, entities), refresh_cache=True)["operations"] == {"SKIP": 4}
+    assert om_env.write_calls() == []  # and then it is in step: no write
+
+    # An owner OM does not know fails that entity alone, naming the owner.
+    entities[0]["properties"]["owners"] = ["nobody"]
+    failure = run_failing(write_config(tmp_path, entities))
+    (failed,) = [r for r in failure.results if r.outcome.value != "skipped"]
+    assert failed.fqn.endswith(".orders")
+    assert "owner 'nobody' is neither a user nor a team" in (failed.error or "")

@@ -15,12 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
 from metadata.generated.schema.api.data.createDatabaseSchema import CreateDatabaseSchemaRequest
+from metadata.generated.schema.api.data.createDataContract import CreateDataContractRequest
 from metadata.generated.schema.api.data.createTable import CreateTableRequest
 from metadata.generated.schema.api.data.createTableProfile import CreateTableProfileRequest
 from metadata.generated.schema.api.services.createDatabaseService import (
     CreateDatabaseServiceRequest,
 )
 from metadata.generated.schema.entity.data.database import Database
+from metadata.generated.schema.entity.data.dataContract import DataContract
 from metadata.generated.schema.entity.data.table import ColumnProfile, Table, TableProfile
 from metadata.generated.schema.entity.services.databaseService import DatabaseService
 from metadata.ingestion.ometa.client import APIError
@@ -145,6 +147,33 @@ def test_versions_and_change_description(client: Any, unique: str) -> None:
     assert added.version.root == pytest.approx(0.2)
     assert [f.name.root for f in added.changeDescription.fieldsAdded] == ["columns"]
     assert added.changeDescription.previousVersion.root == 0.1
+    nested = client.create_or_update(
+        CreateTableRequest.model_validate(
+            {
+                "name": f"{unique}tbl",
+                "databaseSchema": f"{unique}svc.{unique}db.{unique}sch",
+                "columns": [
+                    {"name": "id", "dataType": "BIGINT", "description": "key"},
+                    {
+                        "name": "s",
+                        "dataType": "STRUCT",
+                        "children": [
+                            {"name": "a", "dataType": "INT"},
+                            {"name": "b", "dataType": "DATE"},
+                        ],
+                    },
+                    {"name": "n", "dataType": "STRING"},
+                ],
+            }
+        )
+    )
+    # A nested child added is a minor change, recorded under its parent column's path.
+    assert nested.version.root == pytest.approx(0.3)
+    added_fields = nested.changeDescription.fieldsAdded
+    assert [f.name.root for f in added_fields] == ["columns.id.description", "columns.s"]
+    assert added_fields[0].newValue == "key"
+    assert [c["name"] for c in json.loads(added_fields[1].newValue)] == ["b"]
+    assert nested.changeDescription.fieldsDeleted == []
     retyped = client.create_or_update(
         CreateTableRequest.model_validate(
             {
@@ -157,10 +186,17 @@ def test_versions_and_change_description(client: Any, unique: str) -> None:
             }
         )
     )
-    assert retyped.version.root == pytest.approx(1.2)  # removed + retyped: backward-incompatible
-    assert {f.name.root for f in retyped.changeDescription.fieldsDeleted} == {"columns"}
+    assert retyped.version.root == pytest.approx(1.3)  # removed + retyped: backward-incompatible
+    deleted = retyped.changeDescription.fieldsDeleted
+    assert [(f.name.root, [c["name"] for c in json.loads(f.oldValue)]) for f in deleted] == [
+        ("columns", ["id", "s"])
+    ]
+    assert [
+        (f.name.root, [c["name"] for c in json.loads(f.newValue)])
+        for f in retyped.changeDescription.fieldsAdded
+    ] == [("columns", ["id"])]  # a retype is a delete plus an add, as in OM
     history = client.list_versions(model_str(retyped.id), Table)
-    assert [json.loads(v)["version"] for v in history.versions] == [1.2, 0.2, 0.1]
+    assert [json.loads(v)["version"] for v in history.versions] == [1.3, 0.3, 0.2, 0.1]
     old = client.get_entity_version(Table, model_str(retyped.id), "0.1")
     assert [c.name.root for c in old.columns] == ["id", "s"]
 
@@ -292,6 +328,47 @@ def test_profile_history_by_time_range(client: Any, unique: str) -> None:
     )
     assert [p.max for p in rest.entities] == [1] and rest.after is None
     assert client.get_profile_data(f"{fqn}.s", start, end, profile_type=ColumnProfile).total == 0
+
+
+def test_data_contracts_attach_to_their_table(client: Any, unique: str) -> None:
+    table = tree(client, unique)
+    fqn = model_str(table.fullyQualifiedName)
+
+    def contract(name: str, columns: list[str], description: str = "v1") -> Any:
+        return CreateDataContractRequest.model_validate(
+            {
+                "name": name,
+                "description": description,
+                "entity": {"id": model_str(table.id), "type": "table"},
+                "schema": [{"name": c, "dataType": "BIGINT"} for c in columns],
+            }
+        )
+
+    created = client.create_or_update(contract("orders", ["id"]))
+    assert model_str(created.fullyQualifiedName) == f"{fqn}.dataContract_orders"
+    assert model_str(created.entity.fullyQualifiedName) == fqn
+    assert created.version.root == 0.1
+    by_entity = client.get_data_contract_by_entity_id(table.id, "table")
+    assert by_entity is not None and model_str(by_entity.id) == model_str(created.id)
+    same = client.create_or_update(contract("orders", ["id"]))
+    assert same.version.root == 0.1  # identical PUT: no new version
+    assert client.create_or_update(contract("orders", ["id", "s"], "v2")).version.root == 0.2
+    back = client.get_by_name(DataContract, f"{fqn}.dataContract_orders")
+    assert back is not None and [c.name.root for c in back.schema_ or []] == ["id", "s"]
+    assert model_str(back.description) == "v1"  # PUT never overwrites a description
+
+    with pytest.raises(APIError, match="A data contract already exists for entity 'table'"):
+        client.create_or_update(contract("second", ["id"]))
+    other = tree(client, unique + "o")
+    with pytest.raises(APIError, match="Field 'ghost' specified in the data contract"):
+        client.create_or_update(
+            contract("x", ["ghost"]).model_copy(
+                update={"entity": {"id": model_str(other.id), "type": "table"}}
+            )
+        )
+    # A table HAS its contract, it does not contain it: a plain delete is allowed.
+    client.delete(Table, table.id)
+    assert client.get_by_name(Table, fqn) is None
 
 
 def test_bad_token_is_a_clear_401(server: Any) -> None:
