@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import tenacity
 from pydantic import SecretStr
@@ -41,6 +42,20 @@ def resolve_target(config: OpenMetadataConfig) -> OpenMetadataTarget:
         resolved = config
     assert resolved.api_url is not None  # host or block is required by validation
     return OpenMetadataTarget(resolved.api_url, resolved.jwt_token, resolved.verify_ssl)
+
+
+def load_result_storage(slug: str | None) -> Any:
+    """`execution.result_storage` (`block-type/name`) as the block Prefect writes results to."""
+    if slug is None:
+        return None
+    from prefect.blocks.core import Block
+
+    try:
+        return Block.load(slug, _sync=True)  # type: ignore[call-arg]
+    except (ValueError, KeyError) as exc:
+        raise ConfigError(
+            f"result storage block {slug!r} not found ({exc})", path="execution.result_storage"
+        ) from None
 
 
 def open_client(config: OpenMetadataConfig, retries: RetryConfig | None = None) -> OMClient:

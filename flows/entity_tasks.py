@@ -103,8 +103,12 @@ def write_entity(job: EntityTask, client_key: str) -> EntityResult:
     return result
 
 
-def configured_write_task(retries: RetryConfig, refresh_cache: bool) -> Task[..., EntityResult]:
+def configured_write_task(
+    retries: RetryConfig, refresh_cache: bool, result_storage: Any = None
+) -> Task[..., EntityResult]:
+    """The write task with the config's retries and, when given, its result storage block."""
     return write_entity.with_options(
+        result_storage=result_storage,
         retries=retries.max_attempts - 1,
         retry_delay_seconds=[
             min(d, retries.max_backoff_seconds)

@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from flows.connections import open_client
+from flows.connections import load_result_storage, open_client
 from flows.entity_tasks import (
     configured_write_task,
     dispatch_level,
@@ -73,6 +73,8 @@ def ingest(
             f"idempotency must be one of skip, update, fail (got {idempotency!r})"
         ) from None
     options = RunOptions(dry_run=dry_run, idempotency=mode, only=only, audit_dir=audit_dir)
+    execution = loaded.config.execution
+    result_storage = load_result_storage(execution.result_storage)
     client = open_client(loaded.config.openmetadata, loaded.config.execution.retries)
     audit_root = audit_dir or loaded.config.audit.output_dir
     expansion = expand_entities(loaded, audit_root, dry_run=dry_run)
@@ -84,8 +86,7 @@ def ingest(
         pre_results=expansion.pre_results,
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
-    execution = loaded.config.execution
-    writer = configured_write_task(execution.retries, refresh_cache)
+    writer = configured_write_task(execution.retries, refresh_cache, result_storage)
     key = register_client(client)
     _notify("planned", len(expansion.entities) + len(expansion.pre_results))
     logger.info("%s: %d entities (dry_run=%s)", config_path, len(expansion.entities), dry_run)

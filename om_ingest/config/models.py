@@ -158,6 +158,13 @@ class RetryConfig(StrictModel):
 class ExecutionConfig(StrictModel):
     max_concurrency: int = Field(default=1, ge=1, le=64)
     retries: RetryConfig = Field(default_factory=RetryConfig)
+    result_storage: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9-]+/[^/]+$",
+        description="Prefect storage block holding the write cache (idempotency records), as "
+        "`block-type/name`, e.g. `s3-bucket/om-ingest-results`; default: local "
+        "($PREFECT_HOME/storage). Share one across workers so any of them skips done work.",
+    )
 
 
 # --- entity properties ---------------------------------------------------------------------

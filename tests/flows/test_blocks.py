@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,57 @@ def test_s3_source_reads_its_keys_from_an_aws_credentials_block(
             assert "AwsCredentials block 'no-such-creds' not found" in (failed.error or "")
         else:
             raise AssertionError("a missing AwsCredentials block must fail its source")
+
+
+def test_write_cache_lives_in_an_s3_bucket_block(om_env: Any, tmp_path: Path) -> None:
+    """`execution.result_storage: s3-bucket/NAME`: the idempotency records go to S3, and a
+    re-run (e.g. by another worker) finds them there and writes nothing."""
+    from prefect_aws import AwsCredentials, S3Bucket
+
+    from om_ingest.errors import ConfigError
+    from om_ingest.testing.moto_s3 import MotoS3Server
+
+    with MotoS3Server() as moto:
+        s3 = moto.s3_client()
+        s3.create_bucket(Bucket="results")
+        credentials = AwsCredentials(
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            aws_client_parameters={"endpoint_url": moto.endpoint_url},
+        )
+        S3Bucket(bucket_name="results", bucket_folder="om-ingest", credentials=credentials).save(
+            "om-results", overwrite=True
+        )
+
+        def config(storage: str) -> str:
+            path = tmp_path / "cached.yaml"
+            path.write_text(
+                yaml.safe_dump(
+                    {
+                        "metadata": {"name": "s3-cache"},
+                        "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+                        "audit": {"output_dir": str(tmp_path / "audit")},
+                        "execution": {"result_storage": storage},
+                        "entities": [{"type": "database_service", "name": "cached_svc"}],
+                    }
+                )
+            )
+            return str(path)
+
+        assert ingest(config("s3-bucket/om-results"))["operations"] == {"CREATE": 1}
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="results").get("Contents", [])]
+        assert any(k.startswith("om-ingest/om-ingest-write-entity-") for k in keys), keys
+        om_env.clear_requests()
+        summary = ingest(config("s3-bucket/om-results"))
+        assert summary["operations"] == {"SKIP": 1} and om_env.write_calls() == []
+        (event,) = [
+            json.loads(line) for line in Path(summary["audit_file"]).read_text().splitlines()
+        ]
+        assert "cache hit" in (event.get("reason") or "")
+
+        try:
+            ingest(config("s3-bucket/no-such-bucket-block"))
+        except ConfigError as exc:
+            assert "result storage block 's3-bucket/no-such-bucket-block' not found" in str(exc)
+        else:
+            raise AssertionError("a missing result storage block must be a config error")
