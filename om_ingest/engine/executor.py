@@ -101,6 +101,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
             return EntityResult(
                 **base, operation=Operation.CREATE, outcome=Outcome.DRY_RUN, request=desired
             )
+        if desired.get("extension"):
+            client.ensure_custom_properties(handler.entity_class, desired["extension"])
         created = client.create_or_update(request)
         return EntityResult(
             **base,
@@ -136,6 +138,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
     merged = type(request).model_validate(merge_curated(handler, desired, have, task.override))
+    if desired.get("extension"):
+        client.ensure_custom_properties(handler.entity_class, desired["extension"])
     updated = client.create_or_update(merged)
     if task.override:
         # OM's PUT keeps curated descriptions and merges tags; override sets them by PATCH.

@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
@@ -70,6 +71,16 @@ def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
     )
 
 
+@dataclass
+class _Lookups:
+    """What one run looks up once and every entity reuses (shared by scoped clients)."""
+
+    owners: dict[str, dict[str, str]] = field(default_factory=dict)  # name → {id, type, name}
+    custom_properties: dict[str, set[str]] = field(default_factory=dict)  # entity → names
+    property_types: dict[Any, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class OMClient:
     """A thin, counted view of the SDK client for one unit of work (e.g. one entity).
 
@@ -77,18 +88,16 @@ class OMClient:
     OMClient counts its own API calls so the audit can say what an entity cost.
     """
 
-    def __init__(
-        self, sdk: Any, api_url: str, owners: dict[str, dict[str, str]] | None = None
-    ) -> None:
+    def __init__(self, sdk: Any, api_url: str, lookups: _Lookups | None = None) -> None:
         self.sdk = sdk
         self.api_url = api_url
         self.api_calls = 0
         self._lock = threading.Lock()
-        self._owners = {} if owners is None else owners  # name → {id, type, name}; shared
+        self._lookups = lookups or _Lookups()
 
     def scoped(self) -> OMClient:
-        """A fresh counter over the same SDK client (and the same owner lookups)."""
-        return OMClient(self.sdk, self.api_url, self._owners)
+        """A fresh counter over the same SDK client (and the same lookups)."""
+        return OMClient(self.sdk, self.api_url, self._lookups)
 
     def owner_refs(self, names: list[str]) -> list[dict[str, str]]:
         """Owners named in config as OM references: a user of that name, else a team."""
@@ -97,18 +106,67 @@ class OMClient:
 
         refs = []
         for name in names:
-            if name not in self._owners:
+            if name not in self._lookups.owners:
                 for kind, model in (("user", User), ("team", Team)):
                     found: Any = self.get_by_name(model, name)
                     if found is not None:
-                        self._owners[name] = {"id": str(found.id.root), "type": kind, "name": name}
+                        ref = {"id": str(found.id.root), "type": kind, "name": name}
+                        self._lookups.owners[name] = ref
                         break
                 else:
                     raise OpenMetadataError(
                         f"owner {name!r} is neither a user nor a team in OpenMetadata"
                     )
-            refs.append(self._owners[name])
+            refs.append(self._lookups.owners[name])
         return refs
+
+    def ensure_custom_properties(self, entity: type[BaseModel], values: dict[str, Any]) -> None:
+        """Define the custom properties of `entity`'s type that `values` (an `extension`) needs
+        and OM lacks: OM rejects unknown extension keys. Integers → integer, other numbers →
+        number, anything else → string; looked up once per run."""
+        from metadata.generated.schema.api.data.createCustomProperty import (
+            CreateCustomPropertyRequest,
+        )
+        from metadata.ingestion.models.custom_properties import (
+            CustomPropertyDataTypes,
+            OMetaCustomProperties,
+        )
+
+        with self._lookups.lock:
+            known = self._lookups.custom_properties.get(entity.__name__)
+            if known is None:
+                with self._call(f"GET {entity.__name__} custom properties"):
+                    defined = self.sdk.get_entity_custom_properties(entity) or []
+                known = {p["name"] for p in defined}
+                self._lookups.custom_properties[entity.__name__] = known
+            for name, value in values.items():
+                if name in known:
+                    continue
+                data_type = (
+                    CustomPropertyDataTypes.INTEGER
+                    if isinstance(value, int) and not isinstance(value, bool)
+                    else CustomPropertyDataTypes.NUMBER
+                    if isinstance(value, float)
+                    else CustomPropertyDataTypes.STRING
+                )
+                if data_type not in self._lookups.property_types:
+                    with self._call(f"GET custom property type {data_type.value}"):
+                        type_ref = self.sdk.get_property_type_ref(data_type)
+                    self._lookups.property_types[data_type] = type_ref
+                request = CreateCustomPropertyRequest.model_validate(
+                    {
+                        "name": name,
+                        "description": f"{name} (defined by om-ingest)",
+                        "propertyType": self._lookups.property_types[data_type],
+                    }
+                )
+                with self._call(f"PUT custom property {entity.__name__}.{name}"):
+                    self.sdk.create_or_update_custom_property(
+                        OMetaCustomProperties(
+                            entity_type=entity, createCustomPropertyRequest=request
+                        )
+                    )
+                known.add(name)
 
     def patch(self, entity: type[T], source: T, destination: T) -> T | None:
         """JSON Patch from `source` to `destination` (what a PUT may not overwrite: curated

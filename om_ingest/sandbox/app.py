@@ -23,6 +23,8 @@ from metadata.utils.fqn import quote_name
 from pydantic import ValidationError
 
 from om_ingest import fqns
+from om_ingest.sandbox import types
+from om_ingest.sandbox.errors import ApiError
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
 from om_ingest.sandbox.request_log import RequestLog
@@ -38,11 +40,6 @@ SERVER_MANAGED = {
     "incrementalChangeDescription",
 }
 CURATED = ("description", "displayName")
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, message: str) -> None:
-        self.code, self.message = code, message
 
 
 def sdk_version() -> str:
@@ -147,15 +144,21 @@ class EntityApi:
 
     def __init__(self, store: EntityStore) -> None:
         self.store = store
+        self._types_seeded = False
 
     def handle(
         self, method: str, rest: str, params: dict[str, str], body: bytes, base: str
     ) -> tuple[int, Any]:
+        self.base = base.rstrip("/")
+        if not self._types_seeded:
+            types.seed_types(self.store, self.base)
+            self._types_seeded = True
+        if rest.startswith("metadata/types/"):
+            return self._types(method, rest.removeprefix("metadata/types/"), body)
         matched = match_collection(rest)
         if matched is None:
             raise ApiError(404, f"no such endpoint /api/v1/{rest}")
         kind, tail = matched
-        self.base = base.rstrip("/")
         include = params.get("include", "non-deleted")
         if method == "GET" and tail == "":
             return 200, self._list(kind, params, include)
@@ -197,6 +200,13 @@ class EntityApi:
         if method == "DELETE":
             return 200, self._delete(kind, entity, params)
         raise ApiError(405, f"{method} not allowed on {rest}")
+
+    def _types(self, method: str, tail: str, body: bytes) -> tuple[int, Any]:
+        if method == "GET" and tail.startswith("name/"):
+            return 200, types.by_name(self.store, unquote(tail.removeprefix("name/")))
+        if method == "PUT" and "/" not in tail:
+            return 200, types.add_custom_property(self.store, tail, _json(body))
+        raise ApiError(405, f"{method} not allowed on /api/v1/metadata/types/{tail}")
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -252,6 +262,7 @@ class EntityApi:
             where = ".".join(str(p) for p in first["loc"])
             raise ApiError(400, f"[{where}] {first['msg']}") from None
         create = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        types.check_extension(self.store, kind.type_name, create.get("extension"))
         parent = self._parent(kind, create)
         if parent is None:
             fqn = quote_name(create["name"])
@@ -410,6 +421,7 @@ class EntityApi:
             patched["columns"] = _column_fqns(patched["columns"], entity["fullyQualifiedName"])
         if patched.get("owners"):
             patched["owners"] = [self._owner(ref) for ref in patched["owners"]]
+        types.check_extension(self.store, kind.type_name, patched.get("extension"))
         return self._commit(kind, entity, patched)
 
     def _delete(self, kind: Kind, entity: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
@@ -431,9 +443,9 @@ class EntityApi:
         found = []
         for record in list(self.store.by_id.values()):
             child = record["entity"]
-            kind = BY_TYPE[record["kind"]]
-            if kind.type_name == "dataContract":
-                continue  # an entity HAS its contract; it does not contain it
+            kind = BY_TYPE.get(record["kind"])
+            if kind is None or kind.type_name == "dataContract":
+                continue  # types; and an entity HAS its contract, it does not contain it
             if kind.parent_field and (child.get(kind.parent_field) or {}).get("id") == entity_id:
                 found.append((record["kind"], child))
         return found

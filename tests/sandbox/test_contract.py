@@ -371,6 +371,48 @@ def test_data_contracts_attach_to_their_table(client: Any, unique: str) -> None:
     assert client.get_by_name(Table, fqn) is None
 
 
+def test_extension_needs_custom_properties_of_the_right_type(client: Any, unique: str) -> None:
+    from metadata.generated.schema.api.data.createCustomProperty import (
+        CreateCustomPropertyRequest,
+    )
+    from metadata.ingestion.models.custom_properties import (
+        CustomPropertyDataTypes,
+        OMetaCustomProperties,
+    )
+
+    table = tree(client, unique)
+    body = {
+        "name": model_str(table.name),
+        "databaseSchema": model_str(table.databaseSchema.fullyQualifiedName),
+        "columns": [{"name": "id", "dataType": "BIGINT"}],
+        "extension": {f"{unique}commits": 3},
+    }
+    with pytest.raises(APIError, match=f"Unknown custom field {unique}commits"):
+        client.create_or_update(CreateTableRequest.model_validate(body))
+
+    for name, data_type in ((f"{unique}commits", CustomPropertyDataTypes.INTEGER),):
+        client.create_or_update_custom_property(
+            OMetaCustomProperties(
+                entity_type=Table,
+                createCustomPropertyRequest=CreateCustomPropertyRequest.model_validate(
+                    {
+                        "name": name,
+                        "description": "d",
+                        "propertyType": client.get_property_type_ref(data_type),
+                    }
+                ),
+            )
+        )
+    defined = {p["name"]: p for p in client.get_entity_custom_properties(Table)}
+    assert defined[f"{unique}commits"]["propertyType"]["name"] == "integer"
+    updated = client.create_or_update(CreateTableRequest.model_validate(body))
+    assert updated.extension.root == {f"{unique}commits": 3}
+    with pytest.raises(APIError, match=f"Custom field {unique}commits has invalid JSON"):
+        client.create_or_update(
+            CreateTableRequest.model_validate({**body, "extension": {f"{unique}commits": "x"}})
+        )
+
+
 def test_bad_token_is_a_clear_401(server: Any) -> None:
     if server is None:
         pytest.skip("needs the sandbox's token")

@@ -82,6 +82,17 @@ def test_lake_of_real_hudi_tables_builds_the_tree_then_skips_unchanged(
             "/warehouse/sample_table__cow__v9_txns_simple_meta/v9_txns_simple_meta"
         )
         assert [c.columnName for c in table.tablePartition.columns] == ["region"]
+        # Hudi facts are table custom properties, defined once (OM rejects unknown ones).
+        assert table.extension.root["hudi_table_type"] == "COPY_ON_WRITE"
+        defined = {
+            p["name"]: p["propertyType"]["name"] for p in sdk.get_entity_custom_properties(Table)
+        }
+        assert defined["hudi_commit_count"] == "integer"
+        assert defined["hudi_table_type"] == defined["hudi_base_path"] == "string"
+        definitions = [
+            r for r in om_env.requests() if r["path"].startswith("/api/v1/metadata/types/")
+        ]
+        assert sum(r["method"] == "PUT" for r in definitions) == len(defined)
 
         om_env.clear_requests()
         again = ingest(config)
