@@ -18,15 +18,18 @@ from itertools import groupby
 from typing import Any
 
 from prefect import flow, runtime, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
-from om_ingest.config.models import RetryConfig
+from om_ingest.config.models import IngestionConfig, RetryConfig, SourceConfig
+from om_ingest.engine.discovery import Expansion, StaleTable
 from om_ingest.engine.executor import EntityTask, apply_entity, desired_request, failed_result
 from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.engine.stale import handle_stale
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.client import is_transient
@@ -226,3 +229,37 @@ def dispatch_level(
 
 def _discovered(job: EntityTask) -> bool:
     return job.node.entity.discovered_from is not None
+
+
+@task(name="stale-tables", cache_policy=NO_CACHE)
+def stale_tables_task(
+    stale: list[StaleTable],
+    sources: dict[str, SourceConfig],
+    known: dict[str, int],
+    client_key: str,
+    dry_run: bool,
+) -> list[EntityResult]:
+    return handle_stale(_clients[client_key], stale, sources, known, dry_run)
+
+
+def stale_tables(
+    config: IngestionConfig,
+    expansion: Expansion,
+    client_key: str,
+    dry_run: bool,
+    record: Callable[[EntityResult], None],
+) -> None:
+    """Report (or, with `remove_stale`, soft-delete) tables gone from their source; a task
+    only when there are any, so an ordinary run shows no extra task. Removed tables are
+    forgotten by their source's state."""
+    if not expansion.stale:
+        return
+    sources = {source.name: source for source in config.sources}
+    known = {name: len(state.tables) for name, state in expansion.states.items()}
+    results = stale_tables_task(expansion.stale, sources, known, client_key, dry_run)
+    removed = {r.fqn for r in results if r.operation is Operation.DELETE and not r.failed}
+    for table in expansion.stale:
+        if table.fqn in removed and not dry_run:
+            expansion.states[table.source].forget(table.location)
+    for result in results:
+        record(result)

@@ -24,6 +24,7 @@ from flows.entity_tasks import (
     dispatch_level,
     register_client,
     release_client,
+    stale_tables,
 )
 from flows.profiling_tasks import profile_tables, record_schemas
 from om_ingest.audit import RunSummary
@@ -99,6 +100,7 @@ def ingest(
                     jobs, record, key, writer, execution.max_concurrency
                 ),
                 on_result=lambda r: _notify("result", r),
+                finish=lambda record: stale_tables(loaded.config, expansion, key, dry_run, record),
             )
         profiles = profile_tables(loaded.config, expansion.entities, results, key, dry_run)
         if not dry_run:

@@ -111,6 +111,18 @@ class SourceConfig(StrictModel):
     name: str = Field(min_length=1)
     type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
     properties: dict[str, Any] = Field(default_factory=dict)
+    remove_stale: bool = Field(
+        default=False,
+        description="Soft-delete in OM the tables this source ingested before and no longer "
+        "finds (default: only report them). Never after an incomplete listing.",
+    )
+    stale_max_percent: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description="Remove nothing when more than this share of the source's known tables "
+        "would go (a sign of a broken listing or a wrong prefix, not of deletions).",
+    )
 
 
 # --- profiling / audit / execution ----------------------------------------------------------

@@ -5,7 +5,8 @@ declare (the Datalake service, database and schema a lake's tables live in) are 
 implied entities. A table the source cannot read becomes a failed result naming its location;
 a source that cannot be reached fails alone and the other sources go on. Tables whose commit
 timeline has not moved since the last successful run are skipped before any OM call
-(incremental state under `{audit_dir}/state/`).
+(incremental state under `{audit_dir}/state/`). Tables ingested from a source before and no
+longer found there are stale — computed only when the source's listing completed.
 """
 
 from __future__ import annotations
@@ -20,10 +21,19 @@ from om_ingest.config.models import EntityConfig, EntityType
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.errors import SourceError
 from om_ingest.planning import entity_fqn, parent_fqn_of
-from om_ingest.sources import DiscoveryFailure, get_source
+from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
 from om_ingest.sources.state import SourceState
 
 log = logging.getLogger("om_ingest.discovery")
+
+
+@dataclass(frozen=True)
+class StaleTable:
+    """A table ingested from `source` at `location` in an earlier run, not found any more."""
+
+    source: str
+    location: str
+    fqn: str
 
 
 @dataclass
@@ -31,15 +41,18 @@ class Expansion:
     entities: list[EntityConfig]
     pre_results: list[EntityResult] = field(default_factory=list)
     states: dict[str, SourceState] = field(default_factory=dict)
-    commits: dict[str, tuple[str, str, str]] = field(default_factory=dict)
-    """fqn → (source, location, latest commit) of each discovered table."""
+    tables: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    """fqn → (source, location, latest commit) of each table found (none in a dry run)."""
+    stale: list[StaleTable] = field(default_factory=list)
 
     def save_state(self, results: list[EntityResult]) -> None:
-        """Remember the commit of every table that is now in step with OpenMetadata."""
+        """Remember every table now in step with OpenMetadata: its FQN and latest commit."""
         done = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
-        for fqn, (source, location, commit) in self.commits.items():
+        for fqn, (source, location, commit) in self.tables.items():
             if fqn in done:
-                self.states[source].commits[location] = commit
+                self.states[source].tables[location] = fqn
+                if commit:
+                    self.states[source].commits[location] = commit
         for state in self.states.values():
             state.save()
 
@@ -50,6 +63,8 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
     declared = [e for e in config.entities if e.discovery is None]
     expansion = Expansion(entities=list(declared))
     known = {entity_fqn(e) for e in declared}
+    seen: dict[str, set[str]] = {}
+    complete: dict[str, bool] = {}
     for index, template in enumerate(config.entities):
         if template.discovery is None:
             continue
@@ -63,11 +78,16 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
             source_config.name,
             SourceState.load(Path(audit_dir) / "state" / f"{source_config.name}.json"),
         )
+        found_here = seen.setdefault(source_config.name, set())
+        # A capped listing (max_tables) cannot tell a deleted table from one left unlisted.
+        capped = template.discovery.filter is not None and template.discovery.filter.max_tables
+        complete[source_config.name] = complete.get(source_config.name, True) and not capped
         try:
             source = get_source(source_config)
             source.validate_connection()
         except SourceError as exc:
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
+            complete[source_config.name] = False
             continue
         schema_fqn = (
             parent_fqn_of(template) or getattr(source, "default_schema_fqn", lambda: None)()
@@ -81,43 +101,62 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
             expansion.entities.append(implied)
             known.add(entity_fqn(implied))
         found = 0
-        with source:
-            for item in source.discover_entities(template, known_commits=state.commits):
-                found += 1
-                fqn = fqns.child(
-                    schema_fqn,
-                    item.name if isinstance(item, DiscoveryFailure) else item.entity.name or "",
-                )
-                if isinstance(item, DiscoveryFailure):
-                    expansion.pre_results.append(_failed(fqn, "table", item.error))
-                elif fqn in known:
-                    expansion.pre_results.append(
-                        _failed(
-                            fqn, "table", f"{item.location}: another table is already named {fqn}"
-                        )
-                    )
-                elif item.unchanged:
-                    expansion.pre_results.append(
-                        EntityResult(
-                            fqn=fqn,
-                            entity_type="table",
-                            operation=Operation.SKIP,
-                            outcome=Outcome.SKIPPED,
-                            reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
-                        )
-                    )
-                else:
-                    known.add(fqn)
-                    expansion.entities.append(item.entity)
-                    if item.latest_commit and not dry_run:
-                        expansion.commits[fqn] = (
-                            source_config.name,
-                            item.location,
-                            item.latest_commit,
-                        )
+        try:
+            with source:
+                for item in source.discover_entities(template, known_commits=state.commits):
+                    found += 1
+                    found_here.add(item.location)
+                    _add(expansion, item, schema_fqn, known, source_config.name, dry_run)
+        except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
+            expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
+            complete[source_config.name] = False
         if not found:
             log.warning("source %s: no tables found", source_config.name)
+    for name, state in expansion.states.items():
+        if complete.get(name):
+            expansion.stale.extend(
+                StaleTable(name, location, fqn)
+                for location, fqn in sorted(state.tables.items())
+                if location not in seen[name]
+            )
     return expansion
+
+
+def _add(
+    expansion: Expansion,
+    item: DiscoveredTable | DiscoveryFailure,
+    schema_fqn: str,
+    known: set[str],
+    source: str,
+    dry_run: bool,
+) -> None:
+    """One discovered item: a failure, a name clash, an unchanged table or one to process."""
+    fqn = fqns.child(
+        schema_fqn, item.name if isinstance(item, DiscoveryFailure) else item.entity.name or ""
+    )
+    if isinstance(item, DiscoveryFailure):
+        expansion.pre_results.append(_failed(fqn, "table", item.error))
+        return
+    if fqn in known:
+        expansion.pre_results.append(
+            _failed(fqn, "table", f"{item.location}: another table is already named {fqn}")
+        )
+        return
+    if not dry_run:
+        expansion.tables[fqn] = (source, item.location, item.latest_commit)
+    if item.unchanged:
+        expansion.pre_results.append(
+            EntityResult(
+                fqn=fqn,
+                entity_type="table",
+                operation=Operation.SKIP,
+                outcome=Outcome.SKIPPED,
+                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
+            )
+        )
+        return
+    known.add(fqn)
+    expansion.entities.append(item.entity)
 
 
 def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:

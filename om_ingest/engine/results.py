@@ -16,6 +16,8 @@ class Operation(StrEnum):
     SKIP = "SKIP"
     FAIL = "FAIL"
     BLOCKED = "BLOCKED"
+    DELETE = "DELETE"
+    """Soft-delete of a stale table (gone from its source), only with `remove_stale: true`."""
 
 
 class Outcome(StrEnum):

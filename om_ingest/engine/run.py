@@ -65,9 +65,13 @@ def make_tasks(plan: Plan, ctx: RunContext) -> Iterator[list[EntityTask]]:
 
 
 def execute_run(
-    ctx: RunContext, dispatch: Dispatch, on_result: ResultHook | None = None
+    ctx: RunContext,
+    dispatch: Dispatch,
+    on_result: ResultHook | None = None,
+    finish: Callable[[ResultHook], None] | None = None,
 ) -> tuple[RunSummary, list[EntityResult]]:
-    """Run every level; an entity whose dependency failed is recorded as blocked."""
+    """Run every level; an entity whose dependency failed is recorded as blocked. `finish`
+    records what comes after the levels (stale tables) into the same audit and summary."""
     started = datetime.now(UTC)
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     plan = build_plan(ctx.entities, ctx.loaded.error)
@@ -104,6 +108,8 @@ def execute_run(
                     record(blocked_result(task.node, f"dependency {blocker} failed or is blocked"))
             if runnable:
                 dispatch(runnable, record)
+        if finish is not None:
+            finish(record)
         summary.finished_at = datetime.now(UTC).isoformat()
         summary.duration_seconds = round(time.perf_counter() - wall_start, 3)
         summary.cpu_time_sec = round(time.process_time() - cpu_start, 3)

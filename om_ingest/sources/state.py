@@ -1,4 +1,8 @@
-"""State for incremental discovery: each table's latest commit at the last successful run."""
+"""State for incremental discovery and stale detection, one JSON file per source.
+
+`commits`: each table's latest commit at the last successful run (unchanged tables are skipped);
+`tables`: the FQN each location was ingested as (a location no longer found is stale).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,15 @@ from om_ingest.audit.log import write_json_atomic
 
 
 class SourceState:
-    """`{location: latest_commit}` per source, in one JSON file written atomically."""
-
-    def __init__(self, path: Path, commits: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        commits: dict[str, str] | None = None,
+        tables: dict[str, str] | None = None,
+    ) -> None:
         self.path = path
         self.commits = commits or {}
+        self.tables = tables or {}
 
     @classmethod
     def load(cls, path: Path) -> SourceState:
@@ -21,8 +29,12 @@ class SourceState:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(path)
-        return cls(path, dict(data.get("commits", {})))
+        return cls(path, dict(data.get("commits", {})), dict(data.get("tables", {})))
+
+    def forget(self, location: str) -> None:
+        self.commits.pop(location, None)
+        self.tables.pop(location, None)
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, {"commits": self.commits})
+        write_json_atomic(self.path, {"commits": self.commits, "tables": self.tables})

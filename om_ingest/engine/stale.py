@@ -1,0 +1,91 @@
+"""Stale tables: ingested from a source earlier, no longer found there.
+
+By default they are only reported. With the source's `remove_stale: true` they are
+soft-deleted in OpenMetadata, unless more than `stale_max_percent` of the source's known tables
+would go: a mass disappearance is far more often a wrong prefix, a permissions change or a
+half-done listing than real deletions, so then nothing is removed and each is reported failed
+(OM's own `markDeletedTables` has no such guard, their issue #10389).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from om_ingest.config.models import SourceConfig
+from om_ingest.engine.discovery import StaleTable
+from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.openmetadata import OMClient
+
+
+def handle_stale(
+    client: OMClient,
+    stale: list[StaleTable],
+    sources: dict[str, SourceConfig],
+    known: dict[str, int],
+    dry_run: bool,
+) -> list[EntityResult]:
+    """One result per stale table (`known`: how many tables each source had ingested)."""
+    by_source: dict[str, list[StaleTable]] = defaultdict(list)
+    for table in stale:
+        by_source[table.source].append(table)
+    results = []
+    for name, tables in by_source.items():
+        source, total = sources[name], known[name]
+        share = 100.0 * len(tables) / total
+        for table in tables:
+            gone = f"{table.location} is gone from source {name!r} since the last run"
+            if not source.remove_stale:
+                reason = f"stale: {gone}; kept in OpenMetadata (remove_stale: false)"
+                results.append(_result(table, Operation.SKIP, Outcome.SKIPPED, reason=reason))
+            elif share > source.stale_max_percent:
+                error = (
+                    f"stale, not removed: {len(tables)} of {total} tables of source {name!r} "
+                    f"({share:.1f}%) are gone, more than stale_max_percent "
+                    f"({source.stale_max_percent:g}); check the source, nothing was removed"
+                )
+                results.append(_result(table, Operation.DELETE, Outcome.FAILED, error=error))
+            elif dry_run:
+                results.append(_result(table, Operation.DELETE, Outcome.DRY_RUN, reason=gone))
+            else:
+                results.append(_soft_delete(client.scoped(), table, gone))
+    return results
+
+
+def _soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult:
+    from metadata.generated.schema.entity.data.table import Table
+
+    current = client.get_by_name(Table, table.fqn)
+    if current is None:
+        reason = f"stale: {gone}; already gone from OpenMetadata"
+        return _result(table, Operation.SKIP, Outcome.SKIPPED, reason, api_calls=client.api_calls)
+    entity_id = str(current.id.root)
+    client.soft_delete(Table, entity_id)
+    return _result(
+        table,
+        Operation.DELETE,
+        Outcome.SUCCESS,
+        f"soft-deleted: {gone}",
+        entity_id=entity_id,
+        api_calls=client.api_calls,
+    )
+
+
+def _result(
+    table: StaleTable,
+    operation: Operation,
+    outcome: Outcome,
+    reason: str = "",
+    error: str | None = None,
+    entity_id: str | None = None,
+    api_calls: int = 0,
+) -> EntityResult:
+    return EntityResult(
+        fqn=table.fqn,
+        entity_type="table",
+        operation=operation,
+        outcome=outcome,
+        reason=reason,
+        error=error,
+        entity_id=entity_id,
+        api_calls=api_calls,
+    )

@@ -1,0 +1,141 @@
+"""Stale tables: gone from S3 since the last run → reported, or soft-deleted with a guard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from flows.ingest import IngestionFailed, ingest
+from om_ingest.audit import read_events
+from om_ingest.sandbox.testing import make_sdk_client
+from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
+from om_ingest.testing.moto_s3 import MotoS3Server
+from tests.conftest import JWT
+
+SCHEMA = "lake_svc.warehouse.hudi"
+
+
+def config(tmp_path: Path, moto: MotoS3Server, bucket: str = "lake", **source: Any) -> str:
+    path = tmp_path / "stale.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "metadata": {"name": "stale"},
+                "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+                "audit": {"output_dir": str(tmp_path / "audit")},
+                "sources": [
+                    {
+                        "name": "lake",
+                        "type": "s3_hudi",
+                        "properties": {
+                            "bucket": bucket,
+                            "prefix": "warehouse/",
+                            "endpoint_url": moto.endpoint_url,
+                            "aws_access_key_id": "testing",
+                            "aws_secret_access_key": "testing",
+                        },
+                        **source,
+                    }
+                ],
+                "entities": [
+                    {
+                        "type": "table",
+                        "discovery": {"source": "lake"},
+                        "properties": {"database_schema": SCHEMA},
+                    }
+                ],
+            }
+        )
+    )
+    return str(path)
+
+
+def drop_table(s3: Any, name: str) -> None:
+    listed = s3.list_objects_v2(Bucket="lake", Prefix=f"warehouse/{name}/")
+    s3.delete_objects(
+        Bucket="lake", Delete={"Objects": [{"Key": o["Key"]} for o in listed["Contents"]]}
+    )
+
+
+def tables(summary_or_failure: Any) -> dict[str, dict[str, Any]]:
+    audit = (
+        summary_or_failure.summary.audit_file
+        if isinstance(summary_or_failure, IngestionFailed)
+        else summary_or_failure["audit_file"]
+    )
+    events, torn = read_events(audit)
+    assert torn == 0
+    return {e["fqn"].rsplit(".", 1)[-1]: e for e in events if e["entity_type"] == "table"}
+
+
+def test_stale_tables_are_reported_then_removed_within_the_guard(
+    om_env: Any, tmp_path: Path
+) -> None:
+    from metadata.generated.schema.entity.data.table import Table
+
+    sdk = make_sdk_client(om_env.url, JWT)
+
+    def in_om(name: str) -> bool:
+        return sdk.get_by_name(Table, f"{SCHEMA}.{name}") is not None
+
+    with MotoS3Server() as moto:
+        s3 = moto.s3_client()
+        s3.create_bucket(Bucket="lake")
+        write_synthetic_lake(LakeTarget.s3(s3, "lake"), "warehouse", 21, 3, rows_per_table=1)
+        assert ingest(config(tmp_path, moto))["outcomes"] == {"success": 3 + 21}
+
+        # One table gone, another unreadable: only the gone one is stale, and only reported.
+        drop_table(s3, "table_00003")
+        properties = "warehouse/table_00004/.hoodie/hoodie.properties"
+        original = s3.get_object(Bucket="lake", Key=properties)["Body"].read()
+        s3.put_object(Bucket="lake", Key=properties, Body=b"\0")
+        with pytest.raises(IngestionFailed) as unreadable:
+            ingest(config(tmp_path, moto))
+        seen = tables(unreadable.value)
+        assert seen["table_00004"]["outcome"] == "failed"  # failed, never taken for deleted
+        assert seen["table_00003"]["operation"] == "SKIP"
+        assert "stale: s3://lake/warehouse/table_00003 is gone" in seen["table_00003"]["reason"]
+        assert in_om("table_00003") and in_om("table_00004")
+        s3.put_object(Bucket="lake", Key=properties, Body=original)  # readable again
+
+        # A failed listing (here: a bucket that does not exist) reports nothing as stale.
+        with pytest.raises(IngestionFailed) as unlisted:
+            ingest(config(tmp_path, moto, bucket="no-such-bucket", remove_stale=True))
+        assert "table_00003" not in tables(unlisted.value) and in_om("table_00003")
+
+        # remove_stale: 1 of 21 known tables (4.8 %) is within the 5 % guard.
+        om_env.clear_requests()
+        dry = tables(ingest(config(tmp_path, moto, remove_stale=True), dry_run=True))
+        assert (dry["table_00003"]["operation"], dry["table_00003"]["outcome"]) == (
+            "DELETE",
+            "dry_run",
+        )
+        assert om_env.write_calls() == [] and in_om("table_00003")
+        removed = tables(ingest(config(tmp_path, moto, remove_stale=True)))
+        assert (removed["table_00003"]["operation"], removed["table_00003"]["outcome"]) == (
+            "DELETE",
+            "success",
+        )
+        assert not in_om("table_00003")
+        deleted = sdk.get_by_name(Table, f"{SCHEMA}.table_00003", include="deleted")
+        assert deleted is not None and deleted.deleted  # soft-deleted, recoverable
+        again = tables(ingest(config(tmp_path, moto, remove_stale=True)))
+        assert "table_00003" not in again  # forgotten once removed
+
+        # 2 of 20 (10 %) gone at once: over the guard, nothing removed, the run fails.
+        drop_table(s3, "table_00010")
+        drop_table(s3, "table_00011")
+        with pytest.raises(IngestionFailed) as guarded:
+            ingest(config(tmp_path, moto, remove_stale=True))
+        events = tables(guarded.value)
+        for name in ("table_00010", "table_00011"):
+            assert events[name]["outcome"] == "failed"
+            assert "2 of 20 tables of source 'lake' (10.0%) are gone" in events[name]["error"]
+            assert in_om(name)
+        # A user who checked raises the limit: then they go.
+        raised = tables(ingest(config(tmp_path, moto, remove_stale=True, stale_max_percent=10)))
+        assert {raised[n]["outcome"] for n in ("table_00010", "table_00011")} == {"success"}
+        assert not in_om("table_00010") and not in_om("table_00011")
