@@ -19,6 +19,7 @@ from om_ingest.profiling.data_profiler import collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
 from om_ingest.profiling.storage import ProfileStorage
 from om_ingest.sources import get_source
+from om_ingest.sources.base import TableStatistics
 
 DEFAULT_SAMPLE_ROWS = 10_000
 
@@ -37,11 +38,14 @@ def profile_table_task(
     assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
     source_config = config.source(entity.discovered_from)
     assert source_config is not None
-    rows = settings.sample_rows or DEFAULT_SAMPLE_ROWS
+    rows = DEFAULT_SAMPLE_ROWS if settings.sample_rows is None else settings.sample_rows
     # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
     columns = [c.name for c in props.columns]
+    statistics = None
     try:
         with get_source(source_config) as source:
+            if settings.metadata_stats:
+                statistics = _statistics(source, props.location_path, columns)
             batches = source.fetch_sample(props.location_path, rows, columns or None)
             sample = collect_sample(batches, rows)
     except Exception as exc:
@@ -52,6 +56,7 @@ def profile_table_task(
         include=settings.columns.include,
         exclude=settings.columns.exclude,
         metrics=settings.metrics,
+        statistics=statistics,
     )
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
@@ -73,6 +78,16 @@ def profile_table_task(
         "pushed": pushed,
         "not_computed": sum(len(c.not_computed) for c in result.columns),
     }
+
+
+def _statistics(source: Any, location: str, columns: list[str]) -> TableStatistics | None:
+    """File-metadata statistics, or None (with a warning) when the table has none usable."""
+    try:
+        stats: TableStatistics | None = source.table_statistics(location, columns)
+        return stats
+    except Exception as exc:
+        get_run_logger().warning("%s: no metadata statistics (%s); sample only", location, exc)
+        return None
 
 
 def profile_tables(

@@ -145,7 +145,17 @@ class ProfilingConfig(StrictModel):
     """Data profiling of sampled rows (Great Expectations) and schema history."""
 
     enabled: bool = False
-    sample_rows: int | None = Field(default=None, ge=1)
+    sample_rows: int | None = Field(
+        default=None,
+        ge=0,
+        description="Rows read for the profile (default 10,000); 0: metadata only",
+    )
+    metadata_stats: bool = Field(
+        default=True,
+        description="Whole-table row count, null counts and min/max from the source's file "
+        "metadata (Hudi: Parquet footers of the latest snapshot) without scanning data; the "
+        "profile says which figures came from metadata and which from the sample",
+    )
     sample_percentage: float | None = Field(default=None, gt=0, le=100)
     metrics: list[str] | None = None
     columns: ColumnSelection = Field(default_factory=ColumnSelection)

@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 from pydantic import BaseModel, Field
 
+from om_ingest.sources.base import ColumnStatistics, TableStatistics
+
 log = logging.getLogger("om_ingest.profiling")
 
 NUMERIC_METRICS = ("min", "max", "mean", "median", "stddev", "quantiles")
@@ -69,6 +71,8 @@ class TableProfileResult(BaseModel):
     column_count: int
     sample_rows: int
     sample_percentage: float | None = None
+    metadata_origin: str | None = None
+    """Where whole-table figures came from (e.g. Parquet footers); None: sample only."""
     columns: list[ColumnProfileResult]
 
 
@@ -76,7 +80,9 @@ def collect_sample(batches: Iterable[pa.RecordBatch], max_rows: int) -> pa.Table
     """At most `max_rows` rows; stops pulling batches as soon as it has them."""
     taken: list[pa.RecordBatch] = []
     count = 0
-    if max_rows <= 0:
+    if max_rows <= 0:  # metadata-only: the columns' schema, no rows
+        for batch in batches:
+            return pa.Table.from_batches([batch.slice(0, 0)])
         return pa.table({})
     for batch in batches:
         batch = batch.slice(0, max_rows - count)
@@ -96,8 +102,10 @@ def profile_table(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
     metrics: list[str] | None = None,
+    statistics: TableStatistics | None = None,
 ) -> TableProfileResult:
-    """Profile `sample`; `row_count` is the table's exact count when the source knows it."""
+    """Profile `sample`; `row_count` is the table's exact count when the source knows it.
+    `statistics` (file metadata) supply whole-table rows, null counts, min and max."""
     wanted = set(metrics or ALL_METRICS)
     names = [
         n
@@ -109,13 +117,23 @@ def profile_table(
         ColumnProfileResult(name=n, arrow_type=str(sample.schema.field(n).type)) for n in names
     ]
     by_name = {c.name: c for c in columns}
+    metadata_only = statistics is not None and not sample.num_rows
     for column in columns:
-        _pyarrow_metrics(sample.column(column.name), column, wanted)
+        if not metadata_only:
+            _pyarrow_metrics(sample.column(column.name), column, wanted)
     gx_columns = [c for c in columns if _gx_kind(sample.schema.field(c.name).type) is not None]
     if gx_columns and sample.num_rows:
         _gx_metrics(sample.select([c.name for c in gx_columns]), by_name, wanted)
     exact = row_count is not None
     total = row_count if row_count is not None else sample.num_rows
+    if statistics is not None:
+        exact, total = statistics.exact, statistics.row_count
+        for column in columns:
+            _apply_statistics(column, statistics.columns.get(column.name), total, wanted)
+            if metadata_only:
+                for metric in ALL_METRICS[1:]:
+                    if metric in wanted and metric not in column.computed_by:
+                        column.not_computed.setdefault(metric, "metadata-only profile (no sample)")
     return TableProfileResult(
         fqn=fqn,
         timestamp_ms=int(time.time() * 1000),
@@ -124,8 +142,27 @@ def profile_table(
         column_count=len(sample.column_names),
         sample_rows=sample.num_rows,
         sample_percentage=round(100.0 * sample.num_rows / total, 4) if total else None,
+        metadata_origin=statistics.origin if statistics is not None else None,
         columns=columns,
     )
+
+
+def _apply_statistics(
+    column: ColumnProfileResult, stats: ColumnStatistics | None, rows: int, wanted: set[str]
+) -> None:
+    """Whole-table figures from metadata replace the sample's (they see every row)."""
+    if stats is None:
+        return
+    if stats.null_count is not None and "null_count" in wanted:
+        column.null_count = stats.null_count
+        column.null_proportion = stats.null_count / rows if rows else None
+        column.computed_by["null_count"] = "metadata"
+    for metric in ("min", "max"):
+        value = getattr(stats, metric)
+        if value is not None and metric in wanted:
+            setattr(column, metric, value)
+            column.computed_by[metric] = "metadata"
+            column.not_computed.pop(metric, None)
 
 
 def _gx_kind(arrow: pa.DataType) -> str | None:

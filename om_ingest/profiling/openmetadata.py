@@ -19,12 +19,16 @@ def to_om_profile(result: TableProfileResult) -> CreateTableProfileRequest:
     }
     columns = []
     for c in result.columns:
+        # Null counts from metadata cover the whole table; sampled ones cover the sample.
+        rows = (
+            result.row_count
+            if c.computed_by.get("null_count") == "metadata"
+            else result.sample_rows
+        )
         body: dict[str, Any] = {
             "name": c.name,
             "timestamp": result.timestamp_ms,
-            "valuesCount": result.sample_rows - (c.null_count or 0)
-            if c.null_count is not None
-            else None,
+            "valuesCount": rows - c.null_count if c.null_count is not None else None,
             "nullCount": c.null_count,
             "nullProportion": c.null_proportion,
             "distinctCount": c.distinct_count,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -33,6 +33,27 @@ class DiscoveryFailure:
     error: str
 
 
+@dataclass
+class ColumnStatistics:
+    """Whole-table figures of one column from file metadata (None: not recorded)."""
+
+    null_count: int | None = None
+    min: Any = None
+    max: Any = None
+
+
+@dataclass
+class TableStatistics:
+    """What a table's metadata says without reading its data."""
+
+    row_count: int
+    exact: bool
+    """False when the metadata cannot see every row (e.g. MOR log files not yet compacted)."""
+    origin: str
+    """Where the figures come from, said in the profile."""
+    columns: dict[str, ColumnStatistics] = field(default_factory=dict)
+
+
 class DataSource(ABC):
     """Connect, discover entities (streamed), extract schemas, sample rows, disconnect."""
 
@@ -58,6 +79,11 @@ class DataSource(ABC):
         self, location: str, max_rows: int, columns: list[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """At most `max_rows` rows, as Arrow batches, never the whole table in memory."""
+
+    def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
+        """Row count and per-column null counts / min / max from metadata, when the source
+        keeps them (no data is scanned); None when it does not."""
+        return None
 
     def disconnect(self) -> None:
         return None

@@ -24,7 +24,13 @@ from om_ingest.config.models import (
 )
 from om_ingest.errors import SourceError
 from om_ingest.sources.arrow_types import columns_from_schema
-from om_ingest.sources.base import DataSource, DiscoveredTable, DiscoveryFailure
+from om_ingest.sources.base import (
+    ColumnStatistics,
+    DataSource,
+    DiscoveredTable,
+    DiscoveryFailure,
+    TableStatistics,
+)
 from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.registry import register_source
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
@@ -230,6 +236,45 @@ class S3HudiSource(DataSource):
         p = self.properties
         return ".".join([p.service_name(self.config.name), p.database_name(), p.schema_name()])
 
+    # --- statistics ----------------------------------------------------------------------
+
+    def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
+        """Rows and per-column null counts / min / max from the Parquet footers of the latest
+        snapshot's base files (hudi-rs lists the file slices; pyarrow reads only footers)."""
+        import pyarrow.parquet as pq
+
+        slices = self._hudi_table(location).get_file_slices()
+        filesystem = self.properties.arrow_filesystem()
+        root = location.removeprefix("s3://").rstrip("/")
+        wanted = set(columns)
+        merged: dict[str, ColumnStatistics] = {}
+        known_nulls: dict[str, bool] = {}
+        rows = 0
+        for file_slice in slices:
+            meta = pq.read_metadata(
+                f"{root}/{file_slice.base_file_relative_path()}", filesystem=filesystem
+            )
+            rows += meta.num_rows
+            for group in range(meta.num_row_groups):
+                row_group = meta.row_group(group)
+                for index in range(row_group.num_columns):
+                    chunk = row_group.column(index)
+                    name = chunk.path_in_schema
+                    if name not in wanted:  # nested leaves (a.b) and unselected columns
+                        continue
+                    _merge_chunk(merged.setdefault(name, ColumnStatistics()), known_nulls, chunk)
+        for name, ok in known_nulls.items():
+            if not ok:
+                merged[name].null_count = None
+        has_logs = any(s.has_log_files() for s in slices)
+        return TableStatistics(
+            row_count=rows,
+            exact=not has_logs,
+            origin=f"Parquet footers of {len(slices)} base file(s) at the latest commit"
+            + (" (log files not counted)" if has_logs else ""),
+            columns=merged,
+        )
+
     # --- sampling ------------------------------------------------------------------------
 
     def fetch_sample(
@@ -237,11 +282,17 @@ class S3HudiSource(DataSource):
     ) -> Iterator[pa.RecordBatch]:
         from hudi import HudiReadOptions
 
+        table = self._hudi_table(location)
+        if max_rows <= 0:  # no rows wanted: the (projected) schema only, nothing read
+            schema = table.get_schema()
+            fields = [schema.field(name) for name in columns or schema.names]
+            yield pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
+            return
         options = HudiReadOptions().with_batch_size(min(max_rows, 8192))
         if columns:
             options = options.with_projection(columns)
         remaining = max_rows
-        for batch in self._hudi_table(location).read_stream(options):
+        for batch in table.read_stream(options):
             if remaining <= 0:
                 return
             if batch.num_rows > remaining:
@@ -279,3 +330,34 @@ def _first_error(exc: Exception) -> str:
         first = errors()[0]
         return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
     return str(exc)
+
+
+def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: Any) -> None:
+    """Fold one column chunk's footer statistics into the column's running totals."""
+    stats = chunk.statistics
+    name = chunk.path_in_schema
+    if stats is None or not stats.has_null_count:
+        known_nulls[name] = False
+    else:
+        known_nulls.setdefault(name, True)
+        into.null_count = (into.null_count or 0) + stats.null_count
+    if stats is not None and stats.has_min_max:
+        low, high = _plain_value(stats.min), _plain_value(stats.max)
+        if low is not None:
+            into.min = low if into.min is None else min(into.min, low)
+        if high is not None:
+            into.max = high if into.max is None else max(into.max, high)
+
+
+def _plain_value(value: Any) -> Any:
+    """Footer values as profile values: numbers and strings; dates and times in ISO form."""
+    from datetime import date, datetime, time
+    from decimal import Decimal
+
+    if isinstance(value, bool | bytes):
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value if isinstance(value, int | float | str) else None

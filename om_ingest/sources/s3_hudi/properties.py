@@ -101,6 +101,24 @@ class S3HudiProperties(BaseModel):
             "s3", endpoint_url=self.endpoint_url, region_name=self.region, **self.credentials()
         )
 
+    def arrow_filesystem(self) -> Any:
+        """pyarrow's S3 filesystem for the same bucket (Parquet footers by range reads)."""
+        from urllib.parse import urlsplit
+
+        from pyarrow import fs
+
+        creds = self.credentials()
+        options: dict[str, Any] = {
+            "access_key": creds.get("aws_access_key_id"),
+            "secret_key": creds.get("aws_secret_access_key"),
+            "session_token": creds.get("aws_session_token"),
+            "region": self.region,
+        }
+        if self.endpoint_url:
+            url = urlsplit(self.endpoint_url)
+            options.update(endpoint_override=url.netloc, scheme=url.scheme or "https")
+        return fs.S3FileSystem(**{k: v for k, v in options.items() if v is not None})
+
     def storage_options(self) -> dict[str, str]:
         """hudi-rs (object_store) options for the same bucket."""
         options = {"aws_region": self.region, **self.credentials()}
