@@ -60,6 +60,11 @@ def profile_table_task(
     )
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
+    suite_path = None
+    if settings.suggest_expectations:
+        from om_ingest.profiling.expectations import suggest_suite
+
+        suite_path = storage.save("expectations", fqn, suggest_suite(result))
     storage.apply_retention(settings.storage.keep_last, settings.storage.max_age_days)
     pushed = False
     if settings.push_to_openmetadata and not dry_run:
@@ -77,6 +82,7 @@ def profile_table_task(
         "file": str(path),
         "pushed": pushed,
         "not_computed": sum(len(c.not_computed) for c in result.columns),
+        **({"expectations": str(suite_path)} if suite_path else {}),
     }
 
 

@@ -160,6 +160,11 @@ class ProfilingConfig(StrictModel):
     metrics: list[str] | None = None
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     push_to_openmetadata: bool = True
+    suggest_expectations: bool = Field(
+        default=False,
+        description="Also store a Great Expectations suite suggested from the profile "
+        "(not-null, numeric ranges, small value sets): the first draft of a data contract",
+    )
     storage: ProfileStorageConfig = Field(default_factory=ProfileStorageConfig)
 
 

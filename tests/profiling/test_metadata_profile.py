@@ -100,6 +100,7 @@ def test_metadata_only_profile_reads_no_rows(om_env: Any, tmp_path: Path) -> Non
                     "profiling": {
                         "enabled": True,
                         "sample_rows": 0,
+                        "suggest_expectations": True,
                         "storage": {"base_path": str(tmp_path / "profiles")},
                     },
                     "sources": [source_config(moto)],
@@ -124,6 +125,13 @@ def test_metadata_only_profile_reads_no_rows(om_env: Any, tmp_path: Path) -> Non
     assert columns["nested"]["null_count"] is None
     assert "metadata-only" in columns["nested"]["not_computed"]["null_count"]
     assert summary["pushed"] is True
+    # The suggested suite rests on whole-table figures even without a sample.
+    suite = json.loads(Path(summary["expectations"]).read_text())
+    kwargs = {(e["type"], e["kwargs"]["column"]): e["kwargs"] for e in suite["expectations"]}
+    assert ("expect_column_values_to_not_be_null", "id") in kwargs
+    assert ("expect_column_values_to_not_be_null", "amount") not in kwargs  # it has nulls
+    id_range = kwargs[("expect_column_values_to_be_between", "id")]
+    assert (id_range["min_value"], id_range["max_value"]) == (0, ROWS - 1)
     from metadata.generated.schema.entity.data.table import Table
 
     from om_ingest.sandbox.testing import make_sdk_client

@@ -180,3 +180,62 @@ def test_every_fixture_profiles_without_crashing(tmp_path: Path) -> None:
                 zip_path.name,
                 column.name,
             )
+
+
+def test_suggested_suite_passes_on_its_data_and_catches_drift() -> None:
+    import great_expectations as gx
+
+    from om_ingest.profiling.expectations import suggest_suite
+
+    notes = [f"note {i}" for i in range(12)]
+    good = pa.table(
+        {
+            "id": pa.array(range(1, 13), pa.int64()),
+            "amount": pa.array([1.5, 2.0, None, 9.0] * 3),
+            "status": pa.array(["new", "paid", "new", "void"] * 3),
+            "note": pa.array(notes),
+        }
+    )
+    suite = suggest_suite(profile_table("svc.db.s.orders", good))
+    found = {(e["type"], e["kwargs"]["column"]): e["kwargs"] for e in suite["expectations"]}
+    assert set(found) == {
+        ("expect_column_values_to_not_be_null", "id"),
+        ("expect_column_values_to_be_between", "id"),
+        ("expect_column_values_to_be_between", "amount"),  # has nulls: no not-null
+        ("expect_column_values_to_not_be_null", "status"),
+        ("expect_column_values_to_be_in_set", "status"),
+        ("expect_column_values_to_not_be_null", "note"),  # 12 distinct: no value set
+    }
+    assert found[("expect_column_values_to_be_between", "amount")] == {
+        "column": "amount",
+        "min_value": 1.5,
+        "max_value": 9.0,
+    }
+    assert found[("expect_column_values_to_be_in_set", "status")]["value_set"] == [
+        "new",
+        "paid",
+        "void",
+    ]
+
+    def failing(table: pa.Table) -> set[tuple[str, str]]:
+        context = gx.get_context(mode="ephemeral")
+        batch = (
+            context.data_sources.add_pandas("check")
+            .add_dataframe_asset("t")
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": table.to_pandas()})
+        )
+        loaded = gx.ExpectationSuite(name=suite["name"], expectations=suite["expectations"])
+        return {
+            (r.expectation_config.type, r.expectation_config.kwargs["column"])
+            for r in batch.validate(loaded).results
+            if not r.success
+        }
+
+    assert failing(good) == set()
+    drifted = good.set_column(0, "id", pa.array([None, *range(2, 13)], pa.int64()))
+    drifted = drifted.set_column(2, "status", pa.array(["new", "lost", *["new"] * 10]))
+    assert failing(drifted) == {
+        ("expect_column_values_to_not_be_null", "id"),
+        ("expect_column_values_to_be_in_set", "status"),
+    }
