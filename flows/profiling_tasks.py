@@ -7,6 +7,7 @@ a table profile.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -38,14 +39,14 @@ def profile_table_task(
     assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
     source_config = config.source(entity.discovered_from)
     assert source_config is not None
-    rows = DEFAULT_SAMPLE_ROWS if settings.sample_rows is None else settings.sample_rows
     # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
     columns = [c.name for c in props.columns]
     statistics = None
     try:
         with get_source(source_config) as source:
-            if settings.metadata_stats:
+            if settings.metadata_stats or settings.sample_percentage is not None:
                 statistics = _statistics(source, props.location_path, columns)
+            rows = sample_size(settings, statistics.row_count if statistics else None)
             batches = source.fetch_sample(props.location_path, rows, columns or None)
             sample = collect_sample(batches, rows)
     except Exception as exc:
@@ -56,7 +57,8 @@ def profile_table_task(
         include=settings.columns.include,
         exclude=settings.columns.exclude,
         metrics=settings.metrics,
-        statistics=statistics,
+        statistics=statistics if settings.metadata_stats else None,
+        row_count=statistics.row_count if statistics and statistics.exact else None,
     )
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
@@ -84,6 +86,20 @@ def profile_table_task(
         "not_computed": sum(len(c.not_computed) for c in result.columns),
         **({"expectations": str(suite_path)} if suite_path else {}),
     }
+
+
+def sample_size(settings: ProfilingConfig, table_rows: int | None) -> int:
+    """Rows to read: `sample_rows`, or `sample_percentage` of the table's rows (known from
+    metadata; without them the default cap, with a warning)."""
+    if settings.sample_percentage is None:
+        return DEFAULT_SAMPLE_ROWS if settings.sample_rows is None else settings.sample_rows
+    if table_rows is None:
+        get_run_logger().warning(
+            "sample_percentage needs the table's row count from metadata; reading %d rows",
+            DEFAULT_SAMPLE_ROWS,
+        )
+        return DEFAULT_SAMPLE_ROWS
+    return math.ceil(table_rows * settings.sample_percentage / 100)
 
 
 def _statistics(source: Any, location: str, columns: list[str]) -> TableStatistics | None:

@@ -156,7 +156,13 @@ class ProfilingConfig(StrictModel):
         "metadata (Hudi: Parquet footers of the latest snapshot) without scanning data; the "
         "profile says which figures came from metadata and which from the sample",
     )
-    sample_percentage: float | None = Field(default=None, gt=0, le=100)
+    sample_percentage: float | None = Field(
+        default=None,
+        gt=0,
+        le=100,
+        description="Rows read as a share of the table's row count (from file metadata); "
+        "instead of sample_rows",
+    )
     metrics: list[str] | None = None
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     push_to_openmetadata: bool = True
@@ -166,6 +172,12 @@ class ProfilingConfig(StrictModel):
         "(not-null, numeric ranges, small value sets): the first draft of a data contract",
     )
     storage: ProfileStorageConfig = Field(default_factory=ProfileStorageConfig)
+
+    @model_validator(mode="after")
+    def _one_sample_size(self) -> ProfilingConfig:
+        if self.sample_rows is not None and self.sample_percentage is not None:
+            raise ValueError("give sample_rows or sample_percentage, not both")
+        return self
 
 
 class AuditConfig(StrictModel):

@@ -115,6 +115,15 @@ def test_metadata_only_profile_reads_no_rows(om_env: Any, tmp_path: Path) -> Non
             )
         )
         (summary,) = ingest(str(config))["profiles"]
+        # sample_percentage: a share of the row count the footers give.
+        by_share = yaml.safe_load(config.read_text())
+        del by_share["profiling"]["sample_rows"]
+        by_share["profiling"]["sample_percentage"] = 25
+        by_share["sources"][0]["properties"]["full_refresh"] = True  # the table is unchanged
+        shared = tmp_path / "share.yaml"
+        shared.write_text(yaml.safe_dump(by_share))
+        (quarter,) = ingest(str(shared))["profiles"]
+        assert quarter["rows"] == ROWS // 4
     stored = json.loads(Path(summary["file"]).read_text())
     assert (stored["row_count"], stored["sample_rows"]) == (ROWS, 0)
     columns = {c["name"]: c for c in stored["columns"]}
@@ -143,3 +152,20 @@ def test_metadata_only_profile_reads_no_rows(om_env: Any, tmp_path: Path) -> Non
     assert amount.profile.valuesCount == ROWS - expected("amount")[0]
     assert amount.profile.max == float(expected("amount")[2])
     assert isinstance(table, Table)
+
+
+def test_sample_rows_and_percentage_exclude_each_other(tmp_path: Path) -> None:
+    from om_ingest.config import load_config
+    from om_ingest.errors import ConfigError
+
+    path = tmp_path / "both.yaml"
+    path.write_text(
+        "openmetadata: {host: http://x, jwt_token: t}\n"
+        "profiling: {enabled: true, sample_rows: 10, sample_percentage: 5}\n"
+    )
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        assert f"{path}:2 profiling: " in str(exc) and "not both" in str(exc)
+    else:
+        raise AssertionError("sample_rows with sample_percentage must be a config error")
