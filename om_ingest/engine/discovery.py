@@ -41,18 +41,23 @@ class Expansion:
     entities: list[EntityConfig]
     pre_results: list[EntityResult] = field(default_factory=list)
     states: dict[str, SourceState] = field(default_factory=dict)
-    tables: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
-    """fqn → (source, location, latest commit) of each table found (none in a dry run)."""
+    tables: dict[str, DiscoveredTable] = field(default_factory=dict)
+    """fqn → what its source found (its location, latest commit, marker); none in dry runs."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """fqn → the source it was discovered from."""
     stale: list[StaleTable] = field(default_factory=list)
 
     def save_state(self, results: list[EntityResult]) -> None:
         """Remember every table now in step with OpenMetadata: its FQN and latest commit."""
         done = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
-        for fqn, (source, location, commit) in self.tables.items():
+        for fqn, found in self.tables.items():
             if fqn in done:
-                self.states[source].tables[location] = fqn
-                if commit:
-                    self.states[source].commits[location] = commit
+                state = self.states[self.sources[fqn]]
+                state.tables[found.location] = fqn
+                if found.latest_commit:
+                    state.commits[found.location] = found.latest_commit
+                if found.marker and found.latest_commit:
+                    state.markers[found.location] = found.marker
         for state in self.states.values():
             state.save()
 
@@ -103,7 +108,9 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
         found = 0
         try:
             with source:
-                for item in source.discover_entities(template, known_commits=state.commits):
+                for item in source.discover_entities(
+                    template, known_commits=state.commits, known_markers=state.markers
+                ):
                     found += 1
                     found_here.add(item.location)
                     _add(expansion, item, schema_fqn, known, source_config.name, dry_run)
@@ -143,7 +150,8 @@ def _add(
         )
         return
     if not dry_run:
-        expansion.tables[fqn] = (source, item.location, item.latest_commit)
+        expansion.tables[fqn] = item
+        expansion.sources[fqn] = source
     if item.unchanged:
         expansion.pre_results.append(
             EntityResult(

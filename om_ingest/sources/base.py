@@ -22,6 +22,9 @@ class DiscoveredTable:
     latest_commit: str | None = None
     unchanged: bool = False
     """The source saw no new commit since the last successful run (nothing to do)."""
+    marker: str | None = None
+    """A cheap fingerprint of the table's change log (e.g. its timeline listing): equal to
+    the last run's, the table is unchanged without reading it."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,13 @@ class DataSource(ABC):
 
     @abstractmethod
     def discover_entities(
-        self, template: EntityConfig, known_commits: dict[str, str] | None = None
+        self,
+        template: EntityConfig,
+        known_commits: dict[str, str] | None = None,
+        known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
-        """Stream what the source holds, one entity at a time."""
+        """Stream what the source holds, one entity at a time; `known_*` (by location) are the
+        last successful run's, for incremental discovery."""
 
     @abstractmethod
     def fetch_sample(

@@ -1,6 +1,7 @@
 """State for incremental discovery and stale detection, one JSON file per source.
 
 `commits`: each table's latest commit at the last successful run (unchanged tables are skipped);
+`markers`: a fingerprint of its timeline listing (equal → unchanged without reading it);
 `tables`: the FQN each location was ingested as (a location no longer found is stale).
 """
 
@@ -18,10 +19,12 @@ class SourceState:
         path: Path,
         commits: dict[str, str] | None = None,
         tables: dict[str, str] | None = None,
+        markers: dict[str, str] | None = None,
     ) -> None:
         self.path = path
         self.commits = commits or {}
         self.tables = tables or {}
+        self.markers = markers or {}
 
     @classmethod
     def load(cls, path: Path) -> SourceState:
@@ -29,12 +32,19 @@ class SourceState:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return cls(path)
-        return cls(path, dict(data.get("commits", {})), dict(data.get("tables", {})))
+        return cls(
+            path,
+            dict(data.get("commits", {})),
+            dict(data.get("tables", {})),
+            dict(data.get("markers", {})),
+        )
 
     def forget(self, location: str) -> None:
-        self.commits.pop(location, None)
-        self.tables.pop(location, None)
+        for known in (self.commits, self.tables, self.markers):
+            known.pop(location, None)
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path, {"commits": self.commits, "tables": self.tables})
+        write_json_atomic(
+            self.path, {"commits": self.commits, "tables": self.tables, "markers": self.markers}
+        )

@@ -14,6 +14,7 @@ from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
 from om_ingest.sources.arrow_types import om_data_type
+from om_ingest.sources.s3_hudi.connector import S3HudiSource
 from om_ingest.testing.moto_s3 import MotoS3Server, upload_fixture_zip
 from tests.conftest import SHARED
 
@@ -149,6 +150,31 @@ def test_incremental_marks_unchanged_tables(lake: MotoS3Server) -> None:
     assert [t.entity.name for t in again if not t.unchanged] == ["v6_empty"]  # no commit yet
     forced = source(lake, full_refresh=True).discover_entities(template, known_commits=known)
     assert not any(getattr(t, "unchanged", False) for t in forced)
+
+
+def test_unchanged_timeline_listing_skips_the_hudi_read(
+    lake: MotoS3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = [t for t in discover(lake) if isinstance(t, DiscoveredTable) and t.latest_commit]
+    known = {t.location: t.latest_commit for t in first if t.latest_commit}
+    markers = {t.location: t.marker for t in first if t.marker}
+    assert len(markers) == len(first)
+
+    def no_read(*_: object) -> None:
+        raise AssertionError("hudi-rs table built for an unchanged timeline")
+
+    monkeypatch.setattr(S3HudiSource, "_hudi_table", no_read)
+    template = EntityConfig.model_validate({"type": "table", "discovery": {"source": "lake"}})
+    again = list(
+        source(lake).discover_entities(template, known_commits=known, known_markers=markers)
+    )
+    unchanged = {t.entity.name: t.latest_commit for t in again if isinstance(t, DiscoveredTable)}
+    assert unchanged == {t.entity.name: t.latest_commit for t in first}
+    # Only tables never remembered (no commit yet, or unreadable) needed a read.
+    assert sorted(t.name for t in again if isinstance(t, DiscoveryFailure)) == [
+        "broken",
+        "v6_empty",
+    ]
 
 
 def test_sampling_never_exceeds_the_cap(lake: MotoS3Server) -> None:

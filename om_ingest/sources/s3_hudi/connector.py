@@ -10,6 +10,7 @@ A listing error raises (it must never look like "no tables"); an unreadable tabl
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -75,11 +76,15 @@ class S3HudiSource(DataSource):
     # --- discovery -----------------------------------------------------------------------
 
     def discover_entities(
-        self, template: EntityConfig, known_commits: dict[str, str] | None = None
+        self,
+        template: EntityConfig,
+        known_commits: dict[str, str] | None = None,
+        known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         known = known_commits or {}
+        markers = known_markers or {}
 
         def selected() -> Iterator[tuple[str, str]]:
             found = 0
@@ -99,7 +104,7 @@ class S3HudiSource(DataSource):
         def describe(item: tuple[str, str]) -> DiscoveredTable | DiscoveryFailure:
             name, location = item
             try:
-                return self._describe(template, name, location, known)
+                return self._describe(template, name, location, known, markers)
             except Exception as exc:
                 return DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
 
@@ -132,8 +137,22 @@ class S3HudiSource(DataSource):
         return dirs
 
     def _describe(
-        self, template: EntityConfig, name: str, location: str, known: dict[str, str]
+        self,
+        template: EntityConfig,
+        name: str,
+        location: str,
+        known: dict[str, str],
+        markers: dict[str, str],
     ) -> DiscoveredTable:
+        marker = self._timeline_marker(location)
+        if (
+            not self.properties.full_refresh
+            and location in known
+            and markers.get(location) == marker
+        ):  # nothing under .hoodie/ moved: unchanged, without building the table
+            return DiscoveredTable(
+                _placeholder(template, name), location, known[location], True, marker
+            )
         table = self._hudi_table(location)
         timeline = table.get_timeline()
         instants = [
@@ -147,7 +166,7 @@ class S3HudiSource(DataSource):
             and known.get(location) == latest
             and not self.properties.full_refresh
         ):
-            return DiscoveredTable(_placeholder(template, name), location, latest, unchanged=True)
+            return DiscoveredTable(_placeholder(template, name), location, latest, True, marker)
         options = table.hudi_options()
         schema: pa.Schema = (
             table.get_schema_with_meta_fields()
@@ -203,7 +222,22 @@ class S3HudiSource(DataSource):
                 "discovered_from": self.config.name,
             }
         )
-        return DiscoveredTable(entity, location, latest)
+        return DiscoveredTable(entity, location, latest, marker=marker)
+
+    def _timeline_marker(self, location: str) -> str:
+        """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,
+        ETag, size): a new, completed or archived instant changes it. Two listings, no Hudi
+        parsing; any change means the table is read again with hudi-rs."""
+        prefix = location.split("/", 3)[3] + "/" + HOODIE
+        digest = hashlib.sha256()
+        for folder in (prefix, prefix + "timeline/"):
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(
+                Bucket=self.properties.bucket, Prefix=folder, Delimiter="/"
+            ):
+                for obj in page.get("Contents", []):
+                    digest.update(f"{obj['Key']}\0{obj.get('ETag')}\0{obj['Size']}\n".encode())
+        return digest.hexdigest()
 
     def _completion_time(self, location: str, instant: str | None) -> str | None:
         """Hudi ≥ 1.0 names completed instants `<start>_<completion>.<action>`; older ones
