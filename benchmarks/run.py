@@ -165,26 +165,53 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
     return rows
 
 
+RESULTS = ROOT / "benchmarks" / "results.md"
+ROWS = ROOT / "benchmarks" / "results.json"
+START, END = "<!-- measured: start (written by make bench) -->", "<!-- measured: end -->"
+
+
 def write_results(rows: list[dict[str, Any]]) -> None:
+    """Merge `rows` into results.json (a new measurement replaces the same N/scenario/
+    concurrency) and rewrite the table between the markers of results.md, keeping the text
+    around it."""
+    key = ("n", "scenario", "concurrency")
+    merged = {tuple(r[k] for k in key): r for r in _load_rows()}
+    for row in rows:
+        merged[tuple(row[k] for k in key)] = {**row, "measured": time.strftime("%Y-%m-%d")}
+    ordered = sorted(merged.values(), key=lambda r: (r["n"], r["concurrency"], r["scenario"]))
+    ROWS.write_text(json.dumps(ordered, indent=1) + "\n")
+    floors = {r["n"]: r["seconds"] for r in ordered if r["scenario"] == "floor"}
     lines = [
-        "# Benchmark results",
+        START,
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"om-ingest {version('om-ingest')}, Prefect {version('prefect')}, openmetadata-ingestion "
+        f"{version('openmetadata-ingestion')}, hudi {version('hudi')}, moto {version('moto')}. "
+        "OM = the om-ingest API sandbox; S3 = moto, both on loopback. Each scenario is its own "
+        "process (peak RSS is per scenario; it includes importing the OM SDK, ~15 s).",
         "",
-        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"om-ingest {version('om-ingest')}, Prefect {version('prefect')}, openmetadata-ingestion {version('openmetadata-ingestion')}, "
-        f"hudi {version('hudi')}, moto {version('moto')}. OM = the om-ingest API sandbox; S3 = moto, both on loopback. "
-        "Each scenario is its own process (peak RSS is per scenario; it includes importing the OM SDK, ~15 s).",
-        "",
-        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | OM calls/table | OM writes | vs floor |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | OM calls/table | OM writes | vs floor | measured |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    floors = {r["n"]: r["seconds"] for r in rows if r["scenario"] == "floor"}
-    for r in rows:
+    for r in ordered:
         ratio = f"{r['seconds'] / floors[r['n']]:.2f}x" if r["n"] in floors else ""
         lines.append(
-            f"| {r['n']} | {r['scenario']} | {r['concurrency']} | {r['seconds']:.1f} | {r['n'] / r['seconds']:.1f} | "
-            f"{r['peak_rss_mb']:.0f} | {r['om_calls'] / r['n']:.2f} | {r['om_writes']} | {ratio} |"
+            f"| {r['n']} | {r['scenario']} | {r['concurrency']} | {r['seconds']:.1f} | "
+            f"{r['n'] / r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['om_calls'] / r['n']:.2f} | "
+            f"{r['om_writes']} | {ratio} | {r.get('measured', '')} |"
         )
-    (ROOT / "benchmarks" / "results.md").write_text("\n".join(lines) + "\n")
+    lines.append(END)
+    text = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{START}\n{END}\n"
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    RESULTS.write_text(head + "\n".join(lines) + tail)
+
+
+def _load_rows() -> list[dict[str, Any]]:
+    try:
+        rows: list[dict[str, Any]] = json.loads(ROWS.read_text())
+    except FileNotFoundError:
+        return []
+    return rows
 
 
 def main(argv: list[str]) -> None:
@@ -197,7 +224,7 @@ def main(argv: list[str]) -> None:
     for n in sizes:
         rows += bench(n, workdir)
         write_results(rows)
-    print((ROOT / "benchmarks" / "results.md").read_text())
+    print(RESULTS.read_text())
 
 
 if __name__ == "__main__":

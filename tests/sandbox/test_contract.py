@@ -366,9 +366,20 @@ def test_data_contracts_attach_to_their_table(client: Any, unique: str) -> None:
                 update={"entity": {"id": model_str(other.id), "type": "table"}}
             )
         )
+    listed = client.list_entities(DataContract, limit=1000).entities
+    assert model_str(back.id) in {model_str(c.id) for c in listed}
+    patched = client.patch(
+        DataContract,
+        back,
+        back.model_copy(update={"description": type(back.description)("Agreed.")}),
+        skip_on_failure=False,
+    )
+    assert model_str(patched.description) == "Agreed." and patched.version.root == 0.3
     # A table HAS its contract, it does not contain it: a plain delete is allowed.
     client.delete(Table, table.id)
     assert client.get_by_name(Table, fqn) is None
+    client.delete(DataContract, back.id, hard_delete=True)
+    assert client.get_by_name(DataContract, f"{fqn}.dataContract_orders") is None
 
 
 def test_extension_needs_custom_properties_of_the_right_type(client: Any, unique: str) -> None:
