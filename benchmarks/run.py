@@ -6,6 +6,7 @@ For each N (tables, 30 columns): a moto S3 lake and the OM API sandbox (both chi
 `execution.max_concurrency`; (d) the floor: discovery with boto3 + hudi-rs and
 `create_or_update` with the SDK in a plain loop, no Prefect. Results: benchmarks/results.md.
 Usage: python -m benchmarks.run [N ...]   (default 100 1000)
+Subsets (e.g. for a long N): BENCH_SCENARIOS=first_run,rerun,floor BENCH_CONCURRENCY=1.
 """
 
 from __future__ import annotations
@@ -50,9 +51,12 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
             CreateDatabaseServiceRequest,
         )
 
-        sdk.create_or_update(CreateDatabaseServiceRequest(name="bench", serviceType="Datalake"))
-        sdk.create_or_update(CreateDatabaseRequest(name="lake", service="bench"))
-        sdk.create_or_update(CreateDatabaseSchemaRequest(name="tables", database="bench.lake"))
+        for model, body in (
+            (CreateDatabaseServiceRequest, {"name": "bench", "serviceType": "Datalake"}),
+            (CreateDatabaseRequest, {"name": "lake", "service": "bench"}),
+            (CreateDatabaseSchemaRequest, {"name": "tables", "database": "bench.lake"}),
+        ):
+            sdk.create_or_update(model.model_validate(body))
         template = loaded.config.entities[0]
         source = get_source(loaded.config.sources[0])
         handler = handler_for(template.type)
@@ -113,7 +117,9 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
             "PREFECT_LOGGING_LEVEL": "WARNING",
             "PYTHONWARNINGS": "ignore",
         }
-        for concurrency in (1, 8):
+        wanted = set(os.environ.get("BENCH_SCENARIOS", "dry_run,first_run,rerun,floor").split(","))
+        levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
+        for concurrency in levels:
             config = workdir / f"bench-{n}-{concurrency}.yaml"
             with SandboxServer(JWT) as sandbox:
                 config.write_text(
@@ -146,18 +152,18 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
                         }
                     )
                 )
-                kinds = (
-                    ["dry_run", "first_run", "rerun"]
-                    if concurrency == 1
-                    else ["first_run", "rerun"]
-                )
+                kinds = [
+                    kind
+                    for kind in ("dry_run", "first_run", "rerun")
+                    if kind in wanted and (concurrency == 1 or kind != "dry_run")
+                ]
                 for kind in kinds:
                     result = run_child(
                         "flow" if kind != "dry_run" else "dry_run", config, sandbox, env
                     )
                     rows.append({"n": n, "scenario": kind, "concurrency": concurrency, **result})
                     print(rows[-1], flush=True)
-            if concurrency == 1:
+            if concurrency == 1 and "floor" in wanted:
                 with SandboxServer(JWT) as sandbox:
                     result = run_child("floor", config, sandbox, env)
                     rows.append({"n": n, "scenario": "floor", "concurrency": 1, **result})
