@@ -25,7 +25,8 @@ class ConfigError(OmIngestError):
         line: int | None = None,
         path: str | None = None,
     ) -> None:
-        self.message = message
+        # One line whatever the message quotes (a name with a newline, say): escaped.
+        self.message = message.replace("\r", "\\r").replace("\n", "\\n")
         self.file = file
         self.line = line
         self.path = path

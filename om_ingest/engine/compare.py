@@ -88,7 +88,7 @@ def merge_curated(
         if tags:
             merged["tags"] = tags
     if current.get("owners") and ("owners" not in merged or not override):
-        merged["owners"] = [{"id": o["id"], "type": o["type"]} for o in current["owners"]]
+        merged["owners"] = _owner_refs(current)
     if handler.schema_key is not None and handler.schema_key in merged:
         merged[handler.schema_key] = _merge_fields(
             merged[handler.schema_key], current.get(handler.schema_key) or [], override
@@ -108,7 +108,7 @@ def curated_overrides(
     if _tag_fqns(desired) != _tag_fqns(entity):
         out["tags"] = desired.get("tags") or []
     if desired.get("owners") and _owner_ids(desired) != _owner_ids(entity):
-        out["owners"] = [{"id": o["id"], "type": o["type"]} for o in desired["owners"]]
+        out["owners"] = _owner_refs(desired)
     schema = handler.schema_key
     if schema is not None and entity.get(schema):
         out[schema] = _override_fields(desired.get(schema) or [], entity[schema])
@@ -172,6 +172,11 @@ def _merge_tags(
 
 def _tag_fqns(entity: dict[str, Any]) -> set[str]:
     return {t["tagFQN"] for t in entity.get("tags") or []}
+
+
+def _owner_refs(entity: dict[str, Any]) -> list[dict[str, Any]]:
+    """Owners as a request sends them: id and type (OM fills in the rest)."""
+    return [{"id": o["id"], "type": o["type"]} for o in entity.get("owners") or []]
 
 
 def _owner_ids(entity: dict[str, Any]) -> set[str]:

@@ -119,6 +119,13 @@ CORPUS: list[tuple[str, str, int, str, str]] = [
         'did you mean svc."db.v2"',
     ),
     (
+        "name with a newline",
+        HEAD + 'entities:\n  - {type: database_service, name: "bad\\nname"}\n',
+        5,
+        "entities[0]",
+        "bad\\nname",  # escaped: the error stays one line
+    ),
+    (
         "name too long",
         HEAD + f"entities:\n  - {{type: database_service, name: {'x' * 300}}}\n",
         5,
