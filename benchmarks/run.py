@@ -36,7 +36,9 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
     started = time.perf_counter()
     if kind == "floor":
         from om_ingest.config import load_config
+        from om_ingest.engine.compare import as_json
         from om_ingest.entities import handler_for
+        from om_ingest.openmetadata import OMClient
         from om_ingest.planning import parent_fqn_of
         from om_ingest.sandbox.testing import make_sdk_client
         from om_ingest.sources import DiscoveredTable, get_source
@@ -61,9 +63,16 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
         source = get_source(loaded.config.sources[0])
         handler = handler_for(template.type)
         count = 0
+        # OM rejects extension keys it has no custom property for: define them once, as
+        # anyone writing Hudi facts to a real OM must (here with om-ingest's helper).
+        properties = OMClient(sdk, om_url)
         for item in source.discover_entities(template):
             if isinstance(item, DiscoveredTable):
-                sdk.create_or_update(handler.build_request(item.entity, parent_fqn_of(item.entity)))
+                request = handler.build_request(item.entity, parent_fqn_of(item.entity))
+                extension = as_json(request).get("extension")
+                if extension:
+                    properties.ensure_custom_properties(handler.entity_class, extension)
+                sdk.create_or_update(request)
                 count += 1
         outcome: dict[str, Any] = {"tables": count}
     else:
