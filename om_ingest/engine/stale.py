@@ -10,6 +10,7 @@ half-done listing than real deletions, so then nothing is removed and each is re
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from om_ingest.config.models import SourceConfig
 from om_ingest.engine.discovery import StaleTable
@@ -57,35 +58,24 @@ def _soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult
     current = client.get_by_name(Table, table.fqn)
     if current is None:
         reason = f"stale: {gone}; already gone from OpenMetadata"
-        return _result(table, Operation.SKIP, Outcome.SKIPPED, reason, api_calls=client.api_calls)
+        return _result(
+            table, Operation.SKIP, Outcome.SKIPPED, reason=reason, api_calls=client.api_calls
+        )
     entity_id = str(current.id.root)
     client.soft_delete(Table, entity_id)
     return _result(
         table,
         Operation.DELETE,
         Outcome.SUCCESS,
-        f"soft-deleted: {gone}",
+        reason=f"soft-deleted: {gone}",
         entity_id=entity_id,
         api_calls=client.api_calls,
     )
 
 
 def _result(
-    table: StaleTable,
-    operation: Operation,
-    outcome: Outcome,
-    reason: str = "",
-    error: str | None = None,
-    entity_id: str | None = None,
-    api_calls: int = 0,
+    table: StaleTable, operation: Operation, outcome: Outcome, **fields: Any
 ) -> EntityResult:
     return EntityResult(
-        fqn=table.fqn,
-        entity_type="table",
-        operation=operation,
-        outcome=outcome,
-        reason=reason,
-        error=error,
-        entity_id=entity_id,
-        api_calls=api_calls,
+        fqn=table.fqn, entity_type="table", operation=operation, outcome=outcome, **fields
     )

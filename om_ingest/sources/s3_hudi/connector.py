@@ -56,6 +56,7 @@ class S3HudiSource(DataSource):
     def __init__(self, config: SourceConfig, properties: S3HudiProperties) -> None:
         super().__init__(config, properties)
         self._client: Any = None
+        self._last_table: tuple[str, Any] | None = None
 
     # --- connection ----------------------------------------------------------------------
 
@@ -228,7 +229,7 @@ class S3HudiSource(DataSource):
         """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,
         ETag, size): a new, completed or archived instant changes it. Two listings, no Hudi
         parsing; any change means the table is read again with hudi-rs."""
-        prefix = location.split("/", 3)[3] + "/" + HOODIE
+        prefix = self._hoodie_key(location)
         digest = hashlib.sha256()
         for folder in (prefix, prefix + "timeline/"):
             paginator = self._client.get_paginator("list_objects_v2")
@@ -244,7 +245,7 @@ class S3HudiSource(DataSource):
         don't record it, so the commit file's last-modified time stands in."""
         if instant is None:
             return None
-        prefix = location.split("/", 3)[3] + "/" + HOODIE
+        prefix = self._hoodie_key(location)
         for folder in (prefix + "timeline/", prefix):
             response = self._client.list_objects_v2(
                 Bucket=self.properties.bucket, Prefix=folder + instant, MaxKeys=20
@@ -258,13 +259,25 @@ class S3HudiSource(DataSource):
                     return str(obj["LastModified"].isoformat())
         return None
 
+    @staticmethod
+    def _hoodie_key(location: str) -> str:
+        """The S3 key prefix of a table's `.hoodie/` folder (`s3://bucket/a/t` → `a/t/.hoodie/`)."""
+        return location.split("/", 3)[3] + "/" + HOODIE
+
     def _hudi_table(self, location: str) -> Any:
+        """The hudi-rs table at `location`; the last one is kept, so profiling a table (its
+        statistics, then its sample) builds it once."""
         from hudi import HudiTableBuilder
 
+        last = self._last_table
+        if last is not None and last[0] == location:
+            return last[1]
         builder = HudiTableBuilder.from_base_uri(location)
         for key, value in self.properties.storage_options().items():
             builder = builder.with_storage_option(key, value)
-        return builder.build()
+        table = builder.build()
+        self._last_table = (location, table)
+        return table
 
     def default_schema_fqn(self) -> str:
         p = self.properties
