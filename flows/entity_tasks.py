@@ -27,7 +27,13 @@ from prefect.tasks import Task, exponential_backoff
 
 from om_ingest.config.models import IngestionConfig, RetryConfig, SourceConfig
 from om_ingest.engine.discovery import Expansion, StaleTable
-from om_ingest.engine.executor import EntityTask, apply_entity, desired_request, failed_result
+from om_ingest.engine.executor import (
+    EntityTask,
+    apply_entity,
+    desired_request,
+    failed_result,
+    note_absent_siblings,
+)
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.stale import handle_stale
 from om_ingest.errors import OmIngestError
@@ -78,7 +84,7 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
             spec,
             job.mode.value,
             str(job.override),
-            str(job.node.entity.external),
+            str(job.node.external),
         ]
     )
     return "om-ingest-write-entity-" + hashlib.sha256(raw.encode()).hexdigest()
@@ -190,6 +196,7 @@ def entity_group_flow(
 ) -> int:
     """Many discovered entities of one parent: a task each, recorded in declaration order
     as each completes. Returns how many were processed."""
+    note_absent_siblings(_clients[client_key], jobs)
     if max_concurrency <= 1:
         for job in jobs:
             record(resolve(job, writer(job, client_key, return_state=True), client_key, writer))
@@ -228,7 +235,7 @@ def dispatch_level(
 
 
 def _discovered(job: EntityTask) -> bool:
-    return job.node.entity.discovered_from is not None
+    return job.node.discovered_from is not None
 
 
 @task(name="stale-tables", cache_policy=NO_CACHE)

@@ -16,6 +16,7 @@ from flows.entity_tasks import client_for
 from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConfig, TableProperties
 from om_ingest.engine.results import EntityResult, Outcome
 from om_ingest.errors import SourceError
+from om_ingest.planning import EntitySpec, unpacked
 from om_ingest.profiling.data_profiler import collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
 from om_ingest.profiling.storage import ProfileStorage
@@ -114,7 +115,7 @@ def _statistics(source: Any, location: str, columns: list[str]) -> TableStatisti
 
 def profile_tables(
     config: IngestionConfig,
-    entities: list[EntityConfig],
+    entities: list[EntitySpec],
     results: list[EntityResult],
     client_key: str,
     dry_run: bool,
@@ -125,7 +126,8 @@ def profile_tables(
         r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
     }
     summaries = []
-    for entity in entities:
+    for spec in entities:
+        entity = unpacked(spec)
         fqn = entity_fqn(entity)
         if entity.discovered_from and fqn in ok and profiling_for(entity, config).enabled:
             state = profile_table_task(fqn, entity, config, client_key, dry_run, return_state=True)
@@ -138,7 +140,7 @@ def profile_tables(
 
 
 def record_schemas(
-    config: IngestionConfig, entities: list[EntityConfig], results: list[EntityResult]
+    config: IngestionConfig, entities: list[EntitySpec], results: list[EntityResult]
 ) -> int:
     """A schema snapshot for every table now in step with OM (stored when it changed)."""
     from om_ingest.engine.compare import as_json
@@ -148,7 +150,8 @@ def record_schemas(
 
     ok = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
     stored = 0
-    for entity in entities:
+    for spec in entities:
+        entity = unpacked(spec)
         fqn = entity_fqn(entity)
         if entity.type.value != "table" or fqn not in ok:
             continue

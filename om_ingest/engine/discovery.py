@@ -20,7 +20,7 @@ from om_ingest.config import LoadedConfig
 from om_ingest.config.models import EntityConfig, EntityType
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.errors import SourceError
-from om_ingest.planning import entity_fqn, parent_fqn_of
+from om_ingest.planning import EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
 from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
 from om_ingest.sources.state import SourceState
 
@@ -36,13 +36,23 @@ class StaleTable:
     fqn: str
 
 
+@dataclass(frozen=True)
+class FoundTable:
+    """What the incremental state needs of a discovered table (not its columns)."""
+
+    location: str
+    latest_commit: str | None
+    marker: str | None
+
+
 @dataclass
 class Expansion:
-    entities: list[EntityConfig]
+    entities: list[EntitySpec]
+    """Declared and implied entities as configs; discovered ones packed (thousands of them)."""
     pre_results: list[EntityResult] = field(default_factory=list)
     states: dict[str, SourceState] = field(default_factory=dict)
-    tables: dict[str, DiscoveredTable] = field(default_factory=dict)
-    """fqn → what its source found (its location, latest commit, marker); none in dry runs."""
+    tables: dict[str, FoundTable] = field(default_factory=dict)
+    """fqn → where its source found it, its latest commit and marker; none in dry runs."""
     sources: dict[str, str] = field(default_factory=dict)
     """fqn → the source it was discovered from."""
     stale: list[StaleTable] = field(default_factory=list)
@@ -150,7 +160,7 @@ def _add(
         )
         return
     if not dry_run:
-        expansion.tables[fqn] = item
+        expansion.tables[fqn] = FoundTable(item.location, item.latest_commit, item.marker)
         expansion.sources[fqn] = source
     if item.unchanged:
         expansion.pre_results.append(
@@ -164,7 +174,7 @@ def _add(
         )
         return
     known.add(fqn)
-    expansion.entities.append(item.entity)
+    expansion.entities.append(PackedEntity.pack(item.entity))
 
 
 def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:

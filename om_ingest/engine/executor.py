@@ -6,19 +6,23 @@ one visible run per entity); tests can call it directly against the sandbox.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from om_ingest.config.models import EntityProperties, IdempotencyMode
+from om_ingest.config.models import EntityConfig, EntityProperties, IdempotencyMode
 from om_ingest.engine.compare import as_json, compare, curated_overrides, merge_curated
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.entities import handler_for
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.planning import PlannedEntity
+
+log = logging.getLogger("om_ingest.executor")
 
 
 @dataclass(frozen=True)
@@ -34,16 +38,40 @@ class EntityTask:
 def desired_request(task: EntityTask) -> dict[str, Any]:
     """The canonical JSON of what the config asks for (the idempotency key's core); owners
     by name, since their OM ids are only looked up when the entity is processed."""
-    handler = handler_for(task.node.type)
-    spec = as_json(handler.build_request(task.node.entity, task.node.parent_fqn))
-    if owners := _owner_names(task):
+    entity = task.node.entity
+    spec = as_json(handler_for(task.node.type).build_request(entity, task.node.parent_fqn))
+    if owners := _owner_names(entity):
         spec["owners"] = owners
     return spec
 
 
-def _owner_names(task: EntityTask) -> list[str]:
-    props = task.node.entity.properties
+def _owner_names(entity: EntityConfig) -> list[str]:
+    props = entity.properties
     return list(props.owners) if isinstance(props, EntityProperties) else []
+
+
+def note_absent_siblings(client: OMClient, tasks: Sequence[EntityTask]) -> None:
+    """Before many entities of one parent (a lake's tables in one schema): one listing tells
+    which OM lacks, sparing each of those its GET (see `OMClient.note_absent`). A failed
+    listing only costs the saving."""
+    nodes = [t.node for t in tasks if not t.node.external]
+    parents = {n.parent_fqn for n in nodes}
+    if len(nodes) < 2 or len(parents) != 1 or None in parents:
+        return
+    handler = handler_for(nodes[0].type)
+    if handler.list_filter is None or any(n.type is not nodes[0].type for n in nodes):
+        return
+    try:
+        client.note_absent(
+            handler.entity_class,
+            handler.list_filter,
+            str(nodes[0].parent_fqn),
+            [n.fqn for n in nodes],
+        )
+    except OmIngestError as exc:
+        log.warning(
+            "listing the children of %s failed (%s); looking each up", nodes[0].parent_fqn, exc
+        )
 
 
 def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
@@ -53,7 +81,7 @@ def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
     result = _process(client, task)
     result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
     result.api_calls = client.api_calls
-    if node.entity.external and result.outcome is Outcome.SKIPPED:
+    if node.external and result.outcome is Outcome.SKIPPED:
         result.reason = result.reason or "external entity exists"
     return result
 
@@ -63,7 +91,7 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
     handler = handler_for(node.type)
     base: dict[str, Any] = {"fqn": node.fqn, "entity_type": node.type.value}
 
-    if node.entity.external:
+    if node.external:
         current = client.get_by_name(handler.entity_class, node.fqn)
         if current is None:
             return EntityResult(
@@ -81,9 +109,10 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
             entity_id=_id(current),
         )
 
+    entity = node.entity
     try:
-        request = handler.build_request(node.entity, node.parent_fqn)
-        if owners := _owner_names(task):
+        request = handler.build_request(entity, node.parent_fqn)
+        if owners := _owner_names(entity):
             refs = client.owner_refs(owners)
             request = type(request).model_validate({**as_json(request), "owners": refs})
     except (ValidationError, ValueError) as exc:

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 from om_ingest.audit import AuditLog, RunSummary
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import EntityConfig, IdempotencyMode
+from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
-from om_ingest.planning import Plan, PlannedEntity, build_plan
+from om_ingest.planning import EntitySpec, Plan, PlannedEntity, build_plan
 
 ResultHook = Callable[[EntityResult], None]
 Dispatch = Callable[[Sequence[EntityTask], ResultHook], None]
@@ -42,7 +42,7 @@ class RunContext:
 
     loaded: LoadedConfig
     options: RunOptions
-    entities: list[EntityConfig]
+    entities: list[EntitySpec]
     pre_results: list[EntityResult] = field(default_factory=list)
     """Results decided before planning (e.g. tables that failed discovery)."""
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -55,8 +55,8 @@ def make_tasks(plan: Plan, ctx: RunContext) -> Iterator[list[EntityTask]]:
         yield [
             EntityTask(
                 node=node,
-                mode=ctx.options.idempotency or node.entity.idempotency or defaults.idempotency,
-                override=node.entity.override or defaults.override,
+                mode=ctx.options.idempotency or node.idempotency or defaults.idempotency,
+                override=node.override or defaults.override,
                 dry_run=ctx.options.dry_run,
             )
             for node in level

@@ -29,6 +29,9 @@ class EntityHandler(ABC):
     """The SDK entity model OM answers with (e.g. `Table`)."""
     read_fields: ClassVar[tuple[str, ...]] = ("tags", "owners")
     """Fields to fetch when comparing the existing entity with the desired one."""
+    list_filter: ClassVar[str | None] = None
+    """The list endpoint's parameter selecting children of one parent FQN (e.g.
+    `databaseSchema` for tables), when OM has one."""
     schema_key: ClassVar[str | None] = None
     """The request key holding the structural schema (e.g. `columns`), if the kind has one."""
 

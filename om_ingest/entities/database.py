@@ -56,6 +56,7 @@ class DatabaseServiceHandler(EntityHandler):
 @register(EntityType.DATABASE)
 class DatabaseHandler(EntityHandler):
     entity_class = Database
+    list_filter = "service"
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         props: DatabaseProperties = _props(entity, DatabaseProperties)
@@ -67,6 +68,7 @@ class DatabaseHandler(EntityHandler):
 @register(EntityType.DATABASE_SCHEMA)
 class DatabaseSchemaHandler(EntityHandler):
     entity_class = DatabaseSchema
+    list_filter = "database"
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         props: DatabaseSchemaProperties = _props(entity, DatabaseSchemaProperties)
@@ -78,6 +80,7 @@ class DatabaseSchemaHandler(EntityHandler):
 @register(EntityType.TABLE)
 class TableHandler(EntityHandler):
     entity_class = Table
+    list_filter = "databaseSchema"
     read_fields = ("columns", "tags", "owners", "tableConstraints", "extension")
     schema_key: ClassVar[str | None] = "columns"
 

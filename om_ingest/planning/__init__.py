@@ -1,5 +1,6 @@
 """Dependency planning: which entity goes first, and which can go together."""
 
+from om_ingest.planning.packed import EntitySpec, PackedEntity, unpacked
 from om_ingest.planning.plan import (
     PARENT_FIELD,
     Plan,
@@ -9,4 +10,14 @@ from om_ingest.planning.plan import (
     parent_fqn_of,
 )
 
-__all__ = ["PARENT_FIELD", "Plan", "PlannedEntity", "build_plan", "entity_fqn", "parent_fqn_of"]
+__all__ = [
+    "PARENT_FIELD",
+    "EntitySpec",
+    "PackedEntity",
+    "Plan",
+    "PlannedEntity",
+    "build_plan",
+    "entity_fqn",
+    "parent_fqn_of",
+    "unpacked",
+]

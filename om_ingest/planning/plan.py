@@ -13,8 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from om_ingest import fqns
-from om_ingest.config.models import EntityConfig, EntityProperties, EntityType
+from om_ingest.config.models import EntityConfig, EntityProperties, EntityType, IdempotencyMode
 from om_ingest.errors import ConfigError, PlanError
+from om_ingest.planning.packed import EntitySpec, unpacked
 
 PARENT_FIELD: dict[EntityType, str] = {
     EntityType.DATABASE: "service",
@@ -34,23 +35,29 @@ Locator = Callable[[tuple[str | int, ...], str], ConfigError]
 
 @dataclass(frozen=True)
 class PlannedEntity:
-    """One node of the plan: a declared entity, or a discovery placeholder."""
+    """One node of the plan: a declared entity, a discovery placeholder or a discovered
+    entity (kept packed; the facts scheduling needs are plain fields)."""
 
     index: int
     """Position in the config's `entities` list (the tie-break)."""
-    entity: EntityConfig
+    spec: EntitySpec
     fqn: str
     parent_fqn: str | None
     depends_on: tuple[str, ...]
     """FQNs that must be done first: the parent (when declared) and `depends_on`."""
+    type: EntityType
+    external: bool = False
+    discovered_from: str | None = None
+    """The source a discovered entity came from."""
+    is_discovery: bool = False
+    """A `discovery:` placeholder (only in plans built before discovery, e.g. `plan`)."""
+    idempotency: IdempotencyMode | None = None
+    override: bool = False
 
     @property
-    def type(self) -> EntityType:
-        return self.entity.type
-
-    @property
-    def is_discovery(self) -> bool:
-        return self.entity.discovery is not None
+    def entity(self) -> EntityConfig:
+        """The entity's config (unpacked on each access: bind it once per use)."""
+        return unpacked(self.spec)
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def entity_fqn(entity: EntityConfig) -> str:
     return fqns.child(parent, entity.name)
 
 
-def build_plan(entities: Sequence[EntityConfig], locate: Locator | None = None) -> Plan:
+def build_plan(entities: Sequence[EntitySpec], locate: Locator | None = None) -> Plan:
     """Order `entities` parents-first; raise PlanError for duplicates, unknown refs, cycles.
 
     `locate(path, message)` turns a YAML path into a positioned error (LoadedConfig.error);
@@ -93,8 +100,10 @@ def build_plan(entities: Sequence[EntityConfig], locate: Locator | None = None) 
     """
     fail = locate or _unlocated
     nodes: list[PlannedEntity] = []
+    deps: list[list[str]] = []
     by_fqn: dict[str, PlannedEntity] = {}
-    for index, entity in enumerate(entities):
+    for index, spec in enumerate(entities):
+        entity = unpacked(spec)
         try:
             fqn = entity_fqn(entity)
             parent = parent_fqn_of(entity)
@@ -106,12 +115,25 @@ def build_plan(entities: Sequence[EntityConfig], locate: Locator | None = None) 
             raise fail(
                 ("entities", index, "name"), f"{fqn} is declared twice (first at entities[{first}])"
             )
-        node = PlannedEntity(index, entity, fqn, parent, (*((parent,) if parent else ()), *extra))
+        node = PlannedEntity(
+            index,
+            spec,
+            fqn,
+            parent,
+            (*((parent,) if parent else ()), *extra),
+            type=entity.type,
+            external=entity.external,
+            discovered_from=entity.discovered_from,
+            is_discovery=entity.discovery is not None,
+            idempotency=entity.idempotency,
+            override=entity.override,
+        )
         nodes.append(node)
+        deps.append(entity.depends_on)
         by_fqn[fqn] = node
 
-    for node in nodes:
-        _check_references(node, by_fqn, fail)
+    for node, entity_deps in zip(nodes, deps, strict=True):
+        _check_references(node, entity_deps, by_fqn, fail)
     return Plan(levels=_levels(nodes, by_fqn, fail), by_fqn=by_fqn)
 
 
@@ -123,13 +145,18 @@ def _quoting_hint(reference: str, by_fqn: dict[str, PlannedEntity]) -> str:
     return ""
 
 
-def _check_references(node: PlannedEntity, by_fqn: dict[str, PlannedEntity], fail: Locator) -> None:
+def _check_references(
+    node: PlannedEntity,
+    declared_deps: list[str],
+    by_fqn: dict[str, PlannedEntity],
+    fail: Locator,
+) -> None:
     """Every parent and `depends_on` target must be declared (possibly as `external: true`).
 
     Discovered entities may name an undeclared parent (discovery supplies it), and an
     external entity's parent exists in OpenMetadata with it.
     """
-    exempt = node.is_discovery or node.entity.external
+    exempt = node.is_discovery or node.external
     if node.parent_fqn is not None and node.parent_fqn not in by_fqn and not exempt:
         key = PARENT_FIELD[node.type]
         raise fail(
@@ -137,7 +164,7 @@ def _check_references(node: PlannedEntity, by_fqn: dict[str, PlannedEntity], fai
             f"parent {node.parent_fqn} is not declared{_quoting_hint(node.parent_fqn, by_fqn)}; "
             "declare it, or declare it with `external: true` if it already exists in OpenMetadata",
         )
-    for position, dep in enumerate(node.entity.depends_on):
+    for position, dep in enumerate(declared_deps):
         if fqns.normalize(dep) not in by_fqn:
             raise fail(
                 ("entities", node.index, "depends_on", position),

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from om_ingest.config.models import EntityConfig, IdempotencyMode, IngestionConfig
+from om_ingest.config.models import IngestionConfig
 from om_ingest.planning import Plan
-
-
-def effective_idempotency(entity: EntityConfig, config: IngestionConfig) -> IdempotencyMode:
-    return entity.idempotency or config.defaults.idempotency
 
 
 def render_plan(plan: Plan, config: IngestionConfig) -> Table:
@@ -24,8 +20,8 @@ def render_plan(plan: Plan, config: IngestionConfig) -> Table:
             step += 1
             mode = (
                 "external (check only)"
-                if node.entity.external
-                else effective_idempotency(node.entity, config).value
+                if node.external
+                else (node.idempotency or config.defaults.idempotency).value
             )
             if node.is_discovery:
                 mode += " · discovered"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from om_ingest.config.models import EntityConfig
 from om_ingest.errors import PlanError
-from om_ingest.planning import build_plan
+from om_ingest.planning import PackedEntity, build_plan
 
 
 def entity(type_: str, name: str, **props: Any) -> EntityConfig:
@@ -159,3 +159,34 @@ def test_any_dag_orders_every_dependency_first(entities: list[EntityConfig]) -> 
     # within a level, declaration order
     for level in plan.levels:
         assert [n.index for n in level] == sorted(n.index for n in level)
+    # packed entities (as discovery hands them over) plan exactly like live ones
+    packed = build_plan([PackedEntity.pack(e) for e in entities])
+    assert [[(n.fqn, n.depends_on) for n in lvl] for lvl in packed.levels] == [
+        [(n.fqn, n.depends_on) for n in lvl] for lvl in plan.levels
+    ]
+
+
+def test_a_packed_entity_unpacks_to_the_config_it_was_built_from() -> None:
+    table = EntityConfig.model_validate(
+        {
+            "type": "table",
+            "name": "orders",
+            "idempotency": "update",
+            "discovered_from": "lake",
+            "properties": {
+                "database_schema": "svc.db.core",
+                "columns": [{"name": f"c{i}", "data_type": "STRING"} for i in range(30)],
+            },
+        }
+    )
+    packed = PackedEntity.pack(table)
+    node = build_plan([packed, *stack()[1:]]).order[-1]
+    assert node.entity == table and node.entity is not table
+    assert (node.type.value, node.discovered_from, node.idempotency, node.external) == (
+        "table",
+        "lake",
+        "update",
+        False,
+    )
+    # the point of packing: ~1 KB of bytes instead of ~200 live pydantic objects
+    assert isinstance(packed.blob, bytes) and len(packed.blob) < 2048

@@ -93,6 +93,9 @@ def test_lake_of_real_hudi_tables_builds_the_tree_then_skips_unchanged(
             r for r in om_env.requests() if r["path"].startswith("/api/v1/metadata/types/")
         ]
         assert sum(r["method"] == "PUT" for r in definitions) == len(defined)
+        # one listing of the new schema told which tables OM lacks: no GET per table
+        table_gets = [r for r in om_env.requests() if r["path"].startswith("/api/v1/tables/name/")]
+        assert table_gets == []
 
         om_env.clear_requests()
         again = ingest(config)
