@@ -1,7 +1,8 @@
 """`make bench`: om-ingest's flow against the raw-SDK floor on a synthetic Hudi lake.
 
-For each N (tables, 30 columns): a moto S3 lake and the OM API sandbox (both child processes on
-127.0.0.1); each scenario runs in its own process so peak RSS is its own. Scenarios:
+For each N (tables, 30 columns): a moto S3 lake (at most BENCH_TABLES_PER_BUCKET = 1,000 tables
+per bucket, one source each) and the OM API sandbox (both child processes on 127.0.0.1); each
+scenario runs in its own process so peak RSS is its own. Scenarios:
 (c) dry run and (a) first run and (b) no-change re-run of the `ingest` flow, sequential and with
 `execution.max_concurrency`; (d) the floor: discovery with boto3 + hudi-rs and
 `create_or_update` with the SDK in a plain loop, no Prefect. Results: benchmarks/results.md.
@@ -27,6 +28,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 JWT = "bench-token"
+TABLES_PER_BUCKET = int(os.environ.get("BENCH_TABLES_PER_BUCKET", "1000"))
+"""moto answers each ListObjectsV2 by scanning every key of the bucket (real S3 does not), so
+a lake larger than this is spread over several buckets, one source each."""
 
 
 def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
@@ -59,21 +63,23 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
             (CreateDatabaseSchemaRequest, {"name": "tables", "database": "bench.lake"}),
         ):
             sdk.create_or_update(model.model_validate(body))
-        template = loaded.config.entities[0]
-        source = get_source(loaded.config.sources[0])
-        handler = handler_for(template.type)
         count = 0
         # OM rejects extension keys it has no custom property for: define them once, as
         # anyone writing Hudi facts to a real OM must (here with om-ingest's helper).
         properties = OMClient(sdk, om_url)
-        for item in source.discover_entities(template):
-            if isinstance(item, DiscoveredTable):
-                request = handler.build_request(item.entity, parent_fqn_of(item.entity))
-                extension = as_json(request).get("extension")
-                if extension:
-                    properties.ensure_custom_properties(handler.entity_class, extension)
-                sdk.create_or_update(request)
-                count += 1
+        for template, source_config in zip(
+            loaded.config.entities, loaded.config.sources, strict=True
+        ):
+            source = get_source(source_config)
+            handler = handler_for(template.type)
+            for item in source.discover_entities(template):
+                if isinstance(item, DiscoveredTable):
+                    request = handler.build_request(item.entity, parent_fqn_of(item.entity))
+                    extension = as_json(request).get("extension")
+                    if extension:
+                        properties.ensure_custom_properties(handler.entity_class, extension)
+                    sdk.create_or_update(request)
+                    count += 1
         outcome: dict[str, Any] = {"tables": count}
     else:
         from flows.ingest import ingest
@@ -114,9 +120,16 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
     rows = []
     with MotoS3Server() as moto:
         client = moto.s3_client()
-        client.create_bucket(Bucket="bench")
         started = time.perf_counter()
-        write_synthetic_lake(LakeTarget.s3(client, "bench"), "tables", n, 30, rows_per_table=5)
+        buckets = []
+        for first in range(0, n, TABLES_PER_BUCKET):
+            bucket = f"bench-{first // TABLES_PER_BUCKET}"
+            client.create_bucket(Bucket=bucket)
+            count = min(TABLES_PER_BUCKET, n - first)
+            write_synthetic_lake(
+                LakeTarget.s3(client, bucket), "tables", count, 30, rows_per_table=5, first=first
+            )
+            buckets.append(bucket)
         print(f"N={n}: lake written in {time.perf_counter() - started:.0f}s", flush=True)
         env = {
             **os.environ,
@@ -140,23 +153,25 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
                             "execution": {"max_concurrency": concurrency},
                             "sources": [
                                 {
-                                    "name": "bench",
+                                    "name": bucket,
                                     "type": "s3_hudi",
                                     "properties": {
-                                        "bucket": "bench",
+                                        "bucket": bucket,
                                         "prefix": "tables/",
                                         "endpoint_url": moto.endpoint_url,
                                         "aws_access_key_id": "testing",
                                         "aws_secret_access_key": "testing",
                                     },
                                 }
+                                for bucket in buckets
                             ],
                             "entities": [
                                 {
                                     "type": "table",
-                                    "discovery": {"source": "bench"},
+                                    "discovery": {"source": bucket},
                                     "properties": {"database_schema": "bench.lake.tables"},
                                 }
+                                for bucket in buckets
                             ],
                         }
                     )

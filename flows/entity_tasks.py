@@ -4,7 +4,8 @@ Granularity, from measurements on Prefect 3.8.8 (2 cores): a subflow costs ~1.1 
 the flow-run heartbeat on and ~90 ms with it off; a task ~5-10 ms. So a *declared* entity gets
 its own subflow, named after its FQN (a handful per config, easy to find in the UI), while
 *discovered* tables (hundreds or thousands) run as one task each inside one subflow per
-schema, up to `execution.max_concurrency` at a time. Subflow heartbeats are switched off: the
+discovery entity, submitted as discovery streams them, up to `execution.max_concurrency` at a
+time. Subflow heartbeats are switched off: the
 parent flow run keeps its own, which is what detects a crashed run.
 """
 
@@ -13,8 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Sequence
-from itertools import groupby
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
+from functools import partial
 from typing import Any
 
 from prefect import flow, runtime, task
@@ -32,13 +36,15 @@ from om_ingest.engine.executor import (
     apply_entity,
     desired_request,
     failed_result,
-    note_absent_siblings,
+    probe_parent,
 )
 from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.engine.run import StreamItem
 from om_ingest.engine.stale import handle_stale
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.client import is_transient
+from om_ingest.planning import PlannedEntity
 
 _clients: dict[str, OMClient] = {}
 _clients_lock = threading.Lock()
@@ -185,31 +191,66 @@ def entity_flow(job: EntityTask, client_key: str, writer: Any) -> EntityResult:
     return resolve(job, state, client_key, writer)
 
 
+_streams: dict[str, Iterator[StreamItem]] = {}
+"""Stream key → the items of one discovery placeholder. A subflow receives the key: Prefect
+serialises subflow parameters, and would drain an iterator doing so."""
+
+
 @flow(name="entity-group", flow_run_name="{group}", persist_result=False, validate_parameters=False)
 def entity_group_flow(
     group: str,
-    jobs: list[EntityTask],
+    stream_key: str,
     client_key: str,
     writer: Any,
     max_concurrency: int,
     record: Callable[[EntityResult], None],
 ) -> int:
-    """Many discovered entities of one parent: a task each, recorded in declaration order
-    as each completes. Returns how many were processed."""
-    note_absent_siblings(_clients[client_key], jobs)
-    if max_concurrency <= 1:
-        for job in jobs:
-            record(resolve(job, writer(job, client_key, return_state=True), client_key, writer))
-        return len(jobs)
-    runner: ThreadPoolTaskRunner[Any]
-    with ThreadPoolTaskRunner(max_workers=max_concurrency) as runner:
-        futures: list[PrefectFuture[EntityResult]] = [
-            runner.submit(writer, parameters={"job": job, "client_key": client_key}) for job in jobs
-        ]
-        for job, future in zip(jobs, futures, strict=True):
-            future.wait()
-            record(resolve(job, future.state, client_key, writer))
-    return len(jobs)
+    """The tables one discovery entity streams: a task each, submitted as they are found
+    and recorded in discovery order (with the results discovery decided itself), at most
+    `max_concurrency` running and twice that in flight. Returns how many were written."""
+    items = _streams.pop(stream_key)
+    pending: deque[Callable[[], EntityResult]] = deque()
+    written = 0
+    with ExitStack() as stack:
+        runner: ThreadPoolTaskRunner[Any] | None = (
+            stack.enter_context(ThreadPoolTaskRunner(max_workers=max_concurrency))
+            if max_concurrency > 1
+            else None
+        )
+        in_flight = 2 * max_concurrency if runner else 0
+        for item in items:
+            if isinstance(item, EntityResult):
+                pending.append(partial(_given, item))
+            elif runner is None:
+                pending.append(partial(_ran, item, client_key, writer))
+            else:
+                future = runner.submit(writer, parameters={"job": item, "client_key": client_key})
+                pending.append(partial(_awaited, item, future, client_key, writer))
+            written += not isinstance(item, EntityResult)
+            while len(pending) > in_flight:
+                record(pending.popleft()())
+        while pending:
+            record(pending.popleft()())
+    return written
+
+
+def _given(result: EntityResult) -> EntityResult:
+    return result
+
+
+def _ran(job: EntityTask, client_key: str, writer: Task[..., EntityResult]) -> EntityResult:
+    state: State[Any] = writer(job, client_key, return_state=True)  # type: ignore[assignment]
+    return resolve(job, state, client_key, writer)
+
+
+def _awaited(
+    job: EntityTask,
+    future: PrefectFuture[EntityResult],
+    client_key: str,
+    writer: Task[..., EntityResult],
+) -> EntityResult:
+    future.wait()
+    return resolve(job, future.state, client_key, writer)
 
 
 def dispatch_level(
@@ -217,25 +258,49 @@ def dispatch_level(
     record: Callable[[EntityResult], None],
     client_key: str,
     writer: Task[..., EntityResult],
+) -> None:
+    """Run one plan level's declared entities, a subflow each in declaration order, each
+    result recorded (and so audited) before the next starts."""
+    for job in jobs:
+        record(entity_flow(job, client_key, writer))
+
+
+def _probed_first(
+    items: Iterator[StreamItem], placeholder: PlannedEntity, client: OMClient
+) -> Iterator[StreamItem]:
+    probed = False
+    for item in items:
+        if not probed and isinstance(item, EntityTask):
+            probe_parent(client, placeholder)
+            probed = True
+        yield item
+
+
+def dispatch_stream(
+    placeholder: PlannedEntity,
+    items: Iterator[StreamItem],
+    record: Callable[[EntityResult], None],
+    client_key: str,
+    writer: Task[..., EntityResult],
     max_concurrency: int,
 ) -> None:
-    """Run one plan level, recording each result as soon as it is known (so it is audited
-    before the next entity starts): declared entities as subflows in declaration order, then
-    discovered ones grouped by parent."""
-    for job in jobs:
-        if not _discovered(job):
-            record(entity_flow(job, client_key, writer))
-    discovered = sorted(
-        (j for j in jobs if _discovered(j)), key=lambda j: (j.node.parent_fqn or "", j.node.index)
-    )
-    for parent, group in groupby(discovered, key=lambda j: j.node.parent_fqn or ""):
-        batch = list(group)
-        title = f"discovered {batch[0].node.type.value}s in {parent or 'root'} ({len(batch)})"
-        entity_group_flow(title, batch, client_key, writer, max_concurrency, record)
-
-
-def _discovered(job: EntityTask) -> bool:
-    return job.node.discovered_from is not None
+    """Run the tables a discovery entity streams in one subflow named after it. Before the
+    first table to write, one probe tells whether their schema is new to OM (then their
+    lookups are skipped); a stream of unchanged tables costs no OM call at all."""
+    key = uuid.uuid4().hex
+    _streams[key] = _probed_first(items, placeholder, _clients[client_key])
+    try:
+        title = f"{placeholder.type.value}s from {placeholder.discovered_from or 'discovery'}"
+        entity_group_flow(
+            f"{title} into {placeholder.parent_fqn or 'root'}",
+            key,
+            client_key,
+            writer,
+            max_concurrency,
+            record,
+        )
+    finally:
+        _streams.pop(key, None)
 
 
 @task(name="stale-tables", cache_policy=NO_CACHE)
@@ -259,13 +324,14 @@ def stale_tables(
     """Report (or, with `remove_stale`, soft-delete) tables gone from their source; a task
     only when there are any, so an ordinary run shows no extra task. Removed tables are
     forgotten by their source's state."""
-    if not expansion.stale:
+    stale = expansion.stale()
+    if not stale:
         return
     sources = {source.name: source for source in config.sources}
     known = {name: len(state.tables) for name, state in expansion.states.items()}
-    results = stale_tables_task(expansion.stale, sources, known, client_key, dry_run)
+    results = stale_tables_task(stale, sources, known, client_key, dry_run)
     removed = {r.fqn for r in results if r.operation is Operation.DELETE and not r.failed}
-    for table in expansion.stale:
+    for table in stale:
         if table.fqn in removed and not dry_run:
             expansion.states[table.source].forget(table.location)
     for result in results:

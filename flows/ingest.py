@@ -10,8 +10,8 @@ entity failed or was blocked; the return value is the run summary.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -22,6 +22,7 @@ from flows.connections import load_result_storage, open_client
 from flows.entity_tasks import (
     configured_write_task,
     dispatch_level,
+    dispatch_stream,
     register_client,
     release_client,
     stale_tables,
@@ -37,8 +38,11 @@ from om_ingest.errors import ConfigError, OmIngestError
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
+T = TypeVar("T")
+
 progress_listeners: list[Callable[[str, Any], None]] = []
-"""In-process observers (the CLI's progress bar): called with ("planned", n) and ("result", r)."""
+"""In-process observers (the CLI's progress bar): called with ("planned", n), ("discovered", 1)
+for each streamed table and ("result", r)."""
 
 
 class IngestionFailed(OmIngestError):
@@ -85,19 +89,28 @@ def ingest(
         options=options,
         entities=expansion.entities,
         pre_results=expansion.pre_results,
+        discover=lambda node: _counted(expansion.discover(node.index)),
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
     writer = configured_write_task(execution.retries, refresh_cache, result_storage)
     key = register_client(client)
-    _notify("planned", len(expansion.entities) + len(expansion.pre_results))
-    logger.info("%s: %d entities (dry_run=%s)", config_path, len(expansion.entities), dry_run)
+    declared = len(expansion.entities) - len(expansion.streams)
+    _notify("planned", declared + len(expansion.pre_results))
+    logger.info(
+        "%s: %d entities, %d discovery sources (dry_run=%s)",
+        config_path,
+        declared,
+        len(expansion.streams),
+        dry_run,
+    )
     try:
         # Subflow heartbeats cost ~1 s per subflow; the parent run keeps its own.
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             summary, results = execute_run(
                 ctx,
-                dispatch=lambda jobs, record: dispatch_level(
-                    jobs, record, key, writer, execution.max_concurrency
+                dispatch=lambda jobs, record: dispatch_level(jobs, record, key, writer),
+                dispatch_stream=lambda node, items, record: dispatch_stream(
+                    node, items, record, key, writer, execution.max_concurrency
                 ),
                 on_result=lambda r: _notify("result", r),
                 finish=lambda record: stale_tables(loaded.config, expansion, key, dry_run, record),
@@ -121,6 +134,13 @@ def ingest(
     if not summary.ok:
         raise IngestionFailed(summary, results)
     return summary_data
+
+
+def _counted(items: Iterator[T]) -> Iterator[T]:
+    """Tell progress listeners of each discovered item (the total grows as tables stream)."""
+    for item in items:
+        _notify("discovered", 1)
+        yield item
 
 
 def _notify(kind: str, payload: Any) -> None:

@@ -77,6 +77,9 @@ def run_ingest(
     def listen(kind: str, payload: Any) -> None:
         if kind == "planned":
             progress.update(task_id, total=payload)
+        elif kind == "discovered":  # tables stream in: the total grows with them
+            total = progress.tasks[0].total or 0
+            progress.update(task_id, total=total + payload)
         elif kind == "result":
             results.append(payload)
             progress.advance(task_id)

@@ -1,27 +1,32 @@
-"""Expand `discovery:` entities into concrete ones before planning.
+"""Expand `discovery:` entities: their parents before planning, their tables as a stream.
 
-For each discovery entity the named source streams what it finds. Parents the config does not
+Before planning, each discovery entity's source is checked and the parents the config does not
 declare (the Datalake service, database and schema a lake's tables live in) are added as
-implied entities. A table the source cannot read becomes a failed result naming its location;
-a source that cannot be reached fails alone and the other sources go on. Tables whose commit
-timeline has not moved since the last successful run are skipped before any OM call
-(incremental state under `{audit_dir}/state/`). Tables ingested from a source before and no
-longer found there are stale — computed only when the source's listing completed.
+implied entities; the discovery entity itself stays in the plan as a placeholder under its
+schema. When the run reaches the placeholder, `Expansion.discover` streams what the source
+finds, so writes start while later tables are still being read (S3 listings and hudi-rs reads
+overlap OpenMetadata calls) and no more than the source's read window is held in memory at a
+time. A table the source cannot read becomes a failed result naming its location; a source
+that cannot be reached fails alone and the other sources go on. Tables whose commit timeline
+has not moved since the last successful run are skipped before any OM call (incremental state
+under `{audit_dir}/state/`). Tables ingested from a source before and no longer found there
+are stale — computed only when every listing of the source completed.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from om_ingest import fqns
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import EntityConfig, EntityType
+from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.errors import SourceError
 from om_ingest.planning import EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
-from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
+from om_ingest.sources import DataSource, DiscoveredTable, DiscoveryFailure, get_source
 from om_ingest.sources.state import SourceState
 
 log = logging.getLogger("om_ingest.discovery")
@@ -46,16 +51,68 @@ class FoundTable:
 
 
 @dataclass
+class _Stream:
+    """One discovery entity, ready to list: its source and the schema its tables go to."""
+
+    template: EntityConfig
+    source_config: SourceConfig
+    source: DataSource
+    schema_fqn: str
+
+
+@dataclass
 class Expansion:
     entities: list[EntitySpec]
-    """Declared and implied entities as configs; discovered ones packed (thousands of them)."""
+    """Declared and implied entities and discovery placeholders; then, as they are streamed,
+    the discovered entities (packed: thousands of them)."""
     pre_results: list[EntityResult] = field(default_factory=list)
     states: dict[str, SourceState] = field(default_factory=dict)
     tables: dict[str, FoundTable] = field(default_factory=dict)
     """fqn → where its source found it, its latest commit and marker; none in dry runs."""
     sources: dict[str, str] = field(default_factory=dict)
     """fqn → the source it was discovered from."""
-    stale: list[StaleTable] = field(default_factory=list)
+    dry_run: bool = False
+    streams: dict[int, _Stream] = field(default_factory=dict)
+    """Position of a discovery placeholder in `entities` → what it lists."""
+    known: set[str] = field(default_factory=set)
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    """Source → the locations its listings found this run."""
+    incomplete: set[str] = field(default_factory=set)
+    """Sources whose listing failed, was capped or did not run: no stale tables for them."""
+
+    def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
+        """Stream the tables of the placeholder at `index`: each a packed entity to write, or
+        a result decided here (unreadable, name clash, unchanged timeline)."""
+        stream = self.streams.pop(index)
+        name = stream.source_config.name
+        state = self.states[name]
+        found_here = self.seen.setdefault(name, set())
+        found = 0
+        try:
+            with stream.source:
+                for item in stream.source.discover_entities(
+                    stream.template, known_commits=state.commits, known_markers=state.markers
+                ):
+                    found += 1
+                    found_here.add(item.location)
+                    yield self._add(item, stream.schema_fqn, name)
+        except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
+            self.incomplete.add(name)
+            yield _failed(name, "source", str(exc))
+        if not found:
+            log.warning("source %s: no tables found", name)
+
+    def stale(self) -> list[StaleTable]:
+        """Tables a source's earlier runs ingested that its completed listings no longer
+        found (none for a source whose listing failed, was capped or did not run)."""
+        pending = {s.source_config.name for s in self.streams.values()}
+        return [
+            StaleTable(name, location, fqn)
+            for name, state in self.states.items()
+            if name not in self.incomplete and name not in pending
+            for location, fqn in sorted(state.tables.items())
+            if location not in self.seen.get(name, set())
+        ]
 
     def save_state(self, results: list[EntityResult]) -> None:
         """Remember every table now in step with OpenMetadata: its FQN and latest commit."""
@@ -71,15 +128,41 @@ class Expansion:
         for state in self.states.values():
             state.save()
 
+    def _add(
+        self, item: DiscoveredTable | DiscoveryFailure, schema_fqn: str, source: str
+    ) -> EntitySpec | EntityResult:
+        """One discovered item: a failure, a name clash, an unchanged table or one to write."""
+        fqn = fqns.child(
+            schema_fqn, item.name if isinstance(item, DiscoveryFailure) else item.entity.name or ""
+        )
+        if isinstance(item, DiscoveryFailure):
+            return _failed(fqn, "table", item.error)
+        if fqn in self.known:
+            return _failed(fqn, "table", f"{item.location}: another table is already named {fqn}")
+        self.known.add(fqn)
+        if not self.dry_run:
+            self.tables[fqn] = FoundTable(item.location, item.latest_commit, item.marker)
+            self.sources[fqn] = source
+        if item.unchanged:
+            return EntityResult(
+                fqn=fqn,
+                entity_type="table",
+                operation=Operation.SKIP,
+                outcome=Outcome.SKIPPED,
+                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
+            )
+        packed = PackedEntity.pack(item.entity)
+        self.entities.append(packed)
+        return packed
+
 
 def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False) -> Expansion:
-    """Declared entities as they are; discovery entities replaced by what their source finds."""
+    """Declared entities as they are; for each discovery entity, its source checked, its
+    implied parents added and the entity kept as the placeholder its tables stream from."""
     config = loaded.config
     declared = [e for e in config.entities if e.discovery is None]
-    expansion = Expansion(entities=list(declared))
-    known = {entity_fqn(e) for e in declared}
-    seen: dict[str, set[str]] = {}
-    complete: dict[str, bool] = {}
+    expansion = Expansion(entities=list(declared), dry_run=dry_run)
+    expansion.known = {entity_fqn(e) for e in declared}
     for index, template in enumerate(config.entities):
         if template.discovery is None:
             continue
@@ -89,20 +172,19 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
                 ("entities", index, "discovery", "source"),
                 f"no source named {template.discovery.source!r} in `sources`",
             )
-        state = expansion.states.setdefault(
+        expansion.states.setdefault(
             source_config.name,
             SourceState.load(Path(audit_dir) / "state" / f"{source_config.name}.json"),
         )
-        found_here = seen.setdefault(source_config.name, set())
         # A capped listing (max_tables) cannot tell a deleted table from one left unlisted.
-        capped = template.discovery.filter is not None and template.discovery.filter.max_tables
-        complete[source_config.name] = complete.get(source_config.name, True) and not capped
+        if template.discovery.filter is not None and template.discovery.filter.max_tables:
+            expansion.incomplete.add(source_config.name)
         try:
             source = get_source(source_config)
             source.validate_connection()
         except SourceError as exc:
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
-            complete[source_config.name] = False
+            expansion.incomplete.add(source_config.name)
             continue
         schema_fqn = (
             parent_fqn_of(template) or getattr(source, "default_schema_fqn", lambda: None)()
@@ -111,70 +193,14 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
             raise loaded.error(
                 ("entities", index, "properties"), "discovered tables need `database_schema`"
             )
-        template = _with_schema(template, schema_fqn)
-        for implied in _implied_parents(schema_fqn, known):
+        for implied in _implied_parents(schema_fqn, expansion.known):
             expansion.entities.append(implied)
-            known.add(entity_fqn(implied))
-        found = 0
-        try:
-            with source:
-                for item in source.discover_entities(
-                    template, known_commits=state.commits, known_markers=state.markers
-                ):
-                    found += 1
-                    found_here.add(item.location)
-                    _add(expansion, item, schema_fqn, known, source_config.name, dry_run)
-        except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
-            expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
-            complete[source_config.name] = False
-        if not found:
-            log.warning("source %s: no tables found", source_config.name)
-    for name, state in expansion.states.items():
-        if complete.get(name):
-            expansion.stale.extend(
-                StaleTable(name, location, fqn)
-                for location, fqn in sorted(state.tables.items())
-                if location not in seen[name]
-            )
+            expansion.known.add(entity_fqn(implied))
+        expansion.streams[len(expansion.entities)] = _Stream(
+            template, source_config, source, schema_fqn
+        )
+        expansion.entities.append(_with_schema(template, schema_fqn))
     return expansion
-
-
-def _add(
-    expansion: Expansion,
-    item: DiscoveredTable | DiscoveryFailure,
-    schema_fqn: str,
-    known: set[str],
-    source: str,
-    dry_run: bool,
-) -> None:
-    """One discovered item: a failure, a name clash, an unchanged table or one to process."""
-    fqn = fqns.child(
-        schema_fqn, item.name if isinstance(item, DiscoveryFailure) else item.entity.name or ""
-    )
-    if isinstance(item, DiscoveryFailure):
-        expansion.pre_results.append(_failed(fqn, "table", item.error))
-        return
-    if fqn in known:
-        expansion.pre_results.append(
-            _failed(fqn, "table", f"{item.location}: another table is already named {fqn}")
-        )
-        return
-    if not dry_run:
-        expansion.tables[fqn] = FoundTable(item.location, item.latest_commit, item.marker)
-        expansion.sources[fqn] = source
-    if item.unchanged:
-        expansion.pre_results.append(
-            EntityResult(
-                fqn=fqn,
-                entity_type="table",
-                operation=Operation.SKIP,
-                outcome=Outcome.SKIPPED,
-                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
-            )
-        )
-        return
-    known.add(fqn)
-    expansion.entities.append(PackedEntity.pack(item.entity))
 
 
 def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:

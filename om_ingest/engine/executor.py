@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,28 +49,17 @@ def _owner_names(entity: EntityConfig) -> list[str]:
     return list(props.owners) if isinstance(props, EntityProperties) else []
 
 
-def note_absent_siblings(client: OMClient, tasks: Sequence[EntityTask]) -> None:
-    """Before many entities of one parent (a lake's tables in one schema): one listing tells
-    which OM lacks, sparing each of those its GET (see `OMClient.note_absent`). A failed
-    listing only costs the saving."""
-    nodes = [t.node for t in tasks if not t.node.external]
-    parents = {n.parent_fqn for n in nodes}
-    if len(nodes) < 2 or len(parents) != 1 or None in parents:
-        return
-    handler = handler_for(nodes[0].type)
-    if handler.list_filter is None or any(n.type is not nodes[0].type for n in nodes):
+def probe_parent(client: OMClient, placeholder: PlannedEntity) -> None:
+    """Before a discovery placeholder's tables stream in: when OM holds no table of their
+    schema yet, their lookups are skipped (`OMClient.note_if_empty`). A failed probe only
+    costs the saving."""
+    handler = handler_for(placeholder.type)
+    if handler.list_filter is None or placeholder.parent_fqn is None:
         return
     try:
-        client.note_absent(
-            handler.entity_class,
-            handler.list_filter,
-            str(nodes[0].parent_fqn),
-            [n.fqn for n in nodes],
-        )
+        client.note_if_empty(handler.entity_class, handler.list_filter, placeholder.parent_fqn)
     except OmIngestError as exc:
-        log.warning(
-            "listing the children of %s failed (%s); looking each up", nodes[0].parent_fqn, exc
-        )
+        log.warning("probing %s failed (%s); looking each table up", placeholder.parent_fqn, exc)
 
 
 def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
@@ -123,7 +111,11 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
             error=_validation_message(exc),
         )
     desired = as_json(request)
-    current = client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
+    current = (
+        None
+        if client.surely_absent(handler.entity_class, node.fqn, node.parent_fqn)
+        else client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
+    )
 
     if current is None:
         if task.dry_run:

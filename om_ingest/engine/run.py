@@ -2,8 +2,9 @@
 
 The orchestration is pure: a `dispatch` callable runs one batch of independent entities
 (a plan level) and hands each result to `record` as soon as it is known, so it is audited
-before the next entity starts. The Prefect flow supplies a
-dispatch that runs subflows and tasks; tests can supply a plain loop.
+before the next entity starts; `dispatch_stream` does the same for the tables a discovery
+placeholder streams (written while later ones are still being read). The Prefect flow
+supplies dispatchers that run subflows and tasks; tests can supply a plain loop.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -20,10 +21,14 @@ from om_ingest.config import LoadedConfig
 from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
-from om_ingest.planning import EntitySpec, Plan, PlannedEntity, build_plan
+from om_ingest.planning import EntitySpec, Plan, PlannedEntity, build_plan, planned
 
 ResultHook = Callable[[EntityResult], None]
 Dispatch = Callable[[Sequence[EntityTask], ResultHook], None]
+StreamItem = EntityTask | EntityResult
+StreamDispatch = Callable[[PlannedEntity, Iterator[StreamItem], ResultHook], None]
+"""Runs the tasks of one discovery placeholder as they arrive, recording results (and the
+results discovery decided itself) in arrival order."""
 
 
 @dataclass
@@ -44,24 +49,56 @@ class RunContext:
     options: RunOptions
     entities: list[EntitySpec]
     pre_results: list[EntityResult] = field(default_factory=list)
-    """Results decided before planning (e.g. tables that failed discovery)."""
+    """Results decided before planning (e.g. a source that cannot be reached)."""
+    discover: Callable[[PlannedEntity], Iterable[EntitySpec | EntityResult]] | None = None
+    """The entities a discovery placeholder streams (or results decided while discovering)."""
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     flow_run_id: str | None = None
 
 
 def make_tasks(plan: Plan, ctx: RunContext) -> Iterator[list[EntityTask]]:
-    defaults = ctx.loaded.config.defaults
+    """Each level's tasks; `only` filters entities (a placeholder's tables as they stream)."""
     for level in plan.levels:
         yield [
-            EntityTask(
-                node=node,
-                mode=ctx.options.idempotency or node.idempotency or defaults.idempotency,
-                override=node.override or defaults.override,
-                dry_run=ctx.options.dry_run,
-            )
+            _task(node, ctx)
             for node in level
-            if _selected(node, ctx.options.only)
+            if node.is_discovery or _selected(node, ctx.options.only)
         ]
+
+
+def _task(node: PlannedEntity, ctx: RunContext) -> EntityTask:
+    defaults = ctx.loaded.config.defaults
+    return EntityTask(
+        node=node,
+        mode=ctx.options.idempotency or node.idempotency or defaults.idempotency,
+        override=node.override or defaults.override,
+        dry_run=ctx.options.dry_run,
+    )
+
+
+def _streamed(placeholder: PlannedEntity, ctx: RunContext) -> Iterator[StreamItem]:
+    """The placeholder's discovered entities as tasks (with `only` applied), and the results
+    discovery decided itself."""
+    if ctx.discover is None:
+        return
+    for item in ctx.discover(placeholder):
+        if isinstance(item, EntityResult):
+            yield item
+            continue
+        node = planned(item, placeholder.index)
+        if _selected(node, ctx.options.only):
+            yield _task(node, ctx)
+
+
+def _one_by_one(dispatch: Dispatch) -> StreamDispatch:
+    def run(_: PlannedEntity, items: Iterator[StreamItem], record: ResultHook) -> None:
+        for item in items:
+            if isinstance(item, EntityResult):
+                record(item)
+            else:
+                dispatch([item], record)
+
+    return run
 
 
 def execute_run(
@@ -69,9 +106,13 @@ def execute_run(
     dispatch: Dispatch,
     on_result: ResultHook | None = None,
     finish: Callable[[ResultHook], None] | None = None,
+    dispatch_stream: StreamDispatch | None = None,
 ) -> tuple[RunSummary, list[EntityResult]]:
-    """Run every level; an entity whose dependency failed is recorded as blocked. `finish`
-    records what comes after the levels (stale tables) into the same audit and summary."""
+    """Run every level; an entity whose dependency failed is recorded as blocked. A discovery
+    placeholder's tables are streamed into `dispatch_stream` (default: `dispatch`, one at a
+    time). `finish` records what comes after the levels (stale tables) into the same audit
+    and summary."""
+    stream = dispatch_stream or _one_by_one(dispatch)
     started = datetime.now(UTC)
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     plan = build_plan(ctx.entities, ctx.loaded.error)
@@ -100,14 +141,17 @@ def execute_run(
             record(result)
         for level in make_tasks(plan, ctx):
             runnable: list[EntityTask] = []
+            placeholders: list[EntityTask] = []
             for task in level:
                 blocker = _failed_dependency(task.node, failed)
-                if blocker is None:
-                    runnable.append(task)
-                else:
+                if blocker is not None:
                     record(blocked_result(task.node, f"dependency {blocker} failed or is blocked"))
+                else:
+                    (placeholders if task.node.is_discovery else runnable).append(task)
             if runnable:
                 dispatch(runnable, record)
+            for task in placeholders:
+                stream(task.node, _streamed(task.node, ctx), record)
         if finish is not None:
             finish(record)
         summary.finished_at = datetime.now(UTC).isoformat()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -78,7 +78,8 @@ class _Lookups:
     owners: dict[str, dict[str, str]] = field(default_factory=dict)  # name → {id, type, name}
     custom_properties: dict[str, set[str]] = field(default_factory=dict)  # entity → names
     property_types: dict[Any, Any] = field(default_factory=dict)
-    absent: set[tuple[str, str]] = field(default_factory=set)  # (entity, fqn) OM lacked
+    empty_parents: set[tuple[str, str | None]] = field(default_factory=set)  # (entity, parent)
+    answered: set[str] = field(default_factory=set)  # FQNs whose lookup was skipped once
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -182,37 +183,32 @@ class OMClient:
             )
         return result
 
-    def note_absent(
-        self, entity: type[BaseModel], parent_param: str, parent_fqn: str, fqns: Collection[str]
-    ) -> int:
-        """Learn with one listing of `parent_fqn`'s children which of `fqns` OM lacks, so
-        their first lookup answers None without a call (a first run then costs one PUT per
-        entity, not a GET and a PUT). Not worth it when the parent already holds more
-        children than `fqns` asks about: then nothing is learnt. Returns how many are absent."""
-        params = {parent_param: parent_fqn}
+    def note_if_empty(self, entity: type[BaseModel], parent_param: str, parent_fqn: str) -> bool:
+        """One probe (a listing of one) before many children of `parent_fqn` are written: if
+        OM holds none yet, each child's lookup can be skipped (see `surely_absent`), so a
+        first run costs one PUT per entity instead of a GET and a PUT."""
         with self._call(f"LIST {entity.__name__} in {parent_fqn}"):
-            page = self.sdk.list_entities(entity=entity, params=params, limit=1)
-        if page.total > len(fqns):
-            return 0
-        existing = {e.fullyQualifiedName.root for e in page.entities}
-        after = page.after
-        while after:
-            with self._call(f"LIST {entity.__name__} in {parent_fqn}"):
-                page = self.sdk.list_entities(entity=entity, params=params, limit=1000, after=after)
-            existing.update(e.fullyQualifiedName.root for e in page.entities)
-            after = page.after
-        absent = {(entity.__name__, fqn) for fqn in fqns if fqn not in existing}
+            page = self.sdk.list_entities(entity=entity, params={parent_param: parent_fqn}, limit=1)
+        if page.total:
+            return False
         with self._lookups.lock:
-            self._lookups.absent |= absent
-        return len(absent)
+            self._lookups.empty_parents.add((entity.__name__, parent_fqn))
+        return True
+
+    def surely_absent(self, entity: type[BaseModel], fqn: str, parent_fqn: str | None) -> bool:
+        """True, once per FQN, when its parent held no `entity` at this run's probe: the
+        first lookup of a new child is skipped; a retry looks it up (its PUT may have
+        landed)."""
+        with self._lookups.lock:
+            if (entity.__name__, parent_fqn) not in self._lookups.empty_parents:
+                return False
+            if fqn in self._lookups.answered:
+                return False
+            self._lookups.answered.add(fqn)
+            return True
 
     def get_by_name(self, entity: type[T], fqn: str, fields: list[str] | None = None) -> T | None:
-        """The entity, or None when OM answers 404; other failures raise mapped errors. An
-        FQN `note_absent` learnt OM lacks answers None once, without a call."""
-        with self._lookups.lock:
-            if (entity.__name__, fqn) in self._lookups.absent:
-                self._lookups.absent.discard((entity.__name__, fqn))
-                return None
+        """The entity, or None when OM answers 404; other failures raise mapped errors."""
         with self._call(f"GET {entity.__name__} {fqn}"):
             result: T | None = self.sdk.get_by_name(entity=entity, fqn=fqn, fields=fields)
         return result

@@ -8,6 +8,7 @@ from om_ingest.planning.plan import (
     build_plan,
     entity_fqn,
     parent_fqn_of,
+    planned,
 )
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "build_plan",
     "entity_fqn",
     "parent_fqn_of",
+    "planned",
     "unpacked",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from om_ingest import fqns
 from om_ingest.config.models import EntityConfig, EntityProperties, EntityType, IdempotencyMode
@@ -92,6 +92,27 @@ def entity_fqn(entity: EntityConfig) -> str:
     return fqns.child(parent, entity.name)
 
 
+def planned(spec: EntitySpec, index: int, entity: EntityConfig | None = None) -> PlannedEntity:
+    """The plan node of one entity (a streamed table gets its own when it is discovered);
+    `entity` is `spec` unpacked, when the caller has it already."""
+    entity = entity or unpacked(spec)
+    parent = parent_fqn_of(entity)
+    extra = tuple(fqns.normalize(dep) for dep in entity.depends_on)
+    return PlannedEntity(
+        index,
+        spec,
+        entity_fqn(entity),
+        parent,
+        (*((parent,) if parent else ()), *extra),
+        type=entity.type,
+        external=entity.external,
+        discovered_from=entity.discovered_from,
+        is_discovery=entity.discovery is not None,
+        idempotency=entity.idempotency,
+        override=entity.override,
+    )
+
+
 def build_plan(entities: Sequence[EntitySpec], locate: Locator | None = None) -> Plan:
     """Order `entities` parents-first; raise PlanError for duplicates, unknown refs, cycles.
 
@@ -105,36 +126,47 @@ def build_plan(entities: Sequence[EntitySpec], locate: Locator | None = None) ->
     for index, spec in enumerate(entities):
         entity = unpacked(spec)
         try:
-            fqn = entity_fqn(entity)
-            parent = parent_fqn_of(entity)
-            extra = tuple(fqns.normalize(dep) for dep in entity.depends_on)
+            node = planned(spec, index, entity)
         except ValueError as exc:
             raise fail(("entities", index), str(exc)) from None
-        if fqn in by_fqn:
-            first = by_fqn[fqn].index
+        if node.fqn in by_fqn and node.is_discovery:  # two of one source and schema
+            node = replace(node, fqn=f"{node.fqn} #{index}")
+        if node.fqn in by_fqn:
+            first = by_fqn[node.fqn].index
             raise fail(
-                ("entities", index, "name"), f"{fqn} is declared twice (first at entities[{first}])"
+                ("entities", index, "name"),
+                f"{node.fqn} is declared twice (first at entities[{first}])",
             )
-        node = PlannedEntity(
-            index,
-            spec,
-            fqn,
-            parent,
-            (*((parent,) if parent else ()), *extra),
-            type=entity.type,
-            external=entity.external,
-            discovered_from=entity.discovered_from,
-            is_discovery=entity.discovery is not None,
-            idempotency=entity.idempotency,
-            override=entity.override,
-        )
         nodes.append(node)
         deps.append(entity.depends_on)
-        by_fqn[fqn] = node
+        by_fqn[node.fqn] = node
 
+    streamed: dict[str, list[str]] = {}
+    for node in nodes:
+        if node.is_discovery and node.parent_fqn:
+            streamed.setdefault(node.parent_fqn, []).append(node.fqn)
     for node, entity_deps in zip(nodes, deps, strict=True):
-        _check_references(node, entity_deps, by_fqn, fail)
-    return Plan(levels=_levels(nodes, by_fqn, fail), by_fqn=by_fqn)
+        _check_references(node, entity_deps, by_fqn, streamed, fail)
+    return Plan(levels=_levels(nodes, by_fqn, streamed, fail), by_fqn=by_fqn)
+
+
+def fqn_parent(fqn: str) -> str | None:
+    parts = fqns.split(fqn)
+    return fqns.normalize(".".join(parts[:-1])) if len(parts) > 1 else None
+
+
+def _ordering_deps(
+    node: PlannedEntity, by_fqn: dict[str, PlannedEntity], streamed: dict[str, list[str]]
+) -> set[str]:
+    """What `node` waits for in the plan: its declared dependencies, and for a dependency on
+    a table a discovery entity will stream, that discovery entity."""
+    deps: set[str] = set()
+    for dep in node.depends_on:
+        if dep in by_fqn:
+            deps.add(dep)
+        else:
+            deps.update(streamed.get(fqn_parent(dep) or "", []))
+    return deps
 
 
 def _quoting_hint(reference: str, by_fqn: dict[str, PlannedEntity]) -> str:
@@ -149,15 +181,21 @@ def _check_references(
     node: PlannedEntity,
     declared_deps: list[str],
     by_fqn: dict[str, PlannedEntity],
+    streamed: dict[str, list[str]],
     fail: Locator,
 ) -> None:
-    """Every parent and `depends_on` target must be declared (possibly as `external: true`).
+    """Every parent and `depends_on` target must be declared (possibly as `external: true`)
+    or be a table of a discovered schema.
 
     Discovered entities may name an undeclared parent (discovery supplies it), and an
     external entity's parent exists in OpenMetadata with it.
     """
+
+    def known(fqn: str) -> bool:
+        return fqn in by_fqn or fqn_parent(fqn) in streamed
+
     exempt = node.is_discovery or node.external
-    if node.parent_fqn is not None and node.parent_fqn not in by_fqn and not exempt:
+    if node.parent_fqn is not None and not known(node.parent_fqn) and not exempt:
         key = PARENT_FIELD[node.type]
         raise fail(
             ("entities", node.index, "properties", key),
@@ -165,7 +203,7 @@ def _check_references(
             "declare it, or declare it with `external: true` if it already exists in OpenMetadata",
         )
     for position, dep in enumerate(declared_deps):
-        if fqns.normalize(dep) not in by_fqn:
+        if not known(fqns.normalize(dep)):
             raise fail(
                 ("entities", node.index, "depends_on", position),
                 f"{dep} is not declared{_quoting_hint(dep, by_fqn)} (declare it with "
@@ -174,13 +212,16 @@ def _check_references(
 
 
 def _levels(
-    nodes: list[PlannedEntity], by_fqn: dict[str, PlannedEntity], fail: Locator
+    nodes: list[PlannedEntity],
+    by_fqn: dict[str, PlannedEntity],
+    streamed: dict[str, list[str]],
+    fail: Locator,
 ) -> list[list[PlannedEntity]]:
     """Kahn's algorithm, one frontier at a time, each frontier in declaration order."""
     children: dict[str, list[PlannedEntity]] = {node.fqn: [] for node in nodes}
     indegree: dict[str, int] = {}
     for node in nodes:
-        deps = {dep for dep in node.depends_on if dep in by_fqn}
+        deps = _ordering_deps(node, by_fqn, streamed)
         indegree[node.fqn] = len(deps)
         for dep in deps:
             children[dep].append(node)
@@ -197,13 +238,15 @@ def _levels(
                 if indegree[child.fqn] == 0:
                     frontier.append((child.index, child.fqn))
     if sum(len(level) for level in levels) < len(nodes):
-        cycle = _find_cycle([n for n in nodes if indegree[n.fqn] > 0], by_fqn)
+        cycle = _find_cycle([n for n in nodes if indegree[n.fqn] > 0], by_fqn, streamed)
         first = by_fqn[cycle[0]]
         raise fail(("entities", first.index), "dependency cycle: " + " -> ".join(cycle))
     return levels
 
 
-def _find_cycle(stuck: list[PlannedEntity], by_fqn: dict[str, PlannedEntity]) -> list[str]:
+def _find_cycle(
+    stuck: list[PlannedEntity], by_fqn: dict[str, PlannedEntity], streamed: dict[str, list[str]]
+) -> list[str]:
     """A concrete cycle among the nodes Kahn's algorithm could not order, for the message."""
     stuck_fqns = {node.fqn for node in stuck}
     start = min(stuck, key=lambda n: n.index).fqn
@@ -215,7 +258,7 @@ def _find_cycle(stuck: list[PlannedEntity], by_fqn: dict[str, PlannedEntity]) ->
         path.append(current)
         # Every stuck node has at least one stuck dependency; follow the first declared one.
         current = min(
-            (dep for dep in by_fqn[current].depends_on if dep in stuck_fqns),
+            (dep for dep in _ordering_deps(by_fqn[current], by_fqn, streamed) if dep in stuck_fqns),
             key=lambda dep: by_fqn[dep].index,
         )
     # `current` closes the loop; report it in dependency direction (parent after child).

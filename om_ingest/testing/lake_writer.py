@@ -147,9 +147,15 @@ def write_table(
 
 
 def write_synthetic_lake(
-    target: LakeTarget, prefix: str, n_tables: int, n_columns: int, rows_per_table: int = 5
+    target: LakeTarget,
+    prefix: str,
+    n_tables: int,
+    n_columns: int,
+    rows_per_table: int = 5,
+    first: int = 0,
 ) -> list[str]:
-    """N tables x C columns (a mix of types), for benchmarks and scale tests."""
+    """N tables x C columns (a mix of types), named table_{first:05d} on, for benchmarks and
+    scale tests."""
     kinds = [
         pa.int64(),
         pa.string(),
@@ -160,7 +166,7 @@ def write_synthetic_lake(
         pa.date32(),
     ]
     paths = []
-    for t in range(n_tables):
+    for t in range(first, first + n_tables):
         columns: dict[str, pa.Array] = {"id": pa.array(range(rows_per_table), pa.int64())}
         for c in range(1, n_columns):
             kind = kinds[c % len(kinds)]

@@ -190,3 +190,27 @@ def test_a_packed_entity_unpacks_to_the_config_it_was_built_from() -> None:
     )
     # the point of packing: ~1 KB of bytes instead of ~200 live pydantic objects
     assert isinstance(packed.blob, bytes) and len(packed.blob) < 2048
+
+
+def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
+    discovery = EntityConfig.model_validate(
+        {
+            "type": "table",
+            "discovery": {"source": "lake"},
+            "properties": {"database_schema": "svc.db.core"},
+        }
+    )
+    report = entity("database_service", "reporting", depends_on=["svc.db.core.orders"])
+    plan = build_plan([report, *stack()[1:], discovery])
+    order = [n.fqn for n in plan.order]
+    assert order.index("reporting") > order.index("svc.db.core.<tables from lake>")
+    # the real table FQN stays the dependency (a failed table blocks `reporting`)
+    assert plan.by_fqn["reporting"].depends_on == ("svc.db.core.orders",)
+    with pytest.raises(PlanError, match="svc.db.other.orders is not declared"):
+        build_plan(
+            [
+                entity("database_service", "r", depends_on=["svc.db.other.orders"]),
+                *stack()[1:],
+                discovery,
+            ]
+        )
