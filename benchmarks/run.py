@@ -82,7 +82,13 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
                     count += 1
         outcome: dict[str, Any] = {"tables": count}
     else:
+        from flows.prefect_api import start_ephemeral_api
+
+        booting = start_ephemeral_api()  # as `om-ingest ingest` does
         from flows.ingest import ingest
+
+        if booting is not None:
+            booting.join()
 
         summary = ingest(config, dry_run=kind == "dry_run")
         outcome = {"outcomes": summary["outcomes"], "api_calls": summary["api_calls"]}

@@ -47,17 +47,23 @@ def run_ingest(
     stdout: Console,
     stderr: Console,
 ) -> None:
-    load_config(config)  # a broken config exits 2 before Prefect starts
     # The ephemeral Prefect API imports its whole server first; on 2 cores that can take
     # longer than Prefect's 20 s default.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
     os.environ.setdefault("PYTHONWARNINGS", "ignore")  # the ephemeral server's import noise
+    from flows.prefect_api import start_ephemeral_api
+
+    booting = start_ephemeral_api()  # boots while the config (and the OM SDK) load
+    load_config(config)  # a broken config exits 2 before any flow runs
     if not logging.getLogger("om_ingest").isEnabledFor(logging.INFO):
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # Prefect's own console logging would interleave with the progress bar.
     logging.getLogger("prefect").setLevel(logging.WARNING)
     from flows import ingest as ingest_module
+
+    if booting is not None:
+        booting.join()
 
     if not logging.getLogger("om_ingest").isEnabledFor(logging.DEBUG):
         _quiet_prefect_console_errors()

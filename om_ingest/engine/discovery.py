@@ -79,6 +79,8 @@ class Expansion:
     """Source → the locations its listings found this run."""
     incomplete: set[str] = field(default_factory=set)
     """Sources whose listing failed, was capped or did not run: no stale tables for them."""
+    listing: set[int] = field(default_factory=set)
+    """Streams started and not finished."""
 
     def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
         """Stream the tables of the placeholder at `index`: each a packed entity to write, or
@@ -88,6 +90,7 @@ class Expansion:
         state = self.states[name]
         found_here = self.seen.setdefault(name, set())
         found = 0
+        self.listing.add(index)  # until the listing ends: an abandoned one proves nothing
         try:
             with stream.source:
                 for item in stream.source.discover_entities(
@@ -99,12 +102,15 @@ class Expansion:
         except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
             self.incomplete.add(name)
             yield _failed(name, "source", str(exc))
+        self.listing.discard(index)
         if not found:
             log.warning("source %s: no tables found", name)
 
     def stale(self) -> list[StaleTable]:
         """Tables a source's earlier runs ingested that its completed listings no longer
         found (none for a source whose listing failed, was capped or did not run)."""
+        if self.listing:
+            return []
         pending = {s.source_config.name for s in self.streams.values()}
         return [
             StaleTable(name, location, fqn)

@@ -206,7 +206,7 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
     assert order.index("reporting") > order.index("svc.db.core.<tables from lake>")
     # the real table FQN stays the dependency (a failed table blocks `reporting`)
     assert plan.by_fqn["reporting"].depends_on == ("svc.db.core.orders",)
-    with pytest.raises(PlanError, match="svc.db.other.orders is not declared"):
+    with pytest.raises(PlanError, match=r"svc\.db\.other\.orders is not declared"):
         build_plan(
             [
                 entity("database_service", "r", depends_on=["svc.db.other.orders"]),
