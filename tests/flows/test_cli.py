@@ -56,6 +56,37 @@ def test_config_errors_exit_2_with_one_line(tmp_path: Path) -> None:
     assert f"{path}:3 entities[0].properties.service: parent ghost is not declared" in result.stderr
 
 
+def test_ingest_of_a_broken_config_exits_2_and_leaves_no_prefect_server(tmp_path: Path) -> None:
+    """`ingest` boots Prefect's ephemeral API while the config loads; a broken config still
+    exits 2 with one line, and the server it started is stopped on exit."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("openmetadata:\n  host: http://h\n  jwt_token: ${NOPE}\n")
+    home = tmp_path / "prefect-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(PREFECT_HOME=str(home), PREFECT_SERVER_ANALYTICS_ENABLED="false")
+    run = subprocess.run(
+        [sys.executable, "-m", "om_ingest.cli", "ingest", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert run.stderr.strip().splitlines()[-1].startswith(f"error: {path}:3 openmetadata.jwt_token")
+    assert home.exists()  # the early boot did run
+    assert _processes_with_env(f"PREFECT_HOME={home}") == []
+
+
+def _processes_with_env(entry: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            with contextlib.suppress(OSError):
+                if entry.encode() in (proc / "environ").read_bytes().split(b"\0"):
+                    found.append(int(proc.name))
+    return found
+
+
 def test_killed_run_leaves_valid_audit_and_resumes_without_duplicates(tmp_path: Path) -> None:
     from om_ingest.sandbox import FaultConfig, ThreadedSandbox
 
