@@ -110,7 +110,7 @@ def test_each_table_is_written_before_the_next_is_read(tmp_path: Path) -> None:
 def test_only_filters_streamed_tables(tmp_path: Path) -> None:
     events: list[str] = []
     _, results = execute_run(
-        context(tmp_path, events, only=["svc*", f"{SCHEMA}.t1"]), writer(events)
+        context(tmp_path, events, only=["svc", "svc.db", SCHEMA, f"{SCHEMA}.t1"]), writer(events)
     )
     assert [e for e in events if e.startswith("write svc.db.core.")] == [f"write {SCHEMA}.t1"]
     assert f"{SCHEMA}.bad" in {r.fqn for r in results}  # a read failure is still reported
