@@ -93,12 +93,23 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
         summary = ingest(config, dry_run=kind == "dry_run")
         outcome = {"outcomes": summary["outcomes"], "api_calls": summary["api_calls"]}
     outcome["seconds"] = time.perf_counter() - started
-    outcome["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    outcome["peak_rss_mb"] = usage.ru_maxrss / 1024
+    outcome["cpu_s"] = usage.ru_utime + usage.ru_stime
     return outcome
 
 
-def run_child(kind: str, config: Path, sandbox: Any, env: dict[str, str]) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used so far (/proc/PID/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_child(
+    kind: str, config: Path, sandbox: Any, moto_pid: int, env: dict[str, str]
+) -> dict[str, Any]:
     sandbox.clear_requests()
+    before = cpu_seconds(sandbox.pid), cpu_seconds(moto_pid)
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--scenario", kind, str(config), sandbox.url],
         env=env,
@@ -110,6 +121,8 @@ def run_child(kind: str, config: Path, sandbox: Any, env: dict[str, str]) -> dic
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-3000:])
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    result["om_cpu_s"] = cpu_seconds(sandbox.pid) - before[0]
+    result["s3_cpu_s"] = cpu_seconds(moto_pid) - before[1]
     requests = sandbox.requests()
     result["om_calls"] = len(requests)
     result["om_writes"] = len(
@@ -189,13 +202,13 @@ def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
                 ]
                 for kind in kinds:
                     result = run_child(
-                        "flow" if kind != "dry_run" else "dry_run", config, sandbox, env
+                        "flow" if kind != "dry_run" else "dry_run", config, sandbox, moto.pid, env
                     )
                     rows.append({"n": n, "scenario": kind, "concurrency": concurrency, **result})
                     print(rows[-1], flush=True)
             if concurrency == 1 and "floor" in wanted:
                 with SandboxServer(JWT) as sandbox:
-                    result = run_child("floor", config, sandbox, env)
+                    result = run_child("floor", config, sandbox, moto.pid, env)
                     rows.append({"n": n, "scenario": "floor", "concurrency": 1, **result})
                     print(rows[-1], flush=True)
     return rows
@@ -225,14 +238,18 @@ def write_results(rows: list[dict[str, Any]]) -> None:
         "OM = the om-ingest API sandbox; S3 = moto, both on loopback. Each scenario is its own "
         "process (peak RSS is per scenario; it includes importing the OM SDK, ~15 s).",
         "",
-        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | OM calls/table | OM writes | vs floor | measured |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "CPU s: the scenario process / the OM sandbox / moto (the ephemeral Prefect server's "
+        "own CPU is not counted).",
+        "",
+        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | CPU s | OM calls/table | OM writes | vs floor | measured |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ordered:
         ratio = f"{r['seconds'] / floors[r['n']]:.2f}x" if r["n"] in floors else ""
         lines.append(
             f"| {r['n']} | {r['scenario']} | {r['concurrency']} | {r['seconds']:.1f} | "
-            f"{r['n'] / r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {r['om_calls'] / r['n']:.2f} | "
+            f"{r['n'] / r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {_cpu(r)} | "
+            f"{r['om_calls'] / r['n']:.2f} | "
             f"{r['om_writes']} | {ratio} | {r.get('measured', '')} |"
         )
     lines.append(END)
@@ -240,6 +257,12 @@ def write_results(rows: list[dict[str, Any]]) -> None:
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     RESULTS.write_text(head + "\n".join(lines) + tail)
+
+
+def _cpu(row: dict[str, Any]) -> str:
+    if "cpu_s" not in row:
+        return ""
+    return f"{row['cpu_s']:.0f} / {row['om_cpu_s']:.0f} / {row['s3_cpu_s']:.0f}"
 
 
 def _load_rows() -> list[dict[str, Any]]:

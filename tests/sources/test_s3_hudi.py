@@ -163,11 +163,21 @@ def test_unchanged_timeline_listing_skips_the_hudi_read(
     def no_read(*_: object) -> None:
         raise AssertionError("hudi-rs table built for an unchanged timeline")
 
+    listed: list[str] = []
+    list_dirs = S3HudiSource._list_dirs
+
+    def recording(self: S3HudiSource, prefix: str) -> list[str]:
+        listed.append(prefix)
+        return list_dirs(self, prefix)
+
     monkeypatch.setattr(S3HudiSource, "_hudi_table", no_read)
+    monkeypatch.setattr(S3HudiSource, "_list_dirs", recording)
     template = EntityConfig.model_validate({"type": "table", "discovery": {"source": "lake"}})
     again = list(
         source(lake).discover_entities(template, known_commits=known, known_markers=markers)
     )
+    # a directory known as a table is not walked again: its timeline listing is the check
+    assert not {f"s3://lake/{p.rstrip('/')}" for p in listed} & set(markers)
     unchanged = {t.entity.name: t.latest_commit for t in again if isinstance(t, DiscoveredTable)}
     assert unchanged == {t.entity.name: t.latest_commit for t in first}
     # Only tables never remembered (no commit yet, or unreadable) needed a read.

@@ -89,7 +89,9 @@ class S3HudiSource(DataSource):
 
         def selected() -> Iterator[tuple[str, str]]:
             found = 0
-            for table_prefix in self._table_prefixes(self.properties.normalized_prefix):
+            for table_prefix in self._table_prefixes(
+                self.properties.normalized_prefix, set(markers)
+            ):
                 location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
                 name = relative.rsplit("/", 1)[-1] or self.properties.bucket
@@ -111,16 +113,23 @@ class S3HudiSource(DataSource):
 
         yield from ordered_map(describe, selected(), self.properties.read_concurrency)
 
-    def _table_prefixes(self, prefix: str) -> Iterator[str]:
-        """Depth-first walk of "directories"; a directory holding `.hoodie/` is a table."""
+    def _table_prefixes(self, prefix: str, known: set[str]) -> Iterator[str]:
+        """Depth-first walk of "directories"; a directory holding `.hoodie/` is a table. A
+        directory the last run knew as a table (`known` locations) is not listed again: its
+        timeline fingerprint lists its `.hoodie/` anyway (gone, it no longer matches and the
+        read names the problem)."""
         subdirs = self._list_dirs(prefix)
         if prefix + HOODIE in subdirs:
             yield prefix
             return
         for sub in subdirs:
             leaf = sub[len(prefix) :].rstrip("/")
-            if not leaf.startswith((".", "__MACOSX")):
-                yield from self._table_prefixes(sub)
+            if leaf.startswith((".", "__MACOSX")):
+                continue
+            if f"s3://{self.properties.bucket}/{sub.rstrip('/')}" in known:
+                yield sub
+            else:
+                yield from self._table_prefixes(sub, known)
 
     def _list_dirs(self, prefix: str) -> list[str]:
         paginator = self._client.get_paginator("list_objects_v2")
