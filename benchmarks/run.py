@@ -236,7 +236,7 @@ def write_results(rows: list[dict[str, Any]]) -> None:
         f"om-ingest {version('om-ingest')}, Prefect {version('prefect')}, openmetadata-ingestion "
         f"{version('openmetadata-ingestion')}, hudi {version('hudi')}, moto {version('moto')}. "
         "OM = the om-ingest API sandbox; S3 = moto, both on loopback. Each scenario is its own "
-        "process (peak RSS is per scenario; it includes importing the OM SDK, ~15 s).",
+        "process (peak RSS is per scenario; it includes importing the OM SDK, ~8-15 s).",
         "",
         "CPU s: the scenario process / the OM sandbox / moto (the ephemeral Prefect server's "
         "own CPU is not counted).",

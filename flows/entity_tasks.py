@@ -290,9 +290,9 @@ def dispatch_stream(
     key = uuid.uuid4().hex
     _streams[key] = _probed_first(items, placeholder, _clients[client_key])
     try:
-        title = f"{placeholder.type.value}s from {placeholder.discovered_from or 'discovery'}"
         entity_group_flow(
-            f"{title} into {placeholder.parent_fqn or 'root'}",
+            f"{placeholder.type.value}s from {placeholder.discovered_from} into "
+            f"{placeholder.parent_fqn}",
             key,
             client_key,
             writer,

@@ -97,7 +97,7 @@ def ingest(
     declared = len(expansion.entities) - len(expansion.streams)
     _notify("planned", declared + len(expansion.pre_results))
     logger.info(
-        "%s: %d entities, %d discovery sources (dry_run=%s)",
+        "%s: %d entities, %d discovery entities streaming tables (dry_run=%s)",
         config_path,
         declared,
         len(expansion.streams),

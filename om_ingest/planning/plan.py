@@ -48,7 +48,7 @@ class PlannedEntity:
     type: EntityType
     external: bool = False
     discovered_from: str | None = None
-    """The source a discovered entity came from."""
+    """The source a discovered entity came from (a placeholder: the one it lists)."""
     is_discovery: bool = False
     """A `discovery:` placeholder (only in plans built before discovery, e.g. `plan`)."""
     idempotency: IdempotencyMode | None = None
@@ -106,7 +106,7 @@ def planned(spec: EntitySpec, index: int, entity: EntityConfig | None = None) ->
         (*((parent,) if parent else ()), *extra),
         type=entity.type,
         external=entity.external,
-        discovered_from=entity.discovered_from,
+        discovered_from=entity.discovery.source if entity.discovery else entity.discovered_from,
         is_discovery=entity.discovery is not None,
         idempotency=entity.idempotency,
         override=entity.override,

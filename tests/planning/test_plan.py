@@ -204,6 +204,7 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
     plan = build_plan([report, *stack()[1:], discovery])
     order = [n.fqn for n in plan.order]
     assert order.index("reporting") > order.index("svc.db.core.<tables from lake>")
+    assert plan.by_fqn["svc.db.core.<tables from lake>"].discovered_from == "lake"
     # the real table FQN stays the dependency (a failed table blocks `reporting`)
     assert plan.by_fqn["reporting"].depends_on == ("svc.db.core.orders",)
     with pytest.raises(PlanError, match=r"svc\.db\.other\.orders is not declared"):
