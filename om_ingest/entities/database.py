@@ -56,7 +56,6 @@ class DatabaseServiceHandler(EntityHandler):
 @register(EntityType.DATABASE)
 class DatabaseHandler(EntityHandler):
     entity_class = Database
-    list_filter = "service"
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         props: DatabaseProperties = _props(entity, DatabaseProperties)
@@ -68,7 +67,6 @@ class DatabaseHandler(EntityHandler):
 @register(EntityType.DATABASE_SCHEMA)
 class DatabaseSchemaHandler(EntityHandler):
     entity_class = DatabaseSchema
-    list_filter = "database"
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         props: DatabaseSchemaProperties = _props(entity, DatabaseSchemaProperties)
