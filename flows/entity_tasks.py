@@ -5,8 +5,8 @@ the flow-run heartbeat on and ~90 ms with it off; a task ~5-10 ms. So a *declare
 its own subflow, named after its FQN (a handful per config, easy to find in the UI), while
 *discovered* tables (hundreds or thousands) run as one task each inside one subflow per
 discovery entity, submitted as discovery streams them, up to `execution.max_concurrency` at a
-time. Subflow heartbeats are switched off: the
-parent flow run keeps its own, which is what detects a crashed run.
+time. Subflow heartbeats are switched off: the parent flow run keeps its own, which is what
+detects a crashed run.
 """
 
 from __future__ import annotations

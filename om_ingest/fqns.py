@@ -30,6 +30,12 @@ def child(parent_fqn: str | None, name: str) -> str:
     )
 
 
+def parent(fqn: str) -> str | None:
+    """The FQN one level up (`svc.db.schema.table` → `svc.db.schema`); None for a root."""
+    parts = split(fqn)
+    return normalize(".".join(parts[:-1])) if len(parts) > 1 else None
+
+
 def unquoted_parts(fqn: str) -> list[str]:
     """The names the FQN is made of, without OM's quoting."""
     return [om_fqn.unquote_name(part) for part in split(fqn)]

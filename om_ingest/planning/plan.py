@@ -50,7 +50,7 @@ class PlannedEntity:
     discovered_from: str | None = None
     """The source a discovered entity came from (a placeholder: the one it lists)."""
     is_discovery: bool = False
-    """A `discovery:` placeholder (only in plans built before discovery, e.g. `plan`)."""
+    """A `discovery:` placeholder: its tables are streamed when the run reaches it."""
     idempotency: IdempotencyMode | None = None
     override: bool = False
 
@@ -150,11 +150,6 @@ def build_plan(entities: Sequence[EntitySpec], locate: Locator | None = None) ->
     return Plan(levels=_levels(nodes, by_fqn, streamed, fail), by_fqn=by_fqn)
 
 
-def fqn_parent(fqn: str) -> str | None:
-    parts = fqns.split(fqn)
-    return fqns.normalize(".".join(parts[:-1])) if len(parts) > 1 else None
-
-
 def _ordering_deps(
     node: PlannedEntity, by_fqn: dict[str, PlannedEntity], streamed: dict[str, list[str]]
 ) -> set[str]:
@@ -165,7 +160,7 @@ def _ordering_deps(
         if dep in by_fqn:
             deps.add(dep)
         else:
-            deps.update(streamed.get(fqn_parent(dep) or "", []))
+            deps.update(streamed.get(fqns.parent(dep) or "", []))
     return deps
 
 
@@ -192,7 +187,7 @@ def _check_references(
     """
 
     def known(fqn: str) -> bool:
-        return fqn in by_fqn or fqn_parent(fqn) in streamed
+        return fqn in by_fqn or fqns.parent(fqn) in streamed
 
     exempt = node.is_discovery or node.external
     if node.parent_fqn is not None and not known(node.parent_fqn) and not exempt:
