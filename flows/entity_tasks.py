@@ -156,7 +156,8 @@ def resolve(
 def _revalidated(
     job: EntityTask, cached: EntityResult, client_key: str, writer: Task[..., EntityResult]
 ) -> EntityResult:
-    """A cache hit is trusted only if OM still holds the entity at the cached version."""
+    """A cache hit is trusted only if OM still holds the same entity (id) at the cached
+    version: one deleted and re-created since starts again at 0.1 with another id."""
     from om_ingest.entities import handler_for
 
     client = _clients[client_key].scoped()
@@ -166,7 +167,8 @@ def _revalidated(
     except OmIngestError as exc:
         return failed_result(job.node, exc)
     version = getattr(getattr(current, "version", None), "root", None)
-    if current is not None and expected is not None and float(version or -1) == expected:
+    same_entity = current is not None and str(getattr(current.id, "root", "")) == cached.entity_id
+    if same_entity and expected is not None and float(version or -1) == expected:
         return EntityResult(
             fqn=job.node.fqn,
             entity_type=job.node.type.value,

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 JWT = "eyJ-test-jwt-SECRET-7f3a9c"
-"""A distinctive token: tests scan every output for it."""
+"""A distinctive token: tests scan every output for it. The ingestion bot's, in the sandbox."""
+USER_JWT = "eyJ-user-jwt-SECRET-2b8e41"
+"""A (non-bot) admin user's token: a person editing in OpenMetadata's UI."""
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

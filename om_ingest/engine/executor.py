@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from om_ingest.config.models import EntityConfig, EntityProperties, IdempotencyMode
-from om_ingest.engine.compare import as_json, compare, curated_overrides, merge_curated
+from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.entities import handler_for
 from om_ingest.errors import OmIngestError
@@ -134,11 +134,18 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         )
 
     have = as_json(current)
-    comparison = compare(handler, desired, have, task.override)
+    comparison = compare(
+        handler,
+        desired,
+        have,
+        task.override,
+        authors=lambda: client.authors(handler.entity_class, have["id"], handler.schema_key),
+    )
     facts: dict[str, Any] = {
         **base,
         "schema_changes": comparison.schema_diff.to_json(),
         "field_changes": comparison.field_changes,
+        "kept_curated": comparison.kept_curated,
         "version_before": _version(current),
         "entity_id": _id(current),
     }
@@ -154,31 +161,53 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         if comparison and task.mode is IdempotencyMode.SKIP:
             reason += f"; {_change_count(comparison)} change(s) detected, not applied"
         return EntityResult(
-            **facts, operation=Operation.SKIP, outcome=Outcome.SKIPPED, reason=reason
+            **facts,
+            operation=Operation.SKIP,
+            outcome=Outcome.SKIPPED,
+            reason=reason,
         )
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
-    merged = type(request).model_validate(merge_curated(handler, desired, have, task.override))
-    if desired.get("extension"):
-        client.ensure_custom_properties(handler.entity_class, desired["extension"])
-    updated = client.create_or_update(merged)
-    if task.override:
-        # OM's PUT keeps curated descriptions and merges tags; override sets them by PATCH.
-        after = client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
-        if after is not None:
-            after_json = as_json(after)
-            destination = curated_overrides(handler, desired, after_json)
-            if destination != after_json:
-                patched = client.patch(
-                    handler.entity_class, after, handler.entity_class.model_validate(destination)
-                )
-                updated = patched or updated
+    updated = _update(client, handler, request, desired, current, comparison)
     return EntityResult(
         **facts,
         operation=Operation.UPDATE,
         outcome=Outcome.SUCCESS,
         version_after=_version(updated),
     )
+
+
+def _update(
+    client: OMClient,
+    handler: Any,
+    request: Any,
+    desired: dict[str, Any],
+    current: Any,
+    comparison: Comparison,
+) -> Any:
+    """PUT what a PUT applies (structure, owned facts), then PATCH the metadata edits and
+    custom properties (what a bot's PUT keeps): each only when needed."""
+    entity = current
+    if comparison.needs_put:
+        body = put_request(handler, desired, as_json(current))
+        entity = client.create_or_update(type(request).model_validate(body))
+        if comparison.needs_patch:  # the PATCH starts from what OM holds after the PUT
+            entity = client.get_by_name(
+                handler.entity_class, _fqn(current), fields=list(handler.read_fields)
+            )
+    if comparison.needs_patch and entity is not None:
+        if comparison.extension:
+            client.ensure_custom_properties(handler.entity_class, desired["extension"])
+        before = as_json(entity)
+        destination = patched(handler, before, comparison)
+        if destination != before:
+            entity = (
+                client.patch(
+                    handler.entity_class, entity, handler.entity_class.model_validate(destination)
+                )
+                or entity
+            )
+    return entity
 
 
 def blocked_result(node: PlannedEntity, because: str) -> EntityResult:
@@ -219,6 +248,11 @@ def _version(entity: Any) -> float | None:
     version = getattr(entity, "version", None)
     root = getattr(version, "root", version)
     return float(root) if root is not None else None
+
+
+def _fqn(entity: Any) -> str:
+    fqn = entity.fullyQualifiedName
+    return str(getattr(fqn, "root", fqn))
 
 
 def _id(entity: Any) -> str | None:

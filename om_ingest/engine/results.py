@@ -51,6 +51,10 @@ class EntityResult(BaseModel):
     reason: str = ""
     schema_changes: list[dict[str, Any]] = Field(default_factory=list)
     field_changes: list[FieldChange] = Field(default_factory=list)
+    kept_curated: list[FieldChange] = Field(
+        default_factory=list,
+        description="Differences not applied: the value in OM is curated (override: true applies them)",
+    )
     version_before: float | None = None
     version_after: float | None = None
     entity_id: str | None = None

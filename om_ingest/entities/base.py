@@ -44,8 +44,9 @@ class EntityHandler(ABC):
         """The Create…Request for this entity (parents named by FQN)."""
 
     def owned_fields(self) -> frozenset[str]:
-        """Request keys compared for equality with the existing entity (besides schema,
-        description and tags, which have their own rules)."""
+        """Request keys compared for equality with the existing entity and applied by PUT
+        (besides schema, curated metadata and custom properties, which have their own
+        rules: `engine.compare`). Only fields OM's updater applies on PUT belong here."""
         return frozenset()
 
 

@@ -112,16 +112,9 @@ class TableHandler(EntityHandler):
         return CreateTableRequest.model_validate(body)
 
     def owned_fields(self) -> frozenset[str]:
-        return frozenset(
-            {
-                "tableType",
-                "tableConstraints",
-                "tablePartition",
-                "locationPath",
-                "fileFormat",
-                "extension",
-            }
-        )
+        # Not `tablePartition` or `fileFormat`: OM's TableUpdater does not update them after
+        # creation (by PUT or PATCH), so a difference could never be applied.
+        return frozenset({"tableType", "tableConstraints", "locationPath"})
 
 
 def column_json(column: ColumnSpec, position: int | None = None) -> dict[str, Any]:

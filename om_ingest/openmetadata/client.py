@@ -8,6 +8,7 @@ with backoff and jitter), other 4xx become `OpenMetadataError` carrying OM's mes
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -18,7 +19,10 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel, SecretStr
 
+from om_ingest.engine.curation import Authors, parse_versions
 from om_ingest.errors import OpenMetadataError, TransientOpenMetadataError
+
+log = logging.getLogger("om_ingest.openmetadata")
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -80,6 +84,7 @@ class _Lookups:
     property_types: dict[Any, Any] = field(default_factory=dict)
     empty_parents: set[tuple[str, str | None]] = field(default_factory=set)  # (entity, parent)
     answered: set[str] = field(default_factory=set)  # FQNs whose lookup was skipped once
+    identity: list[str | None] = field(default_factory=list)  # [OM user name] once looked up
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -212,6 +217,32 @@ class OMClient:
         with self._call(f"GET {entity.__name__} {fqn}"):
             result: T | None = self.sdk.get_by_name(entity=entity, fqn=fqn, fields=fields)
         return result
+
+    def identity(self) -> str | None:
+        """The OM user name this client writes as (the ingestion bot, usually): what OM
+        records as `updatedBy` of our changes. None when OM will not say (then every value
+        OM holds is treated as curated). Looked up once per run."""
+        with self._lookups.lock:
+            if not self._lookups.identity:
+                try:
+                    with self._call("GET loggedInUser"):
+                        user = self.sdk.client.get("/users/loggedInUser")
+                    name = user.get("name") if isinstance(user, dict) else None
+                except TransientOpenMetadataError:
+                    raise
+                except OpenMetadataError as exc:
+                    log.warning("OpenMetadata did not say who this token is (%s)", exc)
+                    name = None
+                self._lookups.identity.append(name)
+            return self._lookups.identity[0]
+
+    def authors(self, entity: type[BaseModel], entity_id: str, schema_key: str | None) -> Authors:
+        """Who last changed each curated value of the entity, from its version history."""
+        me = self.identity()
+        with self._call(f"GET {entity.__name__} versions"):
+            history = self.sdk.get_list_entity_versions(entity_id=entity_id, entity=entity)
+        raw = history.get("versions", []) if isinstance(history, dict) else history.versions
+        return Authors.from_versions(parse_versions(raw), schema_key, me)
 
     def create_or_update(self, request: BaseModel) -> Any:
         with self._call(f"PUT {type(request).__name__}"):
