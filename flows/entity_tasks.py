@@ -167,7 +167,8 @@ def _revalidated(
     except OmIngestError as exc:
         return failed_result(job.node, exc)
     version = getattr(getattr(current, "version", None), "root", None)
-    same_entity = current is not None and str(getattr(current.id, "root", "")) == cached.entity_id
+    current_id = getattr(getattr(current, "id", None), "root", None)
+    same_entity = current is not None and str(current_id) == cached.entity_id
     if same_entity and expected is not None and float(version or -1) == expected:
         return EntityResult(
             fqn=job.node.fqn,
