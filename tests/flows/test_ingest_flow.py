@@ -13,7 +13,7 @@ from prefect.client.orchestration import get_client
 from flows.ingest import IngestionFailed, ingest
 from om_ingest.audit import read_events
 from om_ingest.sandbox.testing import make_sdk_client
-from tests.conftest import JWT
+from tests.conftest import JWT, USER_JWT
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "id", "data_type": "BIGINT", "constraint": "PRIMARY_KEY"},
@@ -331,7 +331,7 @@ def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
     client = make_sdk_client(om_env.url, JWT)
     alice = client.create_or_update(CreateUserRequest(name="alice", email="alice@example.com"))
     team = client.create_or_update(CreateTeamRequest(name="finance", teamType="Group"))
-    columns = [{**COLUMNS[0], "description": "Order id.", "tags": ["PII.None"]}, *COLUMNS[1:]]
+    columns = [{**COLUMNS[0], "description": "Order id.", "tags": ["PII.NonSensitive"]}, *COLUMNS[1:]]
     entities = stack(columns)
     entities[0]["properties"].update(owners=["alice"], tags=["Tier.Tier2"])
     entities[2]["properties"]["owners"] = ["finance"]  # a team
@@ -347,13 +347,18 @@ def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
     db = client.get_by_name(Database, "sales_svc.sales", fields=["owners"])
     assert [(o.name, str(o.id.root)) for o in db.owners.root] == [("finance", str(team.id.root))]
 
-    # People curate in OM (as the UI does, by PATCH): description, a tag, another owner.
+    # People curate in OM (as the UI does, by PATCH, with their own token): description, a
+    # tag, another owner.
+    person = make_sdk_client(om_env.url, USER_JWT)
     curated = table.model_copy(deep=True)
     curated.description = type(table.description)("Curated in the UI.")
     curated.owners = type(table.owners)(root=[{"id": team.id, "type": "team"}])
-    curated.tags = [*table.tags, table.tags[0].model_copy(update={"tagFQN": "Tier.Gold"})]
+    curated.tags = [
+        *table.tags,
+        table.tags[0].model_copy(update={"tagFQN": "PersonalData.Personal"}),
+    ]
     curated.columns[0].description = type(table.description)("Curated id.")
-    assert client.patch(Table, table, curated, skip_on_failure=False) is not None
+    assert person.patch(Table, table, curated, skip_on_failure=False) is not None
 
     # An update without override (a schema change forces one) keeps all of it.
     entities[0]["properties"]["columns"] = [*columns, {"name": "n", "data_type": "STRING"}]
@@ -361,7 +366,7 @@ def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
     kept = client.get_by_name(Table, "sales_svc.sales.core.orders", fields=fields)
     assert kept.description.root == "Curated in the UI."
     assert [o.name for o in kept.owners.root] == ["finance"]
-    assert {t.tagFQN.root for t in kept.tags} == {"Tier.Tier2", "Tier.Gold"}
+    assert {t.tagFQN.root for t in kept.tags} == {"Tier.Tier2", "PersonalData.Personal"}
     assert kept.columns[0].description.root == "Curated id."
     assert [c.name.root for c in kept.columns][-1] == "n"
 
@@ -376,7 +381,7 @@ def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
     assert [o.name for o in exact.owners.root] == ["alice"]
     assert {t.tagFQN.root for t in exact.tags} == {"Tier.Tier2"}
     assert exact.columns[0].description.root == "Order id."
-    assert [t.tagFQN.root for t in exact.columns[0].tags] == ["PII.None"]
+    assert [t.tagFQN.root for t in exact.columns[0].tags] == ["PII.NonSensitive"]
     om_env.clear_requests()
     assert run(write_config(tmp_path, entities), refresh_cache=True)["operations"] == {"SKIP": 4}
     assert om_env.write_calls() == []  # and then it is in step: no write
