@@ -190,3 +190,33 @@ def test_a_cache_hit_on_a_recreated_entity_is_not_trusted(om_env: Any, tmp_path:
     assert event["operation"] == "UPDATE"  # the config's description is back
     restored = client.get_by_name(Table, FQN)
     assert restored.description.root == "Orders."
+
+
+def test_inherited_owners_do_not_count_as_set(om_env: Any, tmp_path: Path) -> None:
+    """OM shows a table without owners with its schema's, marked inherited: the config's
+    owners for the table must still be set, and a table without config owners is left be."""
+    from metadata.generated.schema.api.teams.createTeam import CreateTeamRequest
+    from metadata.generated.schema.api.teams.createUser import CreateUserRequest
+
+    client = make_sdk_client(om_env.url, JWT)
+    client.create_or_update(CreateUserRequest(name="alice", email="alice@example.com"))
+    team = client.create_or_update(CreateTeamRequest(name="finance", teamType="Group"))
+    entities = stack()
+    entities[1]["properties"]["owners"] = ["alice"]  # the schema's
+    config = write_config(tmp_path, entities)
+    run(config)
+    table = client.get_by_name(Table, FQN, fields=["owners"])
+    assert [(o.name, o.inherited) for o in table.owners.root] == [("alice", True)]
+    om_env.clear_requests()
+    run(config, refresh_cache=True)
+    assert om_env.write_calls() == []  # inherited owners are no difference
+
+    entities[0]["properties"]["owners"] = ["finance"]
+    event = _table_event(run(write_config(tmp_path, entities)))
+    assert [(c["field"], c["before"], c["after"]) for c in event["field_changes"]] == [
+        ("owners", [], ["finance"])
+    ]
+    table = client.get_by_name(Table, FQN, fields=["owners"])
+    assert [(str(o.id.root), bool(o.inherited)) for o in table.owners.root] == [
+        (str(team.id.root), False)
+    ]

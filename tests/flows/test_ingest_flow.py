@@ -331,7 +331,10 @@ def test_owners_curation_and_override(om_env: Any, tmp_path: Path) -> None:
     client = make_sdk_client(om_env.url, JWT)
     alice = client.create_or_update(CreateUserRequest(name="alice", email="alice@example.com"))
     team = client.create_or_update(CreateTeamRequest(name="finance", teamType="Group"))
-    columns = [{**COLUMNS[0], "description": "Order id.", "tags": ["PII.NonSensitive"]}, *COLUMNS[1:]]
+    columns = [
+        {**COLUMNS[0], "description": "Order id.", "tags": ["PII.NonSensitive"]},
+        *COLUMNS[1:],
+    ]
     entities = stack(columns)
     entities[0]["properties"].update(owners=["alice"], tags=["Tier.Tier2"])
     entities[2]["properties"]["owners"] = ["finance"]  # a team

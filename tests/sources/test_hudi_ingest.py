@@ -76,7 +76,7 @@ def test_lake_of_real_hudi_tables_builds_the_tree_then_skips_unchanged(
         table = sdk.get_by_name(
             Table,
             "lake_svc.warehouse.hudi.v9_txns_simple_meta",
-            fields=["columns", "tableConstraints"],
+            fields=["columns", "tableConstraints", "tablePartition", "extension"],
         )
         amount = next(c for c in table.columns if c.name.root == "amount")
         assert (amount.dataType.value, amount.precision, amount.scale) == ("DECIMAL", 15, 2)
@@ -157,7 +157,11 @@ def test_evolving_one_table_updates_exactly_that_table(om_env: Any, tmp_path: Pa
         write_table(target, "warehouse/sales/orders", evolved, record_key="id")
         om_env.clear_requests()
         second = ingest(config)
-        assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/tables"]
+        # One PUT for the schema; one PATCH for the custom properties the new commit moved
+        # (a bot's PUT never changes them), both on that table alone.
+        writes = [(e["method"], e["path"]) for e in om_env.write_calls()]
+        table_id = writes[-1][1].rsplit("/", 1)[-1]
+        assert writes == [("PUT", "/api/v1/tables"), ("PATCH", f"/api/v1/tables/{table_id}")]
         events, _ = read_events(second["audit_file"])
         updated = [e for e in events if e["operation"] == "UPDATE"]
         assert [e["fqn"] for e in updated] == ["lake.lake.warehouse.orders"]
@@ -166,6 +170,7 @@ def test_evolving_one_table_updates_exactly_that_table(om_env: Any, tmp_path: Pa
             ("removed", "name"),
             ("type_changed", "info.zip"),
         }
+        assert any(c["field"].startswith("extension.") for c in updated[0]["field_changes"])
 
 
 def test_profiles_are_computed_stored_and_pushed(om_env: Any, tmp_path: Path) -> None:

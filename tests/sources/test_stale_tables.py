@@ -120,7 +120,9 @@ def test_stale_tables_are_reported_then_removed_within_the_guard(
             "success",
         )
         assert not in_om("table_00003")
-        deleted = sdk.get_by_name(Table, f"{SCHEMA}.table_00003", include="deleted")
+        deleted = sdk.get_by_name(
+            Table, f"{SCHEMA}.table_00003", fields=["owners"], include="deleted"
+        )
         assert deleted is not None and deleted.deleted  # soft-deleted, recoverable
         again = tables(ingest(config(tmp_path, moto, remove_stale=True)))
         assert "table_00003" not in again  # forgotten once removed
