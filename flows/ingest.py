@@ -82,7 +82,9 @@ def ingest(
     result_storage = load_result_storage(execution.result_storage)
     client = open_client(loaded.config.openmetadata, loaded.config.execution.retries)
     audit_root = audit_dir or loaded.config.audit.output_dir
-    expansion = expand_entities(loaded, audit_root, dry_run=dry_run)
+    expansion = expand_entities(
+        loaded, audit_root, dry_run=dry_run, client=client.scoped(), idempotency=mode
+    )
     flow_ctx = FlowRunContext.get()
     ctx = RunContext(
         loaded=loaded,

@@ -148,7 +148,7 @@ def record_schemas(
     from om_ingest.planning import entity_fqn, parent_fqn_of
     from om_ingest.profiling.schema_profiler import record_schema
 
-    ok = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
+    ok = {r.fqn for r in results if r.in_step}
     stored = 0
     for spec in entities:
         entity = unpacked(spec)

@@ -23,8 +23,9 @@ from om_ingest.config.models import (
     TableConstraintSpec,
     TableProperties,
 )
+from om_ingest.config.om_types import FILE_FORMATS
 from om_ingest.errors import SourceError
-from om_ingest.sources.arrow_types import columns_from_schema
+from om_ingest.sources.arrow_types import columns_from_schema, om_enum_value
 from om_ingest.sources.base import (
     ColumnStatistics,
     DataSource,
@@ -221,7 +222,9 @@ class S3HudiSource(DataSource):
                 else []
             ),
             location_path=location,
-            file_format=str(custom["hudi_base_file_format"]).lower(),
+            # Any base format hudi-rs reads (Lance, HFILE…) ingests: one OM's FileFormat lacks
+            # is left out here and kept as the `hudi_base_file_format` custom property.
+            file_format=om_enum_value(str(custom["hudi_base_file_format"]).lower(), FILE_FORMATS),
             custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
         )
         entity = template.model_copy(
@@ -287,6 +290,9 @@ class S3HudiSource(DataSource):
         table = builder.build()
         self._last_table = (location, table)
         return table
+
+    def entity_settings(self) -> dict[str, Any]:
+        return {"include_meta_columns": self.properties.include_meta_columns}
 
     def default_schema_fqn(self) -> str:
         p = self.properties
