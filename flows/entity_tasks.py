@@ -150,7 +150,16 @@ def resolve(
     result: EntityResult = state.result()
     if state.name != "Cached":
         return result
+    if not result.in_step:  # a skip that left changes unapplied: compare (and report) again
+        return _rerun(job, client_key, writer)
     return _revalidated(job, result, client_key, writer)
+
+
+def _rerun(job: EntityTask, client_key: str, writer: Task[..., EntityResult]) -> EntityResult:
+    """Process the entity again, bypassing (and replacing) its cache record."""
+    refreshing = writer.with_options(refresh_cache=True)
+    state: State[Any] = refreshing(job, client_key, return_state=True)  # type: ignore[assignment]
+    return resolve(job, state, client_key, refreshing)
 
 
 def _revalidated(
@@ -177,9 +186,7 @@ def _revalidated(
             entity_id=cached.entity_id,
             api_calls=client.api_calls,
         )
-    refreshing = writer.with_options(refresh_cache=True)
-    state: State[Any] = refreshing(job, client_key, return_state=True)  # type: ignore[assignment]
-    return resolve(job, state, client_key, refreshing)
+    return _rerun(job, client_key, writer)
 
 
 @flow(
