@@ -318,9 +318,15 @@ def dispatch_stream(
 )
 def remove_stale_table(table: StaleTable, gone: str, client_key: str) -> EntityResult:
     """Soft-delete one stale table; raises on failure so transient ones are retried."""
+    attempt = runtime.task_run.run_count or 1
+    _removal_attempts[runtime.task_run.id] = attempt
     result = soft_delete(client_for(client_key), table, gone)
-    result.attempts = runtime.task_run.run_count or 1
+    result.attempts = attempt
     return result
+
+
+_removal_attempts: dict[str, int] = {}
+"""Task run id → attempts of a removal so far (a failed one has no result to carry them)."""
 
 
 def _stale_remover(retries: RetryConfig, client_key: str) -> Remove:
@@ -336,25 +342,15 @@ def _stale_remover(retries: RetryConfig, client_key: str) -> Remove:
 
     def remove(table: StaleTable, gone: str) -> EntityResult:
         state: State[Any] = remover(table, gone, client_key, return_state=True)
+        attempts = _removal_attempts.pop(str(state.state_details.task_run_id), 1)
         if state.is_completed():
             result: EntityResult = state.result()
             return result
         error = state.result(raise_on_failure=False)
         message = str(error) if isinstance(error, OmIngestError) else repr(error)
-        return removal_failed(table, gone, message, _run_count(state))
+        return removal_failed(table, gone, message, attempts)
 
     return remove
-
-
-def _run_count(state: State[Any]) -> int:
-    """How many times the task ran, as Prefect recorded it."""
-    from prefect.client.orchestration import get_client
-
-    task_run_id = state.state_details.task_run_id
-    if task_run_id is None:
-        return 1
-    with get_client(sync_client=True) as client:
-        return client.read_task_run(task_run_id).run_count or 1
 
 
 def stale_tables(

@@ -104,14 +104,18 @@ def test_config_target_and_deletions_in_om_make_unchanged_tables_read_again(
         assert skipped_unread(again) == {"orders", "payments"}
 
         # The run's idempotency mode is part of the key too.
-        events = table_events(ingest(write_config(tmp_path, moto, description="v2"), idempotency="skip"))
+        events = table_events(
+            ingest(write_config(tmp_path, moto, description="v2"), idempotency="skip")
+        )
         assert {e["reason"] for e in events.values()} == {"exists (idempotency: skip)"}
 
         # A table deleted in OM since the last run is written again; the other stays skipped.
         sdk = make_sdk_client(om_env.url, JWT)
         orders = sdk.get_by_name(Table, f"{SCHEMA}.orders")
         sdk.delete(Table, orders.id, recursive=True, hard_delete=True)
-        events = table_events(ingest(write_config(tmp_path, moto, description="v2"), idempotency="skip"))
+        events = table_events(
+            ingest(write_config(tmp_path, moto, description="v2"), idempotency="skip")
+        )
         assert (events["orders"]["operation"], events["orders"]["outcome"]) == (
             "CREATE",
             "success",
