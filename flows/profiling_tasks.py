@@ -52,6 +52,10 @@ def profile_table_task(
             sample = collect_sample(batches, rows)
     except Exception as exc:
         raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+    if statistics is not None and statistics.exact:
+        row_count: int | None = statistics.row_count
+    else:  # a snapshot read that ended before the cap saw every row (log files merged)
+        row_count = sample.num_rows if sample.num_rows < rows else None
     result = profile_table(
         fqn,
         sample,
@@ -59,7 +63,7 @@ def profile_table_task(
         exclude=settings.columns.exclude,
         metrics=settings.metrics,
         statistics=statistics if settings.metadata_stats else None,
-        row_count=statistics.row_count if statistics and statistics.exact else None,
+        row_count=row_count,
     )
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
