@@ -12,7 +12,6 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-import yaml
 from hudi import HudiTableBuilder
 
 from flows.ingest import ingest
@@ -24,6 +23,7 @@ from om_ingest.sources.base import ColumnStatistics, TableStatistics
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server, upload_fixture_zip
 from tests.conftest import JWT, SHARED
+from tests.lake_configs import lake_config, write_config
 
 FIXTURES = SHARED / "fixtures" / "hudi"
 needs_fixtures = pytest.mark.skipif(
@@ -132,42 +132,13 @@ def test_om_gets_a_row_count_only_when_the_sample_saw_every_row(
         for name, rows in (("big", 50), ("small", 10)):
             data = pa.table({"id": pa.array(range(rows), pa.int64())})
             write_table(LakeTarget.s3(s3, "lake"), f"warehouse/{name}", data, record_key="id")
-        config = tmp_path / "sample.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
-                    "audit": {"output_dir": str(tmp_path / "audit")},
-                    "profiling": {
-                        "enabled": True,
-                        "sample_rows": 20,
-                        "metadata_stats": False,
-                        "storage": {"base_path": str(tmp_path / "profiles")},
-                    },
-                    "sources": [
-                        {
-                            "name": "lake",
-                            "type": "s3_hudi",
-                            "properties": {
-                                "bucket": "lake",
-                                "prefix": "warehouse/",
-                                "endpoint_url": moto.endpoint_url,
-                                "aws_access_key_id": "testing",
-                                "aws_secret_access_key": "testing",
-                            },
-                        }
-                    ],
-                    "entities": [
-                        {
-                            "type": "table",
-                            "discovery": {"source": "lake"},
-                            "properties": {"database_schema": "svc.db.s"},
-                        }
-                    ],
-                }
-            )
-        )
-        ingest(str(config))
+        profiling = {
+            "enabled": True,
+            "sample_rows": 20,
+            "metadata_stats": False,
+            "storage": {"base_path": str(tmp_path / "profiles")},
+        }
+        ingest(write_config(tmp_path, lake_config(tmp_path, moto, "svc.db.s", profiling=profiling)))
     sdk = make_sdk_client(om_env.url, JWT)
     big = sdk.get_latest_table_profile("svc.db.s.big").profile
     assert (big.rowCount, big.profileSample) == (None, 20)  # 20 of 50 rows: count unknown

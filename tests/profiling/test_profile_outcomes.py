@@ -9,7 +9,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-import yaml
 from click.testing import CliRunner
 
 from flows.ingest import IngestionFailed, ingest
@@ -17,47 +16,20 @@ from om_ingest.audit import read_events
 from om_ingest.cli.main import cli
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server
+from tests.lake_configs import lake_config, write_config
 
 
-def write_config(tmp_path: Path, moto: MotoS3Server, **profiling: Any) -> str:
-    path = tmp_path / "profiles.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "metadata": {"name": "profiles"},
-                "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
-                "audit": {"output_dir": str(tmp_path / "audit")},
-                "profiling": {
-                    "enabled": True,
-                    "sample_rows": 10,
-                    "storage": {"base_path": str(tmp_path / "profiles")},
-                    **profiling,
-                },
-                "sources": [
-                    {
-                        "name": "lake",
-                        "type": "s3_hudi",
-                        "properties": {
-                            "bucket": "lake",
-                            "prefix": "warehouse/",
-                            "endpoint_url": moto.endpoint_url,
-                            "aws_access_key_id": "testing",
-                            "aws_secret_access_key": "testing",
-                            "full_refresh": True,
-                        },
-                    }
-                ],
-                "entities": [
-                    {
-                        "type": "table",
-                        "discovery": {"source": "lake"},
-                        "properties": {"database_schema": "svc.db.s"},
-                    }
-                ],
-            }
-        )
+def profiles_config(tmp_path: Path, moto: MotoS3Server, **profiling: Any) -> str:
+    profiling = {
+        "enabled": True,
+        "sample_rows": 10,
+        "storage": {"base_path": str(tmp_path / "profiles")},
+        **profiling,
+    }
+    config = lake_config(
+        tmp_path, moto, "svc.db.s", properties={"full_refresh": True}, profiling=profiling
     )
-    return str(path)
+    return write_config(tmp_path, config)
 
 
 def profile_events(audit_file: str) -> dict[str, dict[str, Any]]:
@@ -83,7 +55,7 @@ def test_profile_outcomes_are_audited_counted_and_fail_the_run_on_request(
         ]
         s3.put_object(Bucket="lake", Key=data_file, Body=b"not parquet")
 
-        dry = ingest(write_config(tmp_path, moto), dry_run=True)
+        dry = ingest(profiles_config(tmp_path, moto), dry_run=True)
         events = profile_events(dry["audit_file"])
         assert (events["svc.db.s.good"]["outcome"], events["svc.db.s.good"]["reason"]) == (
             "not_pushed",
@@ -91,7 +63,7 @@ def test_profile_outcomes_are_audited_counted_and_fail_the_run_on_request(
         )
 
         # warn (the default): the run succeeds, the failure is in the audit and the summary.
-        summary = ingest(write_config(tmp_path, moto))
+        summary = ingest(profiles_config(tmp_path, moto))
         assert summary["profile_outcomes"] == {"pushed": 1, "failed": 1}
         events = profile_events(summary["audit_file"])
         assert events["svc.db.s.good"]["outcome"] == "pushed"
@@ -105,7 +77,7 @@ def test_profile_outcomes_are_audited_counted_and_fail_the_run_on_request(
         assert on_disk["failed_profiles"][0]["fqn"] == "svc.db.s.broken"
 
         # fail: the same failure fails the run, with its summary, and the CLI exits 1.
-        config = write_config(tmp_path, moto, on_error="fail")
+        config = profiles_config(tmp_path, moto, on_error="fail")
         with pytest.raises(IngestionFailed) as failed:
             ingest(config)
         assert "1 profile(s) failed (profiling.on_error: fail)" in str(failed.value)

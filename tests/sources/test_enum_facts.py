@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -17,6 +16,7 @@ from om_ingest.sources.arrow_types import om_data_type, om_enum_value
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server
 from tests.conftest import JWT
+from tests.lake_configs import lake_config, write_config
 
 SCHEMA = "lake_svc.warehouse.hudi"
 
@@ -40,36 +40,8 @@ def test_base_file_formats_om_lacks_are_custom_properties_not_file_formats(
                 record_key="id",
                 base_file_format=base_format,
             )
-        config = tmp_path / "formats.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
-                    "audit": {"output_dir": str(tmp_path / "audit")},
-                    "sources": [
-                        {
-                            "name": "lake",
-                            "type": "s3_hudi",
-                            "properties": {
-                                "bucket": "lake",
-                                "prefix": "warehouse/",
-                                "endpoint_url": moto.endpoint_url,
-                                "aws_access_key_id": "testing",
-                                "aws_secret_access_key": "testing",
-                            },
-                        }
-                    ],
-                    "entities": [
-                        {
-                            "type": "table",
-                            "discovery": {"source": "lake"},
-                            "properties": {"database_schema": SCHEMA},
-                        }
-                    ],
-                }
-            )
-        )
-        assert ingest(str(config))["outcomes"] == {"success": 3 + len(formats)}
+        config = write_config(tmp_path, lake_config(tmp_path, moto, SCHEMA))
+        assert ingest(config)["outcomes"] == {"success": 3 + len(formats)}
     sdk = make_sdk_client(om_env.url, JWT)
     for name, base_format in formats.items():
         table = sdk.get_by_name(Table, f"{SCHEMA}.{name}", fields=["columns", "extension"])

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import yaml
 
 from flows.ingest import ingest
 from om_ingest.audit import read_events
@@ -15,7 +14,9 @@ from om_ingest.sandbox import ThreadedSandbox
 from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server
+from tests import lake_configs as configs
 from tests.conftest import JWT
+from tests.lake_configs import lake_config
 
 SCHEMA = "lake_svc.warehouse.hudi"
 UNCHANGED = "Hudi timeline unchanged"
@@ -29,38 +30,15 @@ def write_config(
     idempotency: str = "update",
     host: str = "${OM_HOST}",
 ) -> str:
-    path = tmp_path / "incremental.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "metadata": {"name": "incremental"},
-                "openmetadata": {"host": host, "jwt_token": "${OM_JWT}"},
-                "audit": {"output_dir": str(tmp_path / "audit")},
-                "defaults": {"idempotency": idempotency},
-                "sources": [
-                    {
-                        "name": "lake",
-                        "type": "s3_hudi",
-                        "properties": {
-                            "bucket": "lake",
-                            "prefix": "warehouse/",
-                            "endpoint_url": moto.endpoint_url,
-                            "aws_access_key_id": "testing",
-                            "aws_secret_access_key": "testing",
-                        },
-                    }
-                ],
-                "entities": [
-                    {
-                        "type": "table",
-                        "discovery": {"source": "lake"},
-                        "properties": {"database_schema": SCHEMA, "description": description},
-                    }
-                ],
-            }
-        )
+    config = lake_config(
+        tmp_path,
+        moto,
+        SCHEMA,
+        entity={"description": description},
+        defaults={"idempotency": idempotency},
     )
-    return str(path)
+    config["openmetadata"]["host"] = host
+    return configs.write_config(tmp_path, config)
 
 
 def table_events(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:

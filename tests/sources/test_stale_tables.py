@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from flows.ingest import IngestionFailed, ingest
 from om_ingest.audit import read_events
@@ -15,43 +14,14 @@ from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
 from om_ingest.testing.moto_s3 import MotoS3Server
 from tests.conftest import JWT
+from tests.lake_configs import lake_config, write_config
 
 SCHEMA = "lake_svc.warehouse.hudi"
 
 
 def config(tmp_path: Path, moto: MotoS3Server, bucket: str = "lake", **source: Any) -> str:
-    path = tmp_path / "stale.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "metadata": {"name": "stale"},
-                "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
-                "audit": {"output_dir": str(tmp_path / "audit")},
-                "sources": [
-                    {
-                        "name": "lake",
-                        "type": "s3_hudi",
-                        "properties": {
-                            "bucket": bucket,
-                            "prefix": "warehouse/",
-                            "endpoint_url": moto.endpoint_url,
-                            "aws_access_key_id": "testing",
-                            "aws_secret_access_key": "testing",
-                        },
-                        **source,
-                    }
-                ],
-                "entities": [
-                    {
-                        "type": "table",
-                        "discovery": {"source": "lake"},
-                        "properties": {"database_schema": SCHEMA},
-                    }
-                ],
-            }
-        )
-    )
-    return str(path)
+    settings = lake_config(tmp_path, moto, SCHEMA, properties={"bucket": bucket}, source=source)
+    return write_config(tmp_path, settings, "stale.yaml")
 
 
 def drop_table(s3: Any, name: str) -> None:
@@ -182,11 +152,14 @@ def test_a_failing_soft_delete_is_retried_then_fails_its_table_alone(
             s3 = moto.s3_client()
             s3.create_bucket(Bucket="lake")
             write_synthetic_lake(LakeTarget.s3(s3, "lake"), "warehouse", 4, 2, rows_per_table=1)
-            path = config(tmp_path, moto, remove_stale=True, stale_max_percent=50)
-            retries = {"max_attempts": 3, "backoff_seconds": 0}
-            raw = yaml.safe_load(Path(path).read_text())
-            raw["execution"] = {"retries": retries}
-            Path(path).write_text(yaml.safe_dump(raw))
+            settings = lake_config(
+                tmp_path,
+                moto,
+                SCHEMA,
+                source={"remove_stale": True, "stale_max_percent": 50},
+                execution={"retries": {"max_attempts": 3, "backoff_seconds": 0}},
+            )
+            path = write_config(tmp_path, settings, "stale.yaml")
             ingest(path)
             drop_table(s3, "table_00001")
             drop_table(s3, "table_00002")
