@@ -29,7 +29,7 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task, exponential_backoff
 
-from om_ingest.config.models import IngestionConfig, RetryConfig, SourceConfig
+from om_ingest.config.models import IngestionConfig, RetryConfig
 from om_ingest.engine.discovery import Expansion, StaleTable
 from om_ingest.engine.executor import (
     EntityTask,
@@ -40,7 +40,7 @@ from om_ingest.engine.executor import (
 )
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.run import StreamItem
-from om_ingest.engine.stale import handle_stale
+from om_ingest.engine.stale import Remove, handle_stale, removal_failed, soft_delete
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.client import is_transient
@@ -150,7 +150,16 @@ def resolve(
     result: EntityResult = state.result()
     if state.name != "Cached":
         return result
+    if not result.in_step:  # a skip that left changes unapplied: compare (and report) again
+        return _rerun(job, client_key, writer)
     return _revalidated(job, result, client_key, writer)
+
+
+def _rerun(job: EntityTask, client_key: str, writer: Task[..., EntityResult]) -> EntityResult:
+    """Process the entity again, bypassing (and replacing) its cache record."""
+    refreshing = writer.with_options(refresh_cache=True)
+    state: State[Any] = refreshing(job, client_key, return_state=True)  # type: ignore[assignment]
+    return resolve(job, state, client_key, refreshing)
 
 
 def _revalidated(
@@ -180,9 +189,7 @@ def _revalidated(
             entity_id=cached.entity_id,
             api_calls=client.api_calls,
         )
-    refreshing = writer.with_options(refresh_cache=True)
-    state: State[Any] = refreshing(job, client_key, return_state=True)  # type: ignore[assignment]
-    return resolve(job, state, client_key, refreshing)
+    return _rerun(job, client_key, writer)
 
 
 @flow(
@@ -306,15 +313,47 @@ def dispatch_stream(
         _streams.pop(key, None)
 
 
-@task(name="stale-tables", cache_policy=NO_CACHE)
-def stale_tables_task(
-    stale: list[StaleTable],
-    sources: dict[str, SourceConfig],
-    known: dict[str, int],
-    client_key: str,
-    dry_run: bool,
-) -> list[EntityResult]:
-    return handle_stale(_clients[client_key], stale, sources, known, dry_run)
+@task(
+    name="remove-stale-table",
+    task_run_name="remove {table.fqn}",
+    cache_policy=NO_CACHE,
+    retry_condition_fn=_retry_transient,
+)
+def remove_stale_table(table: StaleTable, gone: str, client_key: str) -> EntityResult:
+    """Soft-delete one stale table; raises on failure so transient ones are retried."""
+    attempt = runtime.task_run.run_count or 1
+    _removal_attempts[runtime.task_run.id] = attempt
+    result = soft_delete(client_for(client_key), table, gone)
+    result.attempts = attempt
+    return result
+
+
+_removal_attempts: dict[str, int] = {}
+"""Task run id → attempts of a removal so far (a failed one has no result to carry them)."""
+
+
+def _stale_remover(retries: RetryConfig, client_key: str) -> Remove:
+    """Removal as a task retried exactly like the write task (same attempts, backoff, jitter
+    and retry condition); a final failure is that table's failed result, never the run's."""
+    policy = configured_write_task(retries, refresh_cache=True)
+    remover = remove_stale_table.with_options(
+        retries=policy.retries,
+        retry_delay_seconds=policy.retry_delay_seconds,
+        retry_jitter_factor=policy.retry_jitter_factor or 0.0,
+        retry_condition_fn=policy.retry_condition_fn,
+    )
+
+    def remove(table: StaleTable, gone: str) -> EntityResult:
+        state: State[Any] = remover(table, gone, client_key, return_state=True)
+        attempts = _removal_attempts.pop(str(state.state_details.task_run_id), 1)
+        if state.is_completed():
+            result: EntityResult = state.result()
+            return result
+        error = state.result(raise_on_failure=False)
+        message = str(error) if isinstance(error, OmIngestError) else repr(error)
+        return removal_failed(table, gone, message, attempts)
+
+    return remove
 
 
 def stale_tables(
@@ -325,14 +364,15 @@ def stale_tables(
     record: Callable[[EntityResult], None],
 ) -> None:
     """Report (or, with `remove_stale`, soft-delete) tables gone from their source; a task
-    only when there are any, so an ordinary run shows no extra task. Removed tables are
-    forgotten by their source's state."""
+    per removal only, so an ordinary run shows no extra task. Removed tables are forgotten by
+    their source's state; one whose removal failed stays known, to be removed next run."""
     stale = expansion.stale()
     if not stale:
         return
     sources = {source.name: source for source in config.sources}
     known = {name: len(state.tables) for name, state in expansion.states.items()}
-    results = stale_tables_task(stale, sources, known, client_key, dry_run)
+    remove = _stale_remover(config.execution.retries, client_key)
+    results = handle_stale(stale, sources, known, dry_run, remove)
     removed = {r.fqn for r in results if r.operation is Operation.DELETE and not r.failed}
     for table in stale:
         if table.fqn in removed and not dry_run:

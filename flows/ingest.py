@@ -28,7 +28,7 @@ from flows.entity_tasks import (
     stale_tables,
 )
 from flows.profiling_tasks import profile_tables, record_schemas
-from om_ingest.audit import RunSummary
+from om_ingest.audit import AuditLog, RunSummary
 from om_ingest.config import load_config
 from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.discovery import expand_entities
@@ -54,9 +54,11 @@ class IngestionFailed(OmIngestError):
         failed = sum(
             n for o, n in summary.outcomes.items() if o in {"failed", "validation_error", "blocked"}
         )
-        super().__init__(
-            f"{failed} of {summary.total} entities failed or were blocked (audit: {summary.audit_file})"
-        )
+        profiles = sum(p["fails_run"] for p in summary.failed_profiles)
+        what = [f"{failed} of {summary.total} entities failed or were blocked"] if failed else []
+        if profiles:
+            what.append(f"{profiles} profile(s) failed (profiling.on_error: fail)")
+        super().__init__(f"{'; '.join(what)} (audit: {summary.audit_file})")
 
 
 @flow(name="om-ingest", persist_result=True, log_prints=False)
@@ -82,7 +84,9 @@ def ingest(
     result_storage = load_result_storage(execution.result_storage)
     client = open_client(loaded.config.openmetadata, loaded.config.execution.retries)
     audit_root = audit_dir or loaded.config.audit.output_dir
-    expansion = expand_entities(loaded, audit_root, dry_run=dry_run)
+    expansion = expand_entities(
+        loaded, audit_root, dry_run=dry_run, client=client.scoped(), idempotency=mode
+    )
     flow_ctx = FlowRunContext.get()
     ctx = RunContext(
         loaded=loaded,
@@ -121,6 +125,7 @@ def ingest(
     finally:
         release_client(key)
     expansion.save_state(results)
+    AuditLog.record_profiles(summary, profiles, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
     _publish_artifacts(loaded.config.metadata.name, summary, results)
     if profiles:
         create_markdown_artifact(

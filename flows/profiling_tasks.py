@@ -2,7 +2,9 @@
 
 Samples come from the entity's source (hudi-rs snapshot read, capped); Great Expectations
 computes the profile; it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
-a table profile.
+a table profile. Every profile ends pushed, not pushed (and why) or failed (and why); the flow
+audits each and counts them in the summary, and `profiling.on_error: fail` makes a failed one
+fail the run.
 """
 
 from __future__ import annotations
@@ -52,6 +54,10 @@ def profile_table_task(
             sample = collect_sample(batches, rows)
     except Exception as exc:
         raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+    if statistics is not None and statistics.exact:
+        row_count: int | None = statistics.row_count
+    else:  # a snapshot read that ended before the cap saw every row (log files merged)
+        row_count = sample.num_rows if sample.num_rows < rows else None
     result = profile_table(
         fqn,
         sample,
@@ -59,7 +65,7 @@ def profile_table_task(
         exclude=settings.columns.exclude,
         metrics=settings.metrics,
         statistics=statistics if settings.metadata_stats else None,
-        row_count=statistics.row_count if statistics and statistics.exact else None,
+        row_count=row_count,
     )
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
@@ -69,24 +75,35 @@ def profile_table_task(
 
         suite_path = storage.save("expectations", fqn, suggest_suite(result))
     storage.apply_retention(settings.storage.keep_last, settings.storage.max_age_days)
-    pushed = False
-    if settings.push_to_openmetadata and not dry_run:
-        from metadata.generated.schema.entity.data.table import Table
-
-        client = client_for(client_key)
-        table = client.get_by_name(Table, fqn, fields=["columns"])
-        if table is not None:
-            client.put_table_profile(table, to_om_profile(result))
-            pushed = True
+    reason = _push(fqn, result, settings, client_key, dry_run)
     return {
         "fqn": fqn,
+        "status": "not_pushed" if reason else "pushed",
+        "reason": reason,
         "rows": result.sample_rows,
+        "row_count_exact": result.row_count_exact,
         "columns": len(result.columns),
         "file": str(path),
-        "pushed": pushed,
+        "pushed": not reason,
         "not_computed": sum(len(c.not_computed) for c in result.columns),
         **({"expectations": str(suite_path)} if suite_path else {}),
     }
+
+
+def _push(fqn: str, result: Any, settings: ProfilingConfig, client_key: str, dry_run: bool) -> str:
+    """Push the profile to OM; why it was not pushed ("" when it was). OM errors raise."""
+    if dry_run:
+        return "dry run"
+    if not settings.push_to_openmetadata:
+        return "push_to_openmetadata: false"
+    from metadata.generated.schema.entity.data.table import Table
+
+    client = client_for(client_key)
+    table = client.get_by_name(Table, fqn, fields=["columns"])
+    if table is None:
+        return "the table is not in OpenMetadata"
+    client.put_table_profile(table, to_om_profile(result))
+    return ""
 
 
 def sample_size(settings: ProfilingConfig, table_rows: int | None) -> int:
@@ -129,12 +146,24 @@ def profile_tables(
     for spec in entities:
         entity = unpacked(spec)
         fqn = entity_fqn(entity)
-        if entity.discovered_from and fqn in ok and profiling_for(entity, config).enabled:
+        settings = profiling_for(entity, config)
+        if entity.discovered_from and fqn in ok and settings.enabled:
             state = profile_table_task(fqn, entity, config, client_key, dry_run, return_state=True)
             value = state.result(raise_on_failure=False)
             if not isinstance(value, dict):
-                value = {"fqn": fqn, "error": str(value)}
-                get_run_logger().warning("profile of %s failed: %s", fqn, value["error"])
+                value = {
+                    "fqn": fqn,
+                    "status": "failed",
+                    "error": str(value) or type(value).__name__,
+                    "pushed": False,
+                    "on_error": settings.on_error,
+                }
+                log = (
+                    get_run_logger().error
+                    if settings.on_error == "fail"
+                    else get_run_logger().warning
+                )
+                log("profile of %s failed: %s", fqn, value["error"])
             summaries.append(value)
     return summaries
 
@@ -148,7 +177,7 @@ def record_schemas(
     from om_ingest.planning import entity_fqn, parent_fqn_of
     from om_ingest.profiling.schema_profiler import record_schema
 
-    ok = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
+    ok = {r.fqn for r in results if r.in_step}
     stored = 0
     for spec in entities:
         entity = unpacked(spec)

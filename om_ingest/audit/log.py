@@ -36,11 +36,30 @@ class RunSummary(BaseModel):
     cpu_time_sec: float = 0.0
     schema_changes: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
+    profile_outcomes: dict[str, int] = Field(
+        default_factory=dict, description="Data profiles by status: pushed, not_pushed, failed"
+    )
+    failed_profiles: list[dict[str, Any]] = Field(default_factory=list)
     audit_file: str | None = None
 
     @property
     def ok(self) -> bool:
-        return not any(Outcome(o).is_failure for o, n in self.outcomes.items() if n)
+        """No entity failed or was blocked, and no profile failed under `on_error: fail`."""
+        return not any(Outcome(o).is_failure for o, n in self.outcomes.items() if n) and not any(
+            p["fails_run"] for p in self.failed_profiles
+        )
+
+    def add_profile(self, profile: dict[str, Any]) -> None:
+        status = profile["status"]
+        self.profile_outcomes = dict(Counter(self.profile_outcomes) + Counter({status: 1}))
+        if status == "failed":
+            self.failed_profiles.append(
+                {
+                    "fqn": profile["fqn"],
+                    "error": profile.get("error"),
+                    "fails_run": profile.get("on_error") == "fail",
+                }
+            )
 
     def add(self, result: EntityResult) -> None:
         self.total += 1
@@ -69,7 +88,7 @@ class AuditLog:
         self.directory = Path(audit_dir) / started.strftime("%Y-%m-%d")
         self.directory.mkdir(parents=True, exist_ok=True)
         self.path = self.directory / f"ingestion_{stamp}.jsonl"
-        self.summary_path = self.directory / f"ingestion_{stamp}.summary.json"
+        self.summary_path = self.summary_path_of(self.path)
         self.run_id = run_id
         self._file = self.path.open("a", encoding="utf-8")
 
@@ -89,6 +108,40 @@ class AuditLog:
         summary.audit_file = str(self.path)
         write_json_atomic(self.summary_path, summary.model_dump(mode="json"))
         return self.summary_path
+
+    @classmethod
+    def record_profiles(
+        cls, summary: RunSummary, profiles: list[dict[str, Any]], **context: Any
+    ) -> None:
+        """After the entities: one `PROFILE` event per data profile (pushed, not pushed and
+        why, failed and why) appended to the run's audit file, and the summary rewritten
+        with their counts."""
+        if summary.audit_file is None or not profiles:
+            return
+        path = Path(summary.audit_file)
+        with path.open("a", encoding="utf-8") as handle:
+            for profile in profiles:
+                event = {
+                    "run_id": summary.run_id,
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    **context,
+                    "fqn": profile["fqn"],
+                    "entity_type": "table_profile",
+                    "operation": "PROFILE",
+                    "outcome": profile["status"],
+                    "reason": profile.get("reason", ""),
+                    "error": profile.get("error"),
+                    "file": profile.get("file"),
+                }
+                handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+                summary.add_profile(profile)
+        write_json_atomic(cls.summary_path_of(path), summary.model_dump(mode="json"))
+
+    @staticmethod
+    def summary_path_of(audit_file: Path) -> Path:
+        return audit_file.with_name(audit_file.name.removesuffix(".jsonl") + ".summary.json")
 
     def close(self) -> None:
         if not self._file.closed:

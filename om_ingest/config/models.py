@@ -172,6 +172,11 @@ class ProfilingConfig(StrictModel):
         "(not-null, numeric ranges, small value sets): the first draft of a data contract",
     )
     storage: ProfileStorageConfig = Field(default_factory=ProfileStorageConfig)
+    on_error: Literal["fail", "warn"] = Field(
+        default="warn",
+        description="A profile that fails (unreadable sample, rejected push) is audited and "
+        "counted either way; `fail` also fails the run (CLI exit 1), `warn` does not",
+    )
 
     @model_validator(mode="after")
     def _one_sample_size(self) -> ProfilingConfig:

@@ -7,27 +7,40 @@ schema. When the run reaches the placeholder, `Expansion.discover` streams what 
 finds, so writes start while later tables are still being read (S3 listings and hudi-rs reads
 overlap OpenMetadata calls) and no more than the source's read window is held in memory at a
 time. A table the source cannot read becomes a failed result naming its location; a source
-that cannot be reached fails alone and the other sources go on. Tables whose commit timeline
-has not moved since the last successful run are skipped before any OM call (incremental state
-under `{audit_dir}/state/`). Tables ingested from a source before and no longer found there
-are stale — computed only when every listing of the source completed.
+that cannot be reached fails alone and the other sources go on.
+
+Incremental runs (state under `{audit_dir}/state/`): a table is skipped without being read only
+when everything that decides its desired entity is as it was when OM last matched it — its
+commit timeline (the source's marker) and the *desired key*, a hash of the discovery entity's
+resolved config, the schema it goes to, the source's entity-shaping settings, the idempotency
+mode, `override`, the OM host and the om-ingest version — and OM still holds it (one paged
+listing of the schema's table names per stream, made only when something could be skipped).
+Tables ingested from a source before and no longer found there are stale — computed only when
+every listing of the source completed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from om_ingest import fqns
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
+from om_ingest.config.models import EntityConfig, EntityType, IdempotencyMode, SourceConfig
 from om_ingest.engine.results import EntityResult, Operation, Outcome
-from om_ingest.errors import SourceError
+from om_ingest.errors import OmIngestError, SourceError
 from om_ingest.planning import EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
 from om_ingest.sources import DataSource, DiscoveredTable, DiscoveryFailure, get_source
 from om_ingest.sources.state import SourceState
+
+if TYPE_CHECKING:
+    from om_ingest.openmetadata import OMClient
 
 log = logging.getLogger("om_ingest.discovery")
 
@@ -48,16 +61,19 @@ class FoundTable:
     location: str
     latest_commit: str | None
     marker: str | None
+    desired_key: str
 
 
 @dataclass
 class _Stream:
-    """One discovery entity, ready to list: its source and the schema its tables go to."""
+    """One discovery entity, ready to list: its source, the schema its tables go to and the
+    key of everything besides the source that decides their desired entities."""
 
     template: EntityConfig
     source_config: SourceConfig
     source: DataSource
     schema_fqn: str
+    desired_key: str
 
 
 @dataclass
@@ -81,6 +97,8 @@ class Expansion:
     """Sources whose listing failed, was capped or did not run: no stale tables for them."""
     listing: set[int] = field(default_factory=set)
     """Streams started and not finished."""
+    client: OMClient | None = None
+    """Where the schema listings go; without one nothing is skipped (OM is not checked)."""
 
     def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
         """Stream the tables of the placeholder at `index`: each a packed entity to write, or
@@ -90,15 +108,18 @@ class Expansion:
         state = self.states[name]
         found_here = self.seen.setdefault(name, set())
         found = 0
+        skippable = self._skippable(stream, state)
         self.listing.add(index)  # until the listing ends: an abandoned one proves nothing
         try:
             with stream.source:
                 for item in stream.source.discover_entities(
-                    stream.template, known_commits=state.commits, known_markers=state.markers
+                    stream.template,
+                    known_commits={k: v for k, v in state.commits.items() if k in skippable},
+                    known_markers={k: v for k, v in state.markers.items() if k in skippable},
                 ):
                     found += 1
                     found_here.add(item.location)
-                    yield self._add(item, stream.schema_fqn, name)
+                    yield self._add(item, stream, name)
         except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
             self.incomplete.add(name)
             yield _failed(name, "source", str(exc))
@@ -120,13 +141,44 @@ class Expansion:
             if location not in self.seen.get(name, set())
         ]
 
+    def _skippable(self, stream: _Stream, state: SourceState) -> set[str]:
+        """Locations whose last in-step run had this stream's desired key and whose table OM
+        still holds (one paged listing of the schema's names, only when there are any)."""
+        candidates = {
+            location
+            for location, key in state.desired_keys.items()
+            if key == stream.desired_key and location in state.tables
+        }
+        if not candidates or self.client is None:
+            return set()
+        from om_ingest.entities import handler_for
+
+        handler = handler_for(stream.template.type)
+        if handler.list_filter is None:
+            return set()
+        try:
+            in_om = self.client.names_under(
+                handler.entity_class, handler.list_filter, stream.schema_fqn
+            )
+        except OmIngestError as exc:
+            log.warning(
+                "listing %s in OpenMetadata failed (%s); reading every table",
+                stream.schema_fqn,
+                exc,
+            )
+            return set()
+        return {location for location in candidates if state.tables[location] in in_om}
+
     def save_state(self, results: list[EntityResult]) -> None:
-        """Remember every table now in step with OpenMetadata: its FQN and latest commit."""
-        done = {r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED)}
+        """Remember every table now in step with OpenMetadata (see `EntityResult.in_step`):
+        its FQN, latest commit, marker and desired key. Others keep the last in-step values,
+        so the next run reads them again."""
+        done = {r.fqn for r in results if r.in_step}
         for fqn, found in self.tables.items():
             if fqn in done:
                 state = self.states[self.sources[fqn]]
                 state.tables[found.location] = fqn
+                state.desired_keys[found.location] = found.desired_key
                 if found.latest_commit:
                     state.commits[found.location] = found.latest_commit
                 if found.marker and found.latest_commit:
@@ -135,11 +187,12 @@ class Expansion:
             state.save()
 
     def _add(
-        self, item: DiscoveredTable | DiscoveryFailure, schema_fqn: str, source: str
+        self, item: DiscoveredTable | DiscoveryFailure, stream: _Stream, source: str
     ) -> EntitySpec | EntityResult:
         """One discovered item: a failure, a name clash, an unchanged table or one to write."""
         fqn = fqns.child(
-            schema_fqn, item.name if isinstance(item, DiscoveryFailure) else item.entity.name or ""
+            stream.schema_fqn,
+            item.name if isinstance(item, DiscoveryFailure) else item.entity.name or "",
         )
         if isinstance(item, DiscoveryFailure):
             return _failed(fqn, "table", item.error)
@@ -147,7 +200,9 @@ class Expansion:
             return _failed(fqn, "table", f"{item.location}: another table is already named {fqn}")
         self.known.add(fqn)
         if not self.dry_run:
-            self.tables[fqn] = FoundTable(item.location, item.latest_commit, item.marker)
+            self.tables[fqn] = FoundTable(
+                item.location, item.latest_commit, item.marker, stream.desired_key
+            )
             self.sources[fqn] = source
         if item.unchanged:
             return EntityResult(
@@ -155,19 +210,29 @@ class Expansion:
                 entity_type="table",
                 operation=Operation.SKIP,
                 outcome=Outcome.SKIPPED,
-                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit})",
+                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit});"
+                " same config and target, and OpenMetadata still holds the table",
             )
         packed = PackedEntity.pack(item.entity)
         self.entities.append(packed)
         return packed
 
 
-def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False) -> Expansion:
+def expand_entities(
+    loaded: LoadedConfig,
+    audit_dir: str,
+    dry_run: bool = False,
+    client: OMClient | None = None,
+    idempotency: IdempotencyMode | None = None,
+) -> Expansion:
     """Declared entities as they are; for each discovery entity, its source checked, its
-    implied parents added and the entity kept as the placeholder its tables stream from."""
+    implied parents added and the entity kept as the placeholder its tables stream from.
+    `client`: the OM the run writes to (its host is part of the desired key, its listings
+    confirm skipped tables still exist); `idempotency`: the run's override of every mode."""
     config = loaded.config
     declared = [e for e in config.entities if e.discovery is None]
-    expansion = Expansion(entities=list(declared), dry_run=dry_run)
+    expansion = Expansion(entities=list(declared), dry_run=dry_run, client=client)
+    host = client.api_url if client is not None else config.openmetadata.api_url
     expansion.known = {entity_fqn(e) for e in declared}
     for index, template in enumerate(config.entities):
         if template.discovery is None:
@@ -202,11 +267,45 @@ def expand_entities(loaded: LoadedConfig, audit_dir: str, dry_run: bool = False)
         for implied in _implied_parents(schema_fqn, expansion.known):
             expansion.entities.append(implied)
             expansion.known.add(entity_fqn(implied))
-        expansion.streams[len(expansion.entities)] = _Stream(
-            template, source_config, source, schema_fqn
+        placeholder = _with_schema(template, schema_fqn)
+        key = desired_key(
+            placeholder,
+            source_config,
+            source,
+            mode=idempotency or template.idempotency or config.defaults.idempotency,
+            override=template.override or config.defaults.override,
+            host=host or "",
         )
-        expansion.entities.append(_with_schema(template, schema_fqn))
+        expansion.streams[len(expansion.entities)] = _Stream(
+            template, source_config, source, schema_fqn, key
+        )
+        expansion.entities.append(placeholder)
     return expansion
+
+
+def desired_key(
+    placeholder: EntityConfig,
+    source_config: SourceConfig,
+    source: DataSource,
+    mode: IdempotencyMode,
+    override: bool,
+    host: str,
+) -> str:
+    """A hash of everything besides the source's data that decides what a discovered table
+    should look like in OM, and which OM: the resolved discovery entity (description, tags,
+    owners, custom properties, schema; not its profiling, which is no part of the entity), the
+    source's entity-shaping settings, the idempotency mode, `override`, the OM host and the
+    om-ingest version (a new version may map sources differently)."""
+    payload = {
+        "om_ingest": importlib.metadata.version("om-ingest"),
+        "entity": placeholder.model_dump(mode="json", exclude={"profiling"}),
+        "source": {"type": source_config.type, **source.entity_settings()},
+        "idempotency": mode.value,
+        "override": override,
+        "host": host,
+    }
+    canonical = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:

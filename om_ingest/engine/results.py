@@ -67,3 +67,14 @@ class EntityResult(BaseModel):
     @property
     def failed(self) -> bool:
         return self.outcome.is_failure
+
+    @property
+    def in_step(self) -> bool:
+        """OM now holds what the config asks for: written, or skipped with nothing differing.
+        A skip that found changes it did not apply (idempotency `skip`) is not in step, so
+        incremental runs look at the entity again and report the change again."""
+        if self.outcome is Outcome.SUCCESS:
+            return self.operation in (Operation.CREATE, Operation.UPDATE, Operation.SKIP)
+        return (
+            self.outcome is Outcome.SKIPPED and not self.schema_changes and not self.field_changes
+        )

@@ -4,12 +4,15 @@ By default they are only reported. With the source's `remove_stale: true` they a
 soft-deleted in OpenMetadata, unless more than `stale_max_percent` of the source's known tables
 would go: a mass disappearance is far more often a wrong prefix, a permissions change or a
 half-done listing than real deletions, so then nothing is removed and each is reported failed
-(OM's own `markDeletedTables` has no such guard, their issue #10389).
+(OM's own `markDeletedTables` has no such guard, their issue #10389). Each removal is a write
+like any other: the caller's `remove` retries transient failures and turns a final one into
+that table's failed result, so one failed delete never ends the run.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from om_ingest.config.models import SourceConfig
@@ -17,13 +20,16 @@ from om_ingest.engine.discovery import StaleTable
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.openmetadata import OMClient
 
+Remove = Callable[[StaleTable, str], EntityResult]
+"""Soft-deletes one stale table (given why it is stale) and says how that went."""
+
 
 def handle_stale(
-    client: OMClient,
     stale: list[StaleTable],
     sources: dict[str, SourceConfig],
     known: dict[str, int],
     dry_run: bool,
+    remove: Remove,
 ) -> list[EntityResult]:
     """One result per stale table (`known`: how many tables each source had ingested)."""
     by_source: dict[str, list[StaleTable]] = defaultdict(list)
@@ -48,11 +54,13 @@ def handle_stale(
             elif dry_run:
                 results.append(_result(table, Operation.DELETE, Outcome.DRY_RUN, reason=gone))
             else:
-                results.append(_soft_delete(client.scoped(), table, gone))
+                results.append(remove(table, gone))
     return results
 
 
-def _soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult:
+def soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult:
+    """Soft-delete `table` in OM (a no-op when it is gone already); OM errors propagate for
+    the caller to retry."""
     from metadata.generated.schema.entity.data.table import Table
 
     current = client.get_by_name(Table, table.fqn)
@@ -70,6 +78,16 @@ def _soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult
         reason=f"soft-deleted: {gone}",
         entity_id=entity_id,
         api_calls=client.api_calls,
+    )
+
+
+def removal_failed(table: StaleTable, gone: str, error: str, attempts: int) -> EntityResult:
+    return _result(
+        table,
+        Operation.DELETE,
+        Outcome.FAILED,
+        error=f"stale, not removed: {gone}: {error}",
+        attempts=attempts,
     )
 
 

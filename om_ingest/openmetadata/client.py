@@ -200,6 +200,18 @@ class OMClient:
             self._lookups.empty_parents.add((entity.__name__, parent_fqn))
         return True
 
+    def names_under(self, entity: type[BaseModel], parent_param: str, parent_fqn: str) -> set[str]:
+        """The FQNs of every `entity` under `parent_fqn` (e.g. a schema's tables): one paged
+        listing without fields, so a run can confirm that entities it means to skip still
+        exist, in a few calls for thousands of them."""
+        with self._call(f"LIST {entity.__name__} names in {parent_fqn}"):
+            return {
+                str(found.fullyQualifiedName.root)
+                for found in self.sdk.list_all_entities(
+                    entity=entity, fields=[], params={parent_param: parent_fqn}, limit=1000
+                )
+            }
+
     def surely_absent(self, entity: type[BaseModel], fqn: str, parent_fqn: str | None) -> bool:
         """True, once per FQN, when its parent held no `entity` at this run's probe: the
         first lookup of a new child is skipped; a retry looks it up (its PUT may have

@@ -68,6 +68,7 @@ class TableProfileResult(BaseModel):
     timestamp_ms: int
     row_count: int
     row_count_exact: bool
+    """False: `row_count` is only the sample's size, and OM is not sent a row count."""
     column_count: int
     sample_rows: int
     sample_percentage: float | None = None
@@ -105,7 +106,8 @@ def profile_table(
     statistics: TableStatistics | None = None,
 ) -> TableProfileResult:
     """Profile `sample`; `row_count` is the table's exact count when the source knows it.
-    `statistics` (file metadata) supply whole-table rows, null counts, min and max."""
+    `statistics` (file metadata) supply whole-table rows, null counts, min and max — only
+    when exact; otherwise they are not used and the figures are the sample's."""
     wanted = set(metrics or ALL_METRICS)
     names = [
         n
@@ -117,7 +119,7 @@ def profile_table(
         ColumnProfileResult(name=n, arrow_type=str(sample.schema.field(n).type)) for n in names
     ]
     by_name = {c.name: c for c in columns}
-    metadata_only = statistics is not None and not sample.num_rows
+    metadata_only = statistics is not None and statistics.exact and not sample.num_rows
     for column in columns:
         if not metadata_only:
             _pyarrow_metrics(sample.column(column.name), column, wanted)
@@ -126,8 +128,11 @@ def profile_table(
         _gx_metrics(sample.select([c.name for c in gx_columns]), by_name, wanted)
     exact = row_count is not None
     total = row_count if row_count is not None else sample.num_rows
+    if statistics is not None and not statistics.exact:
+        log.warning("%s: %s are not exact; profiling the sample only", fqn, statistics.origin)
+        statistics = None  # never applied as whole-table figures
     if statistics is not None:
-        exact, total = statistics.exact, statistics.row_count
+        exact, total = True, statistics.row_count
         for column in columns:
             _apply_statistics(column, statistics.columns.get(column.name), total, wanted)
             if metadata_only:
@@ -141,7 +146,7 @@ def profile_table(
         row_count_exact=exact,
         column_count=len(sample.column_names),
         sample_rows=sample.num_rows,
-        sample_percentage=round(100.0 * sample.num_rows / total, 4) if total else None,
+        sample_percentage=round(100.0 * sample.num_rows / total, 4) if total and exact else None,
         metadata_origin=statistics.origin if statistics is not None else None,
         columns=columns,
     )

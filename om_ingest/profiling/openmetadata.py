@@ -10,9 +10,12 @@ from om_ingest.profiling.data_profiler import TableProfileResult
 
 
 def to_om_profile(result: TableProfileResult) -> CreateTableProfileRequest:
+    """OM reads `rowCount` as the table's rows: sent only when exact (the snapshot's count),
+    never a sample size or an estimate. Column figures are the sample's (`profileSample`
+    rows) unless they came from exact whole-table metadata."""
     table: dict[str, Any] = {
         "timestamp": result.timestamp_ms,
-        "rowCount": result.row_count,
+        "rowCount": result.row_count if result.row_count_exact else None,
         "columnCount": result.column_count,
         "profileSample": result.sample_rows,
         "profileSampleType": "ROWS",
@@ -53,5 +56,8 @@ def to_om_profile(result: TableProfileResult) -> CreateTableProfileRequest:
             }
         columns.append({k: v for k, v in body.items() if v is not None})
     return CreateTableProfileRequest.model_validate(
-        {"tableProfile": table, "columnProfile": columns}
+        {
+            "tableProfile": {k: v for k, v in table.items() if v is not None},
+            "columnProfile": columns,
+        }
     )

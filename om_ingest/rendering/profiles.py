@@ -17,11 +17,19 @@ def _rows(profiles: Sequence[dict[str, Any]]) -> list[tuple[str, ...]]:
             str(p.get("rows", "")),
             str(p.get("columns", "")),
             str(p.get("not_computed", "")),
-            "yes" if p.get("pushed") else "no",
+            _pushed(p),
             p.get("file") or p.get("error", ""),
         )
         for p in profiles
     ]
+
+
+def _pushed(profile: dict[str, Any]) -> str:
+    if profile.get("status") == "failed":
+        return "failed"
+    if profile.get("pushed"):
+        return "yes"
+    return f"no ({profile['reason']})" if profile.get("reason") else "no"
 
 
 def profiles_table(profiles: Sequence[dict[str, Any]], dry_run: bool) -> Table:

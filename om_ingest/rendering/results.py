@@ -74,6 +74,8 @@ def summary_table(summary: RunSummary) -> Table:
         table.add_row(f"operation {op}", str(n))
     for outcome, n in sorted(summary.outcomes.items()):
         table.add_row(f"outcome {outcome}", str(n))
+    for status, n in sorted(summary.profile_outcomes.items()):
+        table.add_row(f"profiles {status}", str(n))
     table.add_row("schema changes", str(summary.schema_changes))
     table.add_row("OpenMetadata API calls", str(summary.api_calls))
     table.add_row("duration (s)", f"{summary.duration_seconds:.2f}")
@@ -112,6 +114,7 @@ def render_markdown(results: Sequence[EntityResult], summary: RunSummary) -> str
     lines += ["", "## Summary", "", "| figure | value |", "|---|---|"]
     lines += [f"| operation {k} | {v} |" for k, v in sorted(summary.operations.items())]
     lines += [f"| outcome {k} | {v} |" for k, v in sorted(summary.outcomes.items())]
+    lines += [f"| profiles {k} | {v} |" for k, v in sorted(summary.profile_outcomes.items())]
     lines += [
         f"| schema changes | {summary.schema_changes} |",
         f"| API calls | {summary.api_calls} |",

@@ -12,8 +12,17 @@ import pyarrow as pa
 import pyarrow.types as pat
 
 from om_ingest.config.models import ColumnSpec
+from om_ingest.config.om_types import DATA_TYPES
 
 META_PREFIX = "_hoodie_"
+
+
+def om_enum_value(value: str, choices: frozenset[str]) -> str | None:
+    """`value` when OM's enum (`choices`, from `om_ingest.config.om_types`) has it, else None.
+    The rule for every enum-typed field filled from source facts: a fact OM has no value for
+    is left out of that field (the source keeps it as a custom property, or says UNKNOWN), so
+    the table still ingests instead of failing validation."""
+    return value if value in choices else None
 
 
 def om_data_type(arrow: pa.DataType) -> str:
@@ -54,7 +63,7 @@ def om_data_type(arrow: pa.DataType) -> str:
         return om_data_type(arrow.value_type)
     for check, name in checks:
         if check(arrow):  # type: ignore[operator]
-            return name
+            return om_enum_value(name, DATA_TYPES) or "UNKNOWN"
     return "UNKNOWN"
 
 

@@ -92,6 +92,12 @@ class DataSource(ABC):
         keeps them (no data is scanned); None when it does not."""
         return None
 
+    def entity_settings(self) -> dict[str, Any]:
+        """Settings of this source that change the entities it discovers (e.g. whether meta
+        columns are included): part of the incremental key, so changing one re-reads tables.
+        Never credentials."""
+        return {}
+
     def disconnect(self) -> None:
         return None
 

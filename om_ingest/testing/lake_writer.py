@@ -82,8 +82,11 @@ def write_table(
     record_key: str,
     partition_field: str | None = None,
     precombine_field: str | None = None,
+    base_file_format: str = "PARQUET",
 ) -> str:
-    """Write `data` as the next commit of the COW table at `table_path`; returns the instant."""
+    """Write `data` as the next commit of the COW table at `table_path`; returns the instant.
+    `base_file_format` is what `hoodie.properties` declares (e.g. LANCE, as Hudi 1.x may);
+    the files written are Parquet whatever it says, so only the metadata differs."""
     table_path = table_path.strip("/")
     name = table_path.rsplit("/", 1)[-1]
     hoodie = f"{table_path}/.hoodie"
@@ -91,7 +94,7 @@ def write_table(
     if f"{hoodie}/hoodie.properties" not in existing:
         target.put(
             f"{hoodie}/hoodie.properties",
-            _properties(name, record_key, partition_field, precombine_field),
+            _properties(name, record_key, partition_field, precombine_field, base_file_format),
         )
     instant = _next_instant(
         [k.rsplit("/", 1)[-1].split(".")[0] for k in existing if k.endswith(".commit")]
@@ -193,7 +196,11 @@ def _value(kind: pa.DataType, row: int) -> Any:
 
 
 def _properties(
-    name: str, record_key: str, partition_field: str | None, precombine: str | None
+    name: str,
+    record_key: str,
+    partition_field: str | None,
+    precombine: str | None,
+    base_file_format: str = "PARQUET",
 ) -> bytes:
     lines = {
         "hoodie.table.name": name,
@@ -201,7 +208,7 @@ def _properties(
         "hoodie.table.version": "6",
         "hoodie.timeline.layout.version": "1",
         "hoodie.table.recordkey.fields": record_key,
-        "hoodie.table.base.file.format": "PARQUET",
+        "hoodie.table.base.file.format": base_file_format,
         "hoodie.archivelog.folder": "archived",
         "hoodie.database.name": "default",
         "hoodie.datasource.write.hive_style_partitioning": "false",

@@ -23,8 +23,9 @@ from om_ingest.config.models import (
     TableConstraintSpec,
     TableProperties,
 )
+from om_ingest.config.om_types import FILE_FORMATS
 from om_ingest.errors import SourceError
-from om_ingest.sources.arrow_types import columns_from_schema
+from om_ingest.sources.arrow_types import columns_from_schema, om_enum_value
 from om_ingest.sources.base import (
     ColumnStatistics,
     DataSource,
@@ -221,7 +222,9 @@ class S3HudiSource(DataSource):
                 else []
             ),
             location_path=location,
-            file_format=str(custom["hudi_base_file_format"]).lower(),
+            # Any base format hudi-rs reads (Lance, HFILE…) ingests: one OM's FileFormat lacks
+            # is left out here and kept as the `hudi_base_file_format` custom property.
+            file_format=om_enum_value(str(custom["hudi_base_file_format"]).lower(), FILE_FORMATS),
             custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
         )
         entity = template.model_copy(
@@ -288,6 +291,9 @@ class S3HudiSource(DataSource):
         self._last_table = (location, table)
         return table
 
+    def entity_settings(self) -> dict[str, Any]:
+        return {"include_meta_columns": self.properties.include_meta_columns}
+
     def default_schema_fqn(self) -> str:
         p = self.properties
         return ".".join([p.service_name(self.config.name), p.database_name(), p.schema_name()])
@@ -295,18 +301,29 @@ class S3HudiSource(DataSource):
     # --- statistics ----------------------------------------------------------------------
 
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
-        """Rows and per-column null counts / min / max from the Parquet footers of the latest
-        snapshot's base files (hudi-rs lists the file slices; pyarrow reads only footers)."""
+        """Exact rows and per-column null counts / min / max of the latest snapshot, without a
+        table scan: hudi-rs lists its file slices; a slice that is only a base file gives its
+        figures from that file's Parquet footer (pyarrow reads the footer alone), a slice with
+        uncompacted log files (MOR) is read merged by hudi-rs, projected to the flat columns,
+        and counted — a base file's footer does not see its log files' updates and deletes.
+        Nested columns have no top-level footer figures and are left out."""
         import pyarrow.parquet as pq
 
-        slices = self._hudi_table(location).get_file_slices()
+        table = self._hudi_table(location)
+        slices = table.get_file_slices()
         filesystem = self.properties.arrow_filesystem()
         root = location.removeprefix("s3://").rstrip("/")
-        wanted = set(columns)
+        schema: pa.Schema = table.get_schema()
+        flat = [
+            name for name in columns if name in schema.names and not _nested(schema.field(name))
+        ]
+        wanted = set(flat)
         merged: dict[str, ColumnStatistics] = {}
         known_nulls: dict[str, bool] = {}
         rows = 0
-        for file_slice in slices:
+        footers = [s for s in slices if s.base_file_relative_path() and not s.has_log_files()]
+        with_logs = [s for s in slices if s not in footers]
+        for file_slice in footers:
             meta = pq.read_metadata(
                 f"{root}/{file_slice.base_file_relative_path()}", filesystem=filesystem
             )
@@ -319,16 +336,29 @@ class S3HudiSource(DataSource):
                     if name not in wanted:  # nested leaves (a.b) and unselected columns
                         continue
                     _merge_chunk(merged.setdefault(name, ColumnStatistics()), known_nulls, chunk)
+        if with_logs:
+            from hudi import HudiReadOptions
+
+            reader = table.create_file_group_reader_with_options()
+            options = HudiReadOptions().with_projection(flat or schema.names[:1])
+            for file_slice in with_logs:
+                for batch in reader.read_file_slice_stream(file_slice, options):
+                    rows += batch.num_rows
+                    for name in flat:
+                        _merge_array(
+                            merged.setdefault(name, ColumnStatistics()),
+                            known_nulls,
+                            name,
+                            batch.column(name),
+                        )
         for name, ok in known_nulls.items():
             if not ok:
                 merged[name].null_count = None
-        has_logs = any(s.has_log_files() for s in slices)
+        origin = f"Parquet footers of {len(footers)} base file(s)"
+        if with_logs:
+            origin += f" and a merged read of {len(with_logs)} file slice(s) with log files"
         return TableStatistics(
-            row_count=rows,
-            exact=not has_logs,
-            origin=f"Parquet footers of {len(slices)} base file(s) at the latest commit"
-            + (" (log files not counted)" if has_logs else ""),
-            columns=merged,
+            row_count=rows, exact=True, origin=origin + " at the latest commit", columns=merged
         )
 
     # --- sampling ------------------------------------------------------------------------
@@ -403,6 +433,28 @@ def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: An
             into.min = low if into.min is None else min(into.min, low)
         if high is not None:
             into.max = high if into.max is None else max(into.max, high)
+
+
+def _merge_array(
+    into: ColumnStatistics, known_nulls: dict[str, bool], name: str, values: pa.Array
+) -> None:
+    """Fold one merged-read batch of a flat column into the column's running totals."""
+    import pyarrow.compute as pc
+
+    known_nulls.setdefault(name, True)
+    into.null_count = (into.null_count or 0) + values.null_count
+    if pa.types.is_binary(values.type) or pa.types.is_boolean(values.type):
+        return
+    bounds = pc.min_max(values)
+    low, high = _plain_value(bounds["min"].as_py()), _plain_value(bounds["max"].as_py())
+    if low is not None:
+        into.min = low if into.min is None else min(into.min, low)
+    if high is not None:
+        into.max = high if into.max is None else max(into.max, high)
+
+
+def _nested(field: pa.Field) -> bool:
+    return bool(pa.types.is_nested(field.type))
 
 
 def _plain_value(value: Any) -> Any:
