@@ -337,6 +337,8 @@ class EntityApi:
             return 201, entity
         was_deleted = bool(existing.get("deleted"))
         proposed = put_merge(kind, existing, entity, caller, override)
+        validation.check_tags(self.store, proposed.get("tags"))  # the merged labels
+        validation.check_column_tags(self.store, proposed.get("columns"))
         updated = self.commit(kind, existing, proposed, caller, "PUT")
         if was_deleted:
             self._restore_children(updated["id"], caller)
