@@ -199,14 +199,14 @@ class EntityApi:
                 _json(body), lambda row: self.write(kind, row, caller, override=override)
             )
         if method in {"PUT", "POST"} and tail == "":
-            status, entity = self.write(kind, _json(body), caller, create_only=method == "POST")
-            return status, reads.with_empty_lists(kind, entity)
+            status, written = self.write(kind, _json(body), caller, create_only=method == "POST")
+            return status, reads.with_empty_lists(kind, written)
         fields = reads.requested(kind, params.get("fields"))
         if tail.startswith("name/"):
             key = unquote(tail[5:])
             if method == "GET":
-                entity = self._visible(kind, self._by_name(kind, key), key, include)
-                return 200, reads.project(self.store, kind, entity, fields)
+                named = self._visible(kind, self._by_name(kind, key), key, include)
+                return 200, reads.project(self.store, kind, named, fields)
             raise ApiError(405, f"{method} not allowed on {rest}")
         parts = tail.split("/")
         if kind.type_name == "table" and len(parts) >= 2 and parts[1] in profiles.SERIES:
@@ -215,8 +215,8 @@ class EntityApi:
         if len(parts) >= 2 and parts[1] == "versions":
             return 200, self._versions(kind, entity, parts)
         if method == "GET":
-            entity = self._visible(kind, entity, parts[0], include)
-            return 200, reads.project(self.store, kind, entity, fields)
+            found = self._visible(kind, entity, parts[0], include)
+            return 200, reads.project(self.store, kind, found, fields)
         if entity is None:
             raise ApiError(404, f"{kind.type_name} instance for {parts[0]} not found")
         if method == "PATCH":
@@ -413,7 +413,12 @@ class EntityApi:
             ]
 
     def commit(
-        self, kind: Kind, existing: dict[str, Any], proposed: dict[str, Any], caller: Caller, op: str
+        self,
+        kind: Kind,
+        existing: dict[str, Any],
+        proposed: dict[str, Any],
+        caller: Caller,
+        op: str,
     ) -> dict[str, Any]:
         """Store `proposed` as the next version of `existing` if a tracked field changed.
 
@@ -587,7 +592,9 @@ class EntityApi:
                 raise ApiError(404, f"table instance for {key} not found")
             return 200, profiles.put_profile(self.store, table, _json(body))
         if series == "tableProfile" and method == "GET" and parts[2:] == ["latest"]:
-            table = self._visible(BY_TYPE["table"], self.store.get_by_fqn("table", key), key, "non-deleted")
+            table = self._visible(
+                BY_TYPE["table"], self.store.get_by_fqn("table", key), key, "non-deleted"
+            )
             return 200, table
         if method == "GET" and len(parts) == 2:
             return 200, profiles.series(self.store, series, key, params)

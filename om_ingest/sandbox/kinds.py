@@ -54,7 +54,9 @@ class Kind:
     @cached_property
     def fields(self) -> frozenset[str]:
         """The entity's `fields=` values: absent from reads unless requested."""
-        required = {f.alias or n for n, f in self.entity_model.model_fields.items() if f.is_required()}
+        required = {
+            f.alias or n for n, f in self.entity_model.model_fields.items() if f.is_required()
+        }
         return frozenset((*COMMON_FIELDS, *self.extra_fields)) & self.entity_fields - required
 
     @cached_property

@@ -19,7 +19,10 @@ from om_ingest.sandbox.store import EntityStore
 
 LIST_FIELDS = ("owners", "tags", "followers", "domains", "dataProducts", "experts", "reviewers")
 # Where a kind inherits owners from: (its field naming the parent, the parent's kind).
-OWNER_PARENT = {"table": ("databaseSchema", "databaseSchema"), "databaseSchema": ("database", "database")}
+OWNER_PARENT = {
+    "table": ("databaseSchema", "databaseSchema"),
+    "databaseSchema": ("database", "database"),
+}
 MAX_LIMIT = 1_000_000
 
 

@@ -38,7 +38,11 @@ CLASSIFICATIONS: tuple[tuple[str, str, bool, tuple[tuple[str, str], ...]], ...] 
         "Certification",
         "Certifying Data Asset will provide the users with a clear idea of its quality.",
         True,
-        (("Bronze", "Bronze certified."), ("Silver", "Silver certified."), ("Gold", "Gold certified.")),
+        (
+            ("Bronze", "Bronze certified."),
+            ("Silver", "Silver certified."),
+            ("Gold", "Gold certified."),
+        ),
     ),
 )
 

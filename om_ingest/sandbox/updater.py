@@ -83,9 +83,7 @@ def merge_columns(
         prior = next((o for o in old if column_match(o, column)), None)
         if prior is None:
             renamed = next((o for o in old if o["name"].lower() == column["name"].lower()), None)
-            if renamed is not None and renamed.get("description") and not column.get(
-                "description"
-            ):
+            if renamed is not None and renamed.get("description") and not column.get("description"):
                 column["description"] = renamed["description"]
             out.append(column)
             continue

@@ -247,7 +247,10 @@ def test_delete_semantics(client: Any, unique: str) -> None:
     client.delete(DatabaseService, model_str(service.id), recursive=True, hard_delete=True)
     fqn = model_str(table.fullyQualifiedName)
     assert client.get_by_name(Table, fqn, fields=["owners"], include="all") is None
-    assert client.get_by_name(Database, f"{unique}svc.{unique}db", fields=["owners"], include="all") is None
+    assert (
+        client.get_by_name(Database, f"{unique}svc.{unique}db", fields=["owners"], include="all")
+        is None
+    )
 
 
 def test_paging_over_250_tables(client: Any, unique: str) -> None:

@@ -42,7 +42,9 @@ def test_fields_returns_only_what_was_asked(client: Any, unique: str) -> None:
     bare = client.get_by_name(Table, fqn)
     assert bare.tags is None and bare.owners is None and bare.tablePartition is None
     assert [c.name.root for c in bare.columns] == ["id", "s"]  # required: always there
-    assert model_str(bare.databaseSchema.fullyQualifiedName) == f"{unique}svc.{unique}db.{unique}sch"
+    assert (
+        model_str(bare.databaseSchema.fullyQualifiedName) == f"{unique}svc.{unique}db.{unique}sch"
+    )
     asked = client.get_by_name(Table, fqn, fields=["tags", "owners", "tablePartition"])
     assert [t.tagFQN.root for t in asked.tags] == ["PII.Sensitive"]
     assert asked.owners.root == []  # requested and empty: [] (a JSON Patch add /owners/0 needs it)
@@ -118,7 +120,9 @@ def test_paging_cursors_are_name_then_id(client: Any, unique: str) -> None:
     cursor = json.loads(base64.urlsafe_b64decode(first.after + "=" * (-len(first.after) % 4)))
     assert set(cursor) == {"name", "id"} and cursor["name"] == "a"
     assert [t.name.root for t in first.entities] == ["a"] and first.total == 2
-    second = client.list_entities(Table, limit=1, after=first.after, params={"databaseSchema": other})
+    second = client.list_entities(
+        Table, limit=1, after=first.after, params={"databaseSchema": other}
+    )
     assert [t.name.root for t in second.entities] == ["b"] and second.after is None
     with pytest.raises(APIError) as both:
         client.client.get(

@@ -44,7 +44,12 @@ def test_columns_match_ignoring_case_and_retype_is_delete_plus_add(
     client: Any, unique: str
 ) -> None:
     columns = [
-        {"name": "id", "dataType": "BIGINT", "description": "key", "tags": [label("PII.Sensitive")]},
+        {
+            "name": "id",
+            "dataType": "BIGINT",
+            "description": "key",
+            "tags": [label("PII.Sensitive")],
+        },
         {"name": "n", "dataType": "STRING"},
     ]
     put_table(client, unique, columns=columns)
@@ -116,7 +121,7 @@ def test_patch_on_a_deleted_entity_is_404_and_cannot_rename(client: Any, unique:
     client.delete(Table, model_str(table.id))
     gone = client.patch_description(Table, table, description="late", force=True)
     assert gone is None  # the SDK swallows the 404
-    with pytest.raises(RuntimeError, match="table instance for .* not found"):
+    with pytest.raises(RuntimeError, match=r"table instance for .* not found"):
         client.patch(
             Table, table, table.model_copy(update={"displayName": "x"}), skip_on_failure=False
         )

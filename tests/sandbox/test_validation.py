@@ -81,7 +81,13 @@ def test_tags_must_exist_and_respect_mutual_exclusion(client: Any, unique: str) 
             table_request(unique, tags=[label("Tier.Tier1"), label("Tier.Tier2")])
         )
     assert exclusive.value.code == 400
-    column = [{"name": "c", "dataType": "INT", "tags": [label("PII.Sensitive"), label("PII.NonSensitive")]}]
+    column = [
+        {
+            "name": "c",
+            "dataType": "INT",
+            "tags": [label("PII.Sensitive"), label("PII.NonSensitive")],
+        }
+    ]
     with pytest.raises(APIError) as in_column:
         client.create_or_update(table_request(unique, columns=column))
     assert in_column.value.code == 400
@@ -135,9 +141,7 @@ def test_create_shapes_the_sdk_sends(client: Any, unique: str) -> None:
     read = client.get_by_name(Team, f"{unique}team", fields=["users"])
     assert [model_str(u.id) for u in read.users.root] == [model_str(user.id)]
     assert model_str(team.fullyQualifiedName) == f"{unique}team"
-    client.create_or_update(
-        CreateClassificationRequest(name=f"{unique}cls", description="c")
-    )
+    client.create_or_update(CreateClassificationRequest(name=f"{unique}cls", description="c"))
     client.create_or_update(
         CreateTagRequest(classification=f"{unique}cls", name="parent", description="p")
     )
