@@ -177,6 +177,28 @@ class EntityApi:
         base: str,
         caller: Caller,
     ) -> tuple[int, Any]:
+        status, payload = self._dispatch(method, rest, params, body, base, caller)
+        matched = match_collection(rest)
+        if not caller.is_bot and matched is not None and "connection" in matched[0].entity_fields:
+            kind = matched[0]
+            if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+                payload = {
+                    **payload,
+                    "data": [reads.mask_secrets(kind, e) for e in payload["data"]],
+                }
+            elif isinstance(payload, dict) and "id" in payload:
+                payload = reads.mask_secrets(kind, payload)
+        return status, payload
+
+    def _dispatch(
+        self,
+        method: str,
+        rest: str,
+        params: dict[str, str],
+        body: bytes,
+        base: str,
+        caller: Caller,
+    ) -> tuple[int, Any]:
         self.base = base.rstrip("/")
         if not self._seeded:
             types.seed_types(self.store, self.base)

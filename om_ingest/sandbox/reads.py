@@ -140,3 +140,40 @@ def page(items: list[dict[str, Any]], params: dict[str, str]) -> tuple[list[Any]
     if chosen and start > 0:
         paging["before"] = _cursor(chosen[0])
     return chosen, paging
+
+
+PASSWORD_MASK = "*********"
+"""PasswordEntityMasker.PASSWORD_MASK: what a non-bot caller sees of a service's secrets."""
+
+
+def mask_secrets(kind: Kind, entity: dict[str, Any]) -> dict[str, Any]:
+    """A service with every secret of its connection masked (bots see them: ingestion needs
+    them, `DefaultAuthorizer.shouldMaskPasswords`)."""
+    if "connection" not in entity:
+        return entity
+    model = kind.entity_model.model_validate(entity)
+    out: dict[str, Any] = json.loads(json.dumps(entity))
+    for path in _secret_paths(getattr(model, "connection", None), ("connection",)):
+        target: Any = out
+        for step in path[:-1]:
+            target = target[step]
+        if path[-1] in target:
+            target[path[-1]] = PASSWORD_MASK
+    return out
+
+
+def _secret_paths(value: Any, path: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    from pydantic import BaseModel, RootModel, SecretStr
+
+    if isinstance(value, SecretStr):
+        return [path]
+    if isinstance(value, RootModel):
+        return _secret_paths(value.root, path)
+    if isinstance(value, BaseModel):
+        found = []
+        for name, field in type(value).model_fields.items():
+            found += _secret_paths(getattr(value, name), (*path, field.alias or name))
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in _secret_paths(item, (*path, i))]
+    return []

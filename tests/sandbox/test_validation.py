@@ -173,3 +173,32 @@ def test_enum_custom_property_values_come_back_sorted(client: Any, unique: str) 
     )
     created = put_table(client, unique, extension={prop: ["red", "blue"]})
     assert created.extension.root == {prop: ["blue", "red"]}
+
+
+def test_service_secrets_are_masked_for_users_not_for_the_bot(
+    client: Any, user_client: Any, unique: str
+) -> None:
+    from metadata.generated.schema.api.services.createDatabaseService import (
+        CreateDatabaseServiceRequest,
+    )
+    from metadata.generated.schema.entity.services.databaseService import DatabaseService
+
+    request = CreateDatabaseServiceRequest.model_validate(
+        {
+            "name": f"{unique}mysql",
+            "serviceType": "Mysql",
+            "connection": {
+                "config": {
+                    "type": "Mysql",
+                    "username": "u",
+                    "authType": {"password": "hunter2"},
+                    "hostPort": "db:3306",
+                }
+            },
+        }
+    )
+    client.create_or_update(request)
+    as_user = user_client.get_by_name(DatabaseService, f"{unique}mysql")
+    as_bot = client.get_by_name(DatabaseService, f"{unique}mysql")
+    assert as_user.connection.config.authType.password.get_secret_value() == "*********"
+    assert as_bot.connection.config.authType.password.get_secret_value() == "hunter2"
