@@ -218,7 +218,7 @@ class EntityApi:
         if method == "PUT" and tail == "bulk":
             override = _flag(params, "overrideMetadata")
             return 200, bulk_put(
-                _json(body), lambda row: self.write(kind, row, caller, override=override)
+                _json(body), lambda row: self._bulk_row(kind, row, caller, override)
             )
         if method in {"PUT", "POST"} and tail == "":
             status, written = self.write(kind, _json(body), caller, create_only=method == "POST")
@@ -365,6 +365,19 @@ class EntityApi:
         if was_deleted:
             self._restore_children(updated["id"], caller)
         return 200, updated
+
+    def _bulk_row(
+        self, kind: Kind, row: dict[str, Any], caller: Caller, override: bool
+    ) -> tuple[int, dict[str, Any]]:
+        """One bulk row; since OM 2.0 a row whose `sourceHash` equals the stored one is
+        skipped unread (so edits made in the UI are not restored from source, OM #32246)."""
+        if row.get("sourceHash") and kind.parent_field and isinstance(row.get("name"), str):
+            parent = row.get(kind.parent_field)
+            fqn = f"{parent}.{quote_name(row['name'])}" if isinstance(parent, str) else None
+            stored = self.store.get_by_fqn(kind.type_name, fqn) if fqn else None
+            if stored is not None and stored.get("sourceHash") == row["sourceHash"]:
+                return 200, stored
+        return self.write(kind, row, caller, override=override)
 
     def _parent(self, kind: Kind, create: dict[str, Any]) -> dict[str, Any] | None:
         """The parent by FQN, soft-deleted ones included (TableRepository.prepare: ALL)."""
@@ -587,13 +600,13 @@ class EntityApi:
         if create["entity"]["type"] != "table" or not target.get("columns"):
             return
         names = {column["name"] for column in target["columns"]}
-        for column in create.get("schema") or []:
-            if column["name"] not in names:
-                raise ApiError(
-                    400,
-                    f"Field '{column['name']}' specified in the data contract does not exist "
-                    f"in table '{target['name']}'",
-                )
+        missing = [c["name"] for c in create.get("schema") or [] if c["name"] not in names]
+        if missing:
+            raise ApiError(
+                400,
+                "Schema validation failed. The following fields specified in the data contract "
+                f"do not exist in the table: {', '.join(missing)}",
+            )
 
     def _contract_of(self, params: dict[str, str]) -> dict[str, Any]:
         """`GET /dataContracts/entity?entityId=&entityType=`: the entity's contract."""

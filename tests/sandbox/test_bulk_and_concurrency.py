@@ -82,3 +82,24 @@ def test_concurrent_creates_of_one_fqn_one_wins_the_others_409(client: Any, uniq
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["409", "409", "409", "created"]
+
+
+def test_bulk_skips_rows_whose_source_hash_is_unchanged(
+    client: Any, user_client: Any, unique: str
+) -> None:
+    target = schema(client, unique)
+    row = table_request(unique, name="h", sourceHash="abc")
+    client.bulk_create_or_update([row])
+    fqn = f"{target}.{unique}h"
+    curated = user_client.patch_description(
+        Table, client.get_by_name(Table, fqn), description="edited in the UI", force=True
+    )
+    assert curated.version.root == 0.2
+    changed_columns = table_request(
+        unique, name="h", sourceHash="abc", columns=[{"name": "z", "dataType": "INT"}]
+    )
+    result = client.bulk_create_or_update([changed_columns], override_metadata=True)
+    assert [r.status for r in result.successRequest] == [200]
+    same = client.get_by_name(Table, fqn)
+    assert same.version.root == 0.2 and [c.name.root for c in same.columns] == ["id", "s"]
+    assert same.description.root == "edited in the UI"

@@ -364,7 +364,9 @@ def test_data_contracts_attach_to_their_table(client: Any, unique: str) -> None:
     with pytest.raises(APIError, match="A data contract already exists for entity 'table'"):
         client.create_or_update(contract("second", ["id"]))
     other = tree(client, unique + "o")
-    with pytest.raises(APIError, match="Field 'ghost' specified in the data contract"):
+    with pytest.raises(
+        APIError, match="fields specified in the data contract do not exist in the table: ghost"
+    ):
         client.create_or_update(
             contract("x", ["ghost"]).model_copy(
                 update={"entity": {"id": model_str(other.id), "type": "table"}}
