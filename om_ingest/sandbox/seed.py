@@ -23,7 +23,11 @@ CLASSIFICATIONS: tuple[tuple[str, str, bool, tuple[tuple[str, str], ...]], ...] 
         "PII",
         "Personally Identifiable Information.",
         True,
-        (("Sensitive", "PII which is sensitive."), ("NonSensitive", "PII which is not sensitive.")),
+        (
+            ("Sensitive", "PII which is sensitive."),
+            ("NonSensitive", "PII which is not sensitive."),
+            ("None", "Non PII."),
+        ),
     ),
     (
         "PersonalData",

@@ -34,7 +34,7 @@ def test_a_fresh_om_has_its_builtins(client: Any) -> None:
     assert organization is not None and organization.teamType.value == "Organization"
     expected = {
         "Tier": (True, {f"Tier{n}" for n in range(1, 6)}),
-        "PII": (True, {"Sensitive", "NonSensitive"}),
+        "PII": (True, {"Sensitive", "NonSensitive", "None"}),
         "PersonalData": (False, {"Personal", "SpecialCategory"}),
     }
     for name, (exclusive, tags) in expected.items():
