@@ -21,6 +21,7 @@ from metadata.ingestion.models.custom_properties import (
 )
 from metadata.ingestion.ometa.utils import model_str
 
+from tests.sandbox.conftest import sandbox_only
 from tests.sandbox.om_helpers import put_table, table_request
 
 
@@ -109,3 +110,19 @@ def test_bot_put_never_changes_extension_user_put_and_patch_do(
         skip_on_failure=False,
     )
     assert patched.extension.root == {prop: 4}  # values change by PATCH
+
+
+@sandbox_only
+def test_cli_user_tokens_are_users_and_the_jwt_token_is_the_bot() -> None:
+    from om_ingest.sandbox import SandboxServer
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+    from tests.sandbox.conftest import USER_JWT
+
+    with SandboxServer(JWT, user_tokens=[USER_JWT, "second-user-token"]) as server:
+        bot = make_sdk_client(server.url, JWT)
+        user = make_sdk_client(server.url, "second-user-token")
+        created = put_table(bot, "cli_")
+        assert created.updatedBy == "ingestion-bot"
+        edited = user.create_or_update(table_request("cli_", description="by a user"))
+        assert edited.updatedBy == "admin" and model_str(edited.description) == "by a user"
