@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from metadata.utils.fqn import quote_name
 from pydantic import ValidationError
 
-from om_ingest.sandbox import profiles, reads, seed, types, validation
+from om_ingest.sandbox import pipeline_status, profiles, reads, seed, types, validation
 from om_ingest.sandbox.auth import Caller, Principals
 from om_ingest.sandbox.bulk import bulk_put
 from om_ingest.sandbox.errors import ApiError
@@ -233,6 +233,8 @@ class EntityApi:
         parts = tail.split("/")
         if kind.type_name == "table" and len(parts) >= 2 and parts[1] in profiles.SERIES:
             return self._profile(method, parts, params, body)
+        if kind.type_name == "pipeline" and len(parts) >= 2 and parts[1] == "status":
+            return self._pipeline_status(method, parts, params, body)
         entity = self.store.get(kind.type_name, parts[0])
         if len(parts) >= 2 and parts[1] == "versions":
             return 200, self._versions(kind, entity, parts)
@@ -634,6 +636,21 @@ class EntityApi:
         if method == "GET" and len(parts) == 2:
             return 200, profiles.series(self.store, series, key, params)
         raise ApiError(405, f"{method} not allowed on tables/{'/'.join(parts)}")
+
+    def _pipeline_status(
+        self, method: str, parts: list[str], params: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        key = unquote(parts[0])
+        pipeline = self._visible(
+            BY_TYPE["pipeline"], self.store.get_by_fqn("pipeline", key), key, "non-deleted"
+        )
+        if method == "PUT" and parts[2:] in ([], ["bulk"]):
+            return 200, pipeline_status.put_status(
+                self.store, pipeline, _json(body), bulk=parts[2:] == ["bulk"]
+            )
+        if method == "GET" and len(parts) == 2:
+            return 200, pipeline_status.series(self.store, pipeline, params)
+        raise ApiError(405, f"{method} not allowed on pipelines/{'/'.join(parts)}")
 
 
 def _json(body: bytes) -> Any:

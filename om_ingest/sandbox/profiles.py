@@ -9,6 +9,7 @@ and `after` are the base64 of those bounds, always present, and `limit` is ignor
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ from om_ingest.sandbox.store import EntityStore
 SERIES = ("tableProfile", "columnProfile", "systemProfile")
 
 
-def _check_ms(timestamp: int) -> None:
+def check_ms(timestamp: int) -> None:
     """EntityUtil.validateTimestampMilliseconds: 12+ digits, else it is seconds."""
     if len(str(abs(int(timestamp)))) < 12:
         raise ApiError(
@@ -51,7 +52,7 @@ def put_profile(store: EntityStore, table: dict[str, Any], body: Any) -> dict[st
     system = data.get("systemProfile") or []
     for item in [table_profile or {}, *columns, *system]:
         if "timestamp" in item:
-            _check_ms(item["timestamp"])
+            check_ms(item["timestamp"])
     table = json.loads(json.dumps(table))
     paths = _column_paths(table.get("columns", []))
     by_name = {c["name"]: c for c in columns}
@@ -83,20 +84,36 @@ def series(store: EntityStore, kind: str, fqn: str, params: dict[str, str]) -> d
     table = store.get_by_fqn("table", fqn)
     if table is None:
         raise ApiError(404, f"table instance for {fqn} not found")
+    if kind == "systemProfile":
+        return range_answer(
+            store.profiles.get(table["id"], {}), params, lambda p: p.get("system"), flatten=True
+        )
+    if column is None:
+        return range_answer(store.profiles.get(table["id"], {}), params, lambda p: p.get("table"))
+    return range_answer(
+        store.profiles.get(table["id"], {}), params, lambda p: (p.get("columns") or {}).get(column)
+    )
+
+
+def range_answer(
+    points: dict[int, dict[str, Any]],
+    params: dict[str, str],
+    pick: Callable[[dict[str, Any]], Any],
+    flatten: bool = False,
+) -> dict[str, Any]:
+    """The points between `startTs` and `endTs` (ms, inclusive), newest first, all of them:
+    OM's `ResultList(data, startTs, endTs, size)` (cursors are the base64 bounds)."""
     try:
         start, end = int(params["startTs"]), int(params["endTs"])
     except (KeyError, ValueError):
         raise ApiError(400, "query parameters startTs and endTs (ms) are required") from None
     data: list[Any] = []
-    for timestamp, point in sorted(store.profiles.get(table["id"], {}).items(), reverse=True):
-        if kind == "systemProfile":
-            data += [s for s in point.get("system") or [] if start <= s["timestamp"] <= end]
-        elif not start <= timestamp <= end:
-            continue
-        elif column is None and point.get("table"):
-            data.append(point["table"])
-        elif column is not None and column in point["columns"]:
-            data.append(point["columns"][column])
+    for timestamp, point in sorted(points.items(), reverse=True):
+        value = pick(point)
+        if flatten:
+            data += [v for v in value or [] if start <= v["timestamp"] <= end]
+        elif value is not None and start <= timestamp <= end:
+            data.append(value)
     paging = {
         "before": encode_cursor(str(start)),
         "after": encode_cursor(str(end)),

@@ -45,6 +45,10 @@ def project(
             out.setdefault(name, [])
     if "owners" in fields and not out.get("owners"):
         out["owners"] = inherited_owners(store, kind.type_name, entity)
+    if "pipelineStatus" in fields and kind.type_name == "pipeline":
+        runs = store.profiles.get(entity["id"])
+        if runs:
+            out["pipelineStatus"] = max(runs.items())[1]["pipelineStatus"]
     if "columns" in out and "profile" not in fields:
         out["columns"] = _without_profiles(out["columns"])
     return out
