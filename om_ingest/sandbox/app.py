@@ -22,7 +22,15 @@ from fastapi.responses import JSONResponse, Response
 from metadata.utils.fqn import quote_name
 from pydantic import ValidationError
 
-from om_ingest.sandbox import pipeline_status, profiles, reads, seed, types, validation
+from om_ingest.sandbox import (
+    pipeline_status,
+    profiles,
+    reads,
+    seed,
+    table_data,
+    types,
+    validation,
+)
 from om_ingest.sandbox.auth import Caller, Principals
 from om_ingest.sandbox.bulk import bulk_put
 from om_ingest.sandbox.errors import ApiError
@@ -233,6 +241,13 @@ class EntityApi:
         parts = tail.split("/")
         if kind.type_name == "table" and len(parts) >= 2 and parts[1] in profiles.SERIES:
             return self._profile(method, parts, params, body)
+        if kind.type_name == "table" and len(parts) == 2 and parts[1] in table_data.ITEMS:
+            table = self.store.get("table", parts[0])
+            table = self._visible(kind, table, parts[0], "non-deleted")
+            if method not in ("GET", "PUT", "DELETE"):
+                raise ApiError(405, f"{method} not allowed on {rest}")
+            body_json = _json(body) if method == "PUT" else None
+            return 200, table_data.handle(self.store, table, parts[1], method, body_json)
         if kind.type_name == "pipeline" and len(parts) >= 2 and parts[1] == "status":
             return self._pipeline_status(method, parts, params, body)
         entity = self.store.get(kind.type_name, parts[0])

@@ -27,6 +27,8 @@ SERVER_MANAGED = frozenset(
         "incrementalChangeDescription",
     }
 )
+SIDECAR = ("profile", "sampleData", "tableProfilerConfig")
+"""Stored beside the entity by their own endpoints (entity_extension in OM)."""
 SESSION_MS = 10 * 60 * 1000
 """consolidateChanges: a PATCH by the same user within this of their last change is merged."""
 
@@ -57,6 +59,9 @@ def put_merge(
             entity["owners"] = existing["owners"]
     if "columns" in entity and existing.get("columns"):
         entity["columns"] = merge_columns(entity["columns"], existing["columns"], bot)
+    for key in SIDECAR:  # kept beside the entity, not by its PUT
+        if key in existing:
+            entity[key] = existing[key]
     for key, value in existing.items():  # what the create request cannot carry stays
         if key not in kind.create_fields and key not in entity and key not in SERVER_MANAGED:
             entity[key] = value
