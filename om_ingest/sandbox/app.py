@@ -36,6 +36,7 @@ from om_ingest.sandbox.bulk import bulk_put
 from om_ingest.sandbox.errors import ApiError
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
+from om_ingest.sandbox.lineage import Lineage
 from om_ingest.sandbox.request_log import RequestLog
 from om_ingest.sandbox.store import EntityStore
 from om_ingest.sandbox.updater import (
@@ -151,6 +152,8 @@ def create_app(
                 )
         except ApiError as exc:
             return _error(exc.code, exc.message)
+        if payload is None:  # e.g. PUT /lineage: OM answers 200 without a body
+            return Response(status_code=status)
         return JSONResponse(payload, status_code=status)
 
     return app
@@ -175,6 +178,7 @@ class EntityApi:
         self.store = store
         self.base = ""
         self._seeded = False
+        self.lineage = Lineage(store, self._ref)
 
     def handle(
         self,
@@ -214,6 +218,10 @@ class EntityApi:
             self._seeded = True
         if rest.startswith("metadata/types/"):
             return self._types(method, rest.removeprefix("metadata/types/"), body)
+        if rest == "lineage" or rest.startswith("lineage/"):
+            payload = _json(body) if method in ("PUT", "PATCH") else None
+            tail = rest.removeprefix("lineage").strip("/")
+            return 200, self.lineage.handle(method, tail, params, payload, caller)
         matched = match_collection(rest)
         if matched is None:
             raise ApiError(404, f"no such endpoint /api/v1/{rest}")
@@ -586,6 +594,7 @@ class EntityApi:
             self._delete(BY_TYPE[child_kind], child, params, caller)
         if hard:
             self.store.delete(kind.type_name, entity["id"])
+            self.lineage.forget(entity["id"])
             return entity
         if entity.get("deleted"):
             return entity
