@@ -240,6 +240,9 @@ class EntityApi:
             status, written = self.write(kind, _json(body), caller, create_only=method == "POST")
             return status, reads.with_empty_lists(kind, written)
         fields = reads.requested(kind, params.get("fields"))
+        if kind.type_name == "user" and tail == "loggedInUser" and method == "GET":
+            me = self._visible(kind, self._by_name(kind, caller.name), caller.name, include)
+            return 200, reads.project(self.store, kind, me, fields)  # UserResource.getCurrentUser
         if tail.startswith("name/"):
             key = unquote(tail[5:])
             if method == "GET":

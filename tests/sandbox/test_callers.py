@@ -21,7 +21,7 @@ from metadata.ingestion.models.custom_properties import (
 )
 from metadata.ingestion.ometa.utils import model_str
 
-from tests.sandbox.conftest import sandbox_only
+from tests.sandbox.conftest import REAL_OM, sandbox_only
 from tests.sandbox.om_helpers import put_table, table_request
 
 
@@ -126,3 +126,10 @@ def test_cli_user_tokens_are_users_and_the_jwt_token_is_the_bot() -> None:
         assert created.updatedBy == "ingestion-bot"
         edited = user.create_or_update(table_request("cli_", description="by a user"))
         assert edited.updatedBy == "admin" and model_str(edited.description) == "by a user"
+
+
+def test_logged_in_user_is_the_tokens_owner(client: Any, user_client: Any) -> None:
+    bot = User.model_validate(client.client.get("/users/loggedInUser"))
+    assert model_str(bot.name) == "ingestion-bot" and bot.isBot
+    person = User.model_validate(user_client.client.get("/users/loggedInUser"))
+    assert not person.isBot and (REAL_OM or model_str(person.name) == "admin")
