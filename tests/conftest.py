@@ -32,7 +32,7 @@ def om_sandbox(tmp_path: Path) -> Iterator[object]:
     """A fresh, empty OM API sandbox on 127.0.0.1 (a thread of this process)."""
     from om_ingest.sandbox import ThreadedSandbox
 
-    server = ThreadedSandbox(JWT)
+    server = ThreadedSandbox(JWT, user_tokens=[USER_JWT])
     server.start()
     try:
         yield server

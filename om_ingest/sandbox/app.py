@@ -2,17 +2,17 @@
 
 Bodies are parsed with the SDK's generated Create…Request models (extra fields forbidden)
 and answers are built as the SDK's entity models, so the SDK cannot tell the difference for
-what om-ingest does. Server semantics follow OM: PUT creates (201) or updates (200) and keeps
-existing descriptions while merging tags; versions start at 0.1, +0.1 per change, +1.0 for a
-backward-incompatible one; a no-op PUT keeps the version.
+what om-ingest does. The server rules follow OM 2.0 rule by rule (see README, "The OM API
+sandbox"): who is calling (bot or user) decides what a PUT may overwrite (`updater`), reads
+project `fields=` (`reads`), creates are validated as OM does (`validation`).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,24 +22,42 @@ from fastapi.responses import JSONResponse, Response
 from metadata.utils.fqn import quote_name
 from pydantic import ValidationError
 
-from om_ingest import fqns
-from om_ingest.sandbox import types
+from om_ingest.sandbox import (
+    pipeline_status,
+    profiles,
+    reads,
+    seed,
+    table_data,
+    types,
+    validation,
+)
+from om_ingest.sandbox.auth import Caller, Principals
+from om_ingest.sandbox.bulk import bulk_put
 from om_ingest.sandbox.errors import ApiError
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
+from om_ingest.sandbox.lineage import Lineage
 from om_ingest.sandbox.request_log import RequestLog
 from om_ingest.sandbox.store import EntityStore
+from om_ingest.sandbox.updater import (
+    SERVER_MANAGED,
+    SESSION_MS,
+    any_change,
+    changes,
+    content,
+    next_version,
+    put_merge,
+)
 
-SERVER_MANAGED = {
-    "id",
-    "version",
-    "updatedAt",
-    "updatedBy",
-    "changeDescription",
-    "href",
-    "incrementalChangeDescription",
+UNAUTHENTICATED = ("/api/v1/system/version",)
+"""JwtFilter.EXCLUDED_ENDPOINTS that the SDK calls: a bad token shows at the first entity call."""
+# Create fields naming other entities by UUID, per kind: field → the referenced kind.
+UUID_LINKS = {
+    "team": {"users": "user", "parents": "team", "children": "team", "defaultRoles": "role"},
+    "user": {"teams": "team", "roles": "role", "personas": "persona"},
 }
-CURATED = ("description", "displayName")
+# PATCH cannot move an entity (EntityRepository.restorePatchAttributes).
+PATCH_RESTORED = ("id", "name", "fullyQualifiedName", "service", "serviceType", "database")
 
 
 def sdk_version() -> str:
@@ -49,13 +67,20 @@ def sdk_version() -> str:
     return ".".join(get_client_version().split(".")[:3])
 
 
-def create_app(store: EntityStore, jwt_token: str, faults: FaultConfig | None = None) -> FastAPI:
+def create_app(
+    store: EntityStore,
+    jwt_token: str,
+    faults: FaultConfig | None = None,
+    user_tokens: Iterable[str] = (),
+) -> FastAPI:
+    """`jwt_token` is the ingestion bot's token; `user_tokens` belong to the admin user."""
     app = FastAPI(
         title="om-ingest OpenMetadata API sandbox", docs_url=None, redoc_url=None, openapi_url=None
     )
     log = RequestLog()
     app.state.request_log = log
     faults = faults or FaultConfig()
+    principals = Principals(jwt_token, user_tokens)
 
     @app.middleware("http")
     async def gatekeeper(request: Request, call_next: Any) -> Response:
@@ -67,7 +92,9 @@ def create_app(store: EntityStore, jwt_token: str, faults: FaultConfig | None = 
             import asyncio
 
             await asyncio.sleep(faults.latency_ms / 1000)
-        if api and request.headers.get("authorization") != f"Bearer {jwt_token}":
+        caller = principals.resolve(request.headers.get("authorization"))
+        request.state.caller = caller
+        if api and caller is None and path not in UNAUTHENTICATED:
             response: Response = _error(
                 401, "Not authorized; the bearer token is missing or invalid"
             )
@@ -112,20 +139,21 @@ def create_app(store: EntityStore, jwt_token: str, faults: FaultConfig | None = 
     async def entities(rest: str, request: Request) -> Response:
         raw_path = request.scope.get("raw_path", b"").decode().split("?", 1)[0]
         rest = raw_path.removeprefix("/api/v1/") or rest
-        params = dict(request.query_params)
-        if "&" in rest:  # the SDK's quirk: `/name/{fqn}&include=all` with no `?`
-            rest, _, extra = rest.partition("&")
-            for pair in extra.split("&"):
-                name, _, value = pair.partition("=")
-                params[name] = value
         body = await request.body()
         try:
             with store.lock:
                 status, payload = api.handle(
-                    request.method, rest, params, body, str(request.base_url)
+                    request.method,
+                    rest,
+                    dict(request.query_params),
+                    body,
+                    str(request.base_url),
+                    request.state.caller,
                 )
         except ApiError as exc:
             return _error(exc.code, exc.message)
+        if payload is None:  # e.g. PUT /lineage: OM answers 200 without a body
+            return Response(status_code=status)
         return JSONResponse(payload, status_code=status)
 
     return app
@@ -139,24 +167,61 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def _flag(params: dict[str, str], name: str) -> bool:
+    return params.get(name, "false").lower() == "true"
+
+
 class EntityApi:
     """Collection semantics over the store; every method returns (status, JSON)."""
 
     def __init__(self, store: EntityStore) -> None:
         self.store = store
-        self._types_seeded = False
+        self.base = ""
+        self._seeded = False
+        self.lineage = Lineage(store, self._ref)
 
     def handle(
-        self, method: str, rest: str, params: dict[str, str], body: bytes, base: str
+        self,
+        method: str,
+        rest: str,
+        params: dict[str, str],
+        body: bytes,
+        base: str,
+        caller: Caller,
+    ) -> tuple[int, Any]:
+        status, payload = self._dispatch(method, rest, params, body, base, caller)
+        matched = match_collection(rest)
+        if not caller.is_bot and matched is not None and "connection" in matched[0].entity_fields:
+            kind = matched[0]
+            if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+                payload = {
+                    **payload,
+                    "data": [reads.mask_secrets(kind, e) for e in payload["data"]],
+                }
+            elif isinstance(payload, dict) and "id" in payload:
+                payload = reads.mask_secrets(kind, payload)
+        return status, payload
+
+    def _dispatch(
+        self,
+        method: str,
+        rest: str,
+        params: dict[str, str],
+        body: bytes,
+        base: str,
+        caller: Caller,
     ) -> tuple[int, Any]:
         self.base = base.rstrip("/")
-        if not self._types_seeded:
+        if not self._seeded:
             types.seed_types(self.store, self.base)
-            self._types_seeded = True
-        if rest == "users/loggedInUser":  # who the token is: what `updatedBy` records
-            return 200, {"id": str(uuid.uuid5(uuid.NAMESPACE_URL, "admin")), "name": "admin"}
+            seed.seed_builtins(self)
+            self._seeded = True
         if rest.startswith("metadata/types/"):
             return self._types(method, rest.removeprefix("metadata/types/"), body)
+        if rest == "lineage" or rest.startswith("lineage/"):
+            payload = _json(body) if method in ("PUT", "PATCH") else None
+            tail = rest.removeprefix("lineage").strip("/")
+            return 200, self.lineage.handle(method, tail, params, payload, caller)
         matched = match_collection(rest)
         if matched is None:
             raise ApiError(404, f"no such endpoint /api/v1/{rest}")
@@ -166,41 +231,49 @@ class EntityApi:
             return 200, self._list(kind, params, include)
         if kind.type_name == "dataContract" and method == "GET" and tail == "entity":
             return 200, self._contract_of(params)
+        if method == "PUT" and tail == "bulk":
+            override = _flag(params, "overrideMetadata")
+            return 200, bulk_put(
+                _json(body), lambda row: self._bulk_row(kind, row, caller, override)
+            )
         if method in {"PUT", "POST"} and tail == "":
-            return self._write(kind, _json(body), create_only=method == "POST")
+            status, written = self.write(kind, _json(body), caller, create_only=method == "POST")
+            return status, reads.with_empty_lists(kind, written)
+        fields = reads.requested(kind, params.get("fields"))
+        if kind.type_name == "user" and tail == "loggedInUser" and method == "GET":
+            me = self._visible(kind, self._by_name(kind, caller.name), caller.name, include)
+            return 200, reads.project(self.store, kind, me, fields)  # UserResource.getCurrentUser
         if tail.startswith("name/"):
-            entity = self.store.get_by_fqn(kind.type_name, unquote(tail[5:]))
+            key = unquote(tail[5:])
             if method == "GET":
-                return 200, self._visible(kind, entity, unquote(tail[5:]), include)
+                named = self._visible(kind, self._by_name(kind, key), key, include)
+                return 200, reads.project(self.store, kind, named, fields)
             raise ApiError(405, f"{method} not allowed on {rest}")
         parts = tail.split("/")
-        if kind.type_name == "table" and len(parts) >= 2 and parts[1] in PROFILE_SERIES:
-            if parts[1] == "tableProfile" and (method == "PUT" or parts[2:] == ["latest"]):
-                return self._profile(method, unquote(parts[0]), parts[2:], body)
-            if method == "GET" and len(parts) == 2:
-                return 200, self._profile_series(parts[1], unquote(parts[0]), params)
-            raise ApiError(405, f"{method} not allowed on {rest}")
+        if kind.type_name == "table" and len(parts) >= 2 and parts[1] in profiles.SERIES:
+            return self._profile(method, parts, params, body)
+        if kind.type_name == "table" and len(parts) == 2 and parts[1] in table_data.ITEMS:
+            table = self.store.get("table", parts[0])
+            table = self._visible(kind, table, parts[0], "non-deleted")
+            if method not in ("GET", "PUT", "DELETE"):
+                raise ApiError(405, f"{method} not allowed on {rest}")
+            body_json = _json(body) if method == "PUT" else None
+            return 200, table_data.handle(self.store, table, parts[1], method, body_json)
+        if kind.type_name == "pipeline" and len(parts) >= 2 and parts[1] == "status":
+            return self._pipeline_status(method, parts, params, body)
         entity = self.store.get(kind.type_name, parts[0])
         if len(parts) >= 2 and parts[1] == "versions":
-            self._visible(kind, entity, parts[0], "all")
-            history = self.store.versions.get(parts[0], [])
-            if len(parts) == 3:
-                match = [v for v in history if str(v["version"]) == parts[2]]
-                if not match:
-                    raise ApiError(404, f"{kind.type_name} version {parts[2]} not found")
-                return 200, match[0]
-            return 200, {
-                "entityType": kind.type_name,
-                "versions": [json.dumps(v) for v in reversed(history)],
-            }
+            return 200, self._versions(kind, entity, parts)
         if method == "GET":
-            return 200, self._visible(kind, entity, parts[0], include)
+            found = self._visible(kind, entity, parts[0], include)
+            return 200, reads.project(self.store, kind, found, fields)
         if entity is None:
             raise ApiError(404, f"{kind.type_name} instance for {parts[0]} not found")
         if method == "PATCH":
-            return 200, self._patch(kind, entity, _json(body))
+            patched = self._patch(kind, entity, _json(body), caller)
+            return 200, reads.with_empty_lists(kind, patched)
         if method == "DELETE":
-            return 200, self._delete(kind, entity, params)
+            return 200, self._delete(kind, entity, params, caller)
         raise ApiError(405, f"{method} not allowed on {rest}")
 
     def _types(self, method: str, tail: str, body: bytes) -> tuple[int, Any]:
@@ -211,6 +284,16 @@ class EntityApi:
         raise ApiError(405, f"{method} not allowed on /api/v1/metadata/types/{tail}")
 
     # --- reads ---------------------------------------------------------------------------
+
+    def _by_name(self, kind: Kind, key: str) -> dict[str, Any] | None:
+        """By FQN; users, teams and bots by name with OM's quoting (`quoteFqn`), users
+        lower-cased. The SDK's `name/{fqn}&include=…` quirk is an FQN no entity has."""
+        if kind.type_name in ("user", "team", "bot"):
+            if kind.type_name == "user":
+                key = key.lower()
+            if not (key.startswith('"') and key.endswith('"') and len(key) > 1):
+                key = quote_name(key)
+        return self.store.get_by_fqn(kind.type_name, key)
 
     def _visible(
         self, kind: Kind, entity: dict[str, Any] | None, key: str, include: str
@@ -224,6 +307,7 @@ class EntityApi:
         return entity
 
     def _list(self, kind: Kind, params: dict[str, str], include: str) -> dict[str, Any]:
+        fields = reads.requested(kind, params.get("fields"))
         items = [
             e
             for e in self.store.all_of(kind.type_name)
@@ -234,29 +318,34 @@ class EntityApi:
                 items = [
                     e for e in items if (e.get(key) or {}).get("fullyQualifiedName") == params[key]
                 ]
-        items.sort(key=lambda e: e["fullyQualifiedName"])
-        limit = max(1, min(int(params.get("limit", 10)), 1000000))
-        keys = [e["fullyQualifiedName"] for e in items]
-        if "after" in params:
-            start = _after_index(keys, _decode(params["after"]))
-        elif "before" in params:
-            end = _before_index(keys, _decode(params["before"]))
-            start = max(0, end - limit)
-        else:
-            start = 0
-        page = items[start : start + limit]
-        paging: dict[str, Any] = {"total": len(items)}
-        if start + limit < len(items):
-            paging["after"] = _encode(page[-1]["fullyQualifiedName"])
-        if start > 0 and page:
-            paging["before"] = _encode(page[0]["fullyQualifiedName"])
-        return {"data": page, "paging": paging}
+        chosen, paging = reads.page(items, params)
+        data = [reads.project(self.store, kind, e, fields) for e in chosen]
+        return {"data": data, "paging": paging}
+
+    def _versions(self, kind: Kind, entity: dict[str, Any] | None, parts: list[str]) -> Any:
+        self._visible(kind, entity, parts[0], "all")
+        history = self.store.versions.get(parts[0], [])
+        if len(parts) == 3:
+            match = [v for v in history if str(v["version"]) == parts[2]]
+            if not match:
+                raise ApiError(404, f"{kind.type_name} version {parts[2]} not found")
+            return match[0]
+        return {
+            "entityType": kind.type_name,
+            "versions": [json.dumps(v) for v in reversed(history)],
+        }
 
     # --- writes --------------------------------------------------------------------------
 
-    def _write(
-        self, kind: Kind, body: dict[str, Any], create_only: bool
+    def write(
+        self,
+        kind: Kind,
+        body: Any,
+        caller: Caller,
+        create_only: bool = False,
+        override: bool = False,
     ) -> tuple[int, dict[str, Any]]:
+        """One create (POST) or create-or-update (PUT): (201 or 200, the stored entity)."""
         try:
             request = kind.create_model.model_validate(body)
         except ValidationError as exc:
@@ -264,7 +353,13 @@ class EntityApi:
             where = ".".join(str(p) for p in first["loc"])
             raise ApiError(400, f"[{where}] {first['msg']}") from None
         create = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        if kind.type_name == "user":
+            create["name"] = create["name"].lower()
         types.check_extension(self.store, kind.type_name, create.get("extension"))
+        if create.get("extension"):
+            create["extension"] = types.normalize_extension(
+                self.store, kind.type_name, create["extension"]
+            )
         parent = self._parent(kind, create)
         if parent is None:
             fqn = quote_name(create["name"])
@@ -284,39 +379,61 @@ class EntityApi:
                     f"A data contract already exists for entity '{ref['type']}' "
                     f"with ID {ref['id']}",
                 )
-        entity = self._build(kind, create, parent, fqn, existing)
+        entity = self._build(kind, create, parent, fqn)
         if existing is None:
             entity.update(id=str(uuid.uuid4()), version=0.1)
-            self._stamp(kind, entity)
+            self._stamp(kind, entity, caller)
             self.store.put(kind.type_name, entity)
             return 201, entity
-        return 200, self._commit(kind, existing, entity)
+        was_deleted = bool(existing.get("deleted"))
+        proposed = put_merge(kind, existing, entity, caller, override)
+        validation.check_tags(self.store, proposed.get("tags"))  # the merged labels
+        validation.check_column_tags(self.store, proposed.get("columns"))
+        updated = self.commit(kind, existing, proposed, caller, "PUT")
+        if was_deleted:
+            self._restore_children(updated["id"], caller)
+        return 200, updated
+
+    def _bulk_row(
+        self, kind: Kind, row: dict[str, Any], caller: Caller, override: bool
+    ) -> tuple[int, dict[str, Any]]:
+        """One bulk row; since OM 2.0 a row whose `sourceHash` equals the stored one is
+        skipped unread (so edits made in the UI are not restored from source, OM #32246)."""
+        if row.get("sourceHash") and kind.parent_field and isinstance(row.get("name"), str):
+            parent = row.get(kind.parent_field)
+            fqn = f"{parent}.{quote_name(row['name'])}" if isinstance(parent, str) else None
+            stored = self.store.get_by_fqn(kind.type_name, fqn) if fqn else None
+            if stored is not None and stored.get("sourceHash") == row["sourceHash"]:
+                return 200, stored
+        return self.write(kind, row, caller, override=override)
 
     def _parent(self, kind: Kind, create: dict[str, Any]) -> dict[str, Any] | None:
+        """The parent by FQN, soft-deleted ones included (TableRepository.prepare: ALL)."""
         if kind.type_name == "dataContract":
             ref = create["entity"]
             target = self.store.get(ref["type"], ref["id"])
             if target is None or target.get("deleted"):
                 raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
             return target
+        if kind.type_name == "tag" and create.get("parent"):
+            parent_tag = self.store.get_by_fqn("tag", create["parent"])
+            if parent_tag is None:
+                raise ApiError(404, f"tag instance for {create['parent']} not found")
+            return parent_tag
         if kind.parent_field is None or kind.parent_kind is None:
             return None
         parent_fqn = create.get(kind.parent_field)
         if isinstance(parent_fqn, dict):
             parent_fqn = parent_fqn.get("fullyQualifiedName")
         parent = self.store.get_by_fqn(kind.parent_kind, str(parent_fqn))
-        if parent is None or parent.get("deleted"):
+        if parent is None:
             raise ApiError(404, f"{kind.parent_kind} instance for {parent_fqn} not found")
         return parent
 
     def _build(
-        self,
-        kind: Kind,
-        create: dict[str, Any],
-        parent: dict[str, Any] | None,
-        fqn: str,
-        existing: dict[str, Any] | None,
+        self, kind: Kind, create: dict[str, Any], parent: dict[str, Any] | None, fqn: str
     ) -> dict[str, Any]:
+        """The entity a create request describes, references resolved and validated."""
         entity = {
             k: v for k, v in create.items() if k != kind.parent_field and k in kind.entity_fields
         }
@@ -324,6 +441,9 @@ class EntityApi:
         entity["deleted"] = False
         if parent is not None and kind.type_name == "dataContract":
             entity["entity"] = self._ref(parent, create["entity"]["type"])
+        elif parent is not None and kind.type_name == "tag" and create.get("parent"):
+            entity["parent"] = self._ref(parent, "tag")
+            entity["classification"] = parent["classification"]
         elif parent is not None and kind.parent_field is not None:
             entity[kind.parent_field] = self._ref(parent, kind.parent_kind or "")
             for inherited in ("service", "database"):
@@ -331,55 +451,77 @@ class EntityApi:
                     entity[inherited] = parent[inherited]
             if "serviceType" in parent:
                 entity["serviceType"] = parent["serviceType"]
-        if "columns" in entity:
-            entity["columns"] = _column_fqns(entity["columns"], fqn)
-        if entity.get("owners"):
-            entity["owners"] = [self._owner(ref) for ref in entity["owners"]]
-        if existing is not None:
-            for key in CURATED:
-                if existing.get(key):
-                    entity[key] = existing[key]
-            entity["tags"] = _merge_tags(existing.get("tags"), entity.get("tags"))
-            if not entity["tags"]:
-                entity.pop("tags")
-            if "owners" not in entity and existing.get("owners"):
-                entity["owners"] = existing["owners"]
-            if "columns" in entity and existing.get("columns"):
-                entity["columns"] = _keep_column_descriptions(
-                    entity["columns"], existing["columns"]
-                )
-            for key in ("profile",):
-                if key in existing:
-                    entity[key] = existing[key]
+        for field, target in UUID_LINKS.get(kind.type_name, {}).items():
+            if field in entity:
+                entity[field] = [self._ref_by_id(target, value) for value in entity[field]]
+        if kind.type_name == "bot":
+            user = self._by_name(BY_TYPE["user"], create["botUser"])
+            if user is None:
+                raise ApiError(404, f"user instance for {create['botUser']} not found")
+            entity["botUser"] = self._ref(user, "user")
+        if "columns" in entity and kind.type_name == "table":
+            entity["columns"] = _column_fqns(validation.validate_columns(entity["columns"]), fqn)
+        self._check_links(entity)
         return entity
 
-    def _commit(
-        self, kind: Kind, existing: dict[str, Any], proposed: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Store `proposed` as the next version of `existing`, unless nothing changed.
+    def _check_links(self, entity: dict[str, Any]) -> None:
+        """Tags exist and respect mutual exclusion; owners exist and are users or Groups."""
+        validation.check_tags(self.store, entity.get("tags"))
+        validation.check_column_tags(self.store, entity.get("columns"))
+        if entity.get("owners"):
+            entity["owners"] = [
+                self._ref(validation.owner_entity(self.store, ref), ref["type"])
+                for ref in entity["owners"]
+                if not ref.get("inherited")
+            ]
 
-        Both sides go through the entity model first, so defaults the model adds are not
-        mistaken for changes.
+    def commit(
+        self,
+        kind: Kind,
+        existing: dict[str, Any],
+        proposed: dict[str, Any],
+        caller: Caller,
+        op: str,
+    ) -> dict[str, Any]:
+        """Store `proposed` as the next version of `existing` if a tracked field changed.
+
+        A PATCH by the same user within SESSION_MS of their last change is consolidated
+        into that change (EntityUpdater.consolidateChanges): compared with, and versioned
+        from, the version before it.
         """
         managed = {k: existing[k] for k in SERVER_MANAGED if k in existing}
         proposed = self._normalize(kind, {**proposed, **managed})
-        content_old = {k: v for k, v in existing.items() if k not in SERVER_MANAGED}
-        content_new = {k: v for k, v in proposed.items() if k not in SERVER_MANAGED}
-        if content_old == content_new:
-            return existing
-        change, breaking = _change_description(content_old, content_new)
-        previous = existing["version"]
-        entity = {**content_new, "id": existing["id"]}
-        entity["version"] = round(previous + (1.0 if breaking else 0.1), 1)
-        change["previousVersion"] = previous
+        history = self.store.versions.get(existing["id"], [])
+        consolidate = (
+            op == "PATCH"
+            and existing["version"] > 0.1
+            and not existing.get("deleted")
+            and existing.get("updatedBy") == caller.name
+            and _now_ms() - existing.get("updatedAt", 0) <= SESSION_MS
+            and len(history) >= 2
+        )
+        base = history[-2] if consolidate else existing
+        change, major = changes(kind, content(base), content(proposed))
+        if not any_change(change):
+            if not consolidate:
+                return existing  # nothing OM's updater records: the proposal is dropped
+            self.store.drop_last_version(existing["id"])
+            entity = {**content(proposed), **{k: base[k] for k in SERVER_MANAGED if k in base}}
+            self.store.put(kind.type_name, entity)
+            return entity
+        if consolidate:
+            self.store.drop_last_version(existing["id"])
+        entity = {**content(proposed), "id": existing["id"]}
+        entity["version"] = next_version(base["version"], major)
+        change["previousVersion"] = base["version"]
         entity["changeDescription"] = change
-        self._stamp(kind, entity)
+        self._stamp(kind, entity, caller)
         self.store.put(kind.type_name, entity)
         return entity
 
-    def _stamp(self, kind: Kind, entity: dict[str, Any]) -> None:
+    def _stamp(self, kind: Kind, entity: dict[str, Any], caller: Caller) -> None:
         entity["updatedAt"] = _now_ms()
-        entity["updatedBy"] = "admin"
+        entity["updatedBy"] = caller.name
         entity["href"] = f"{self.base}/api/v1/{kind.collection}/{entity['id']}"
         normalized = self._normalize(kind, entity)
         entity.clear()
@@ -397,12 +539,11 @@ class EntityApi:
         )
         return normalized
 
-    def _owner(self, ref: dict[str, Any]) -> dict[str, Any]:
-        """An owner given as {id, type} (a user or a team) as OM stores it: a full reference."""
-        owner = self.store.get(ref["type"], ref["id"]) if ref["type"] in ("user", "team") else None
-        if owner is None or owner.get("deleted"):
-            raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
-        return self._ref(owner, ref["type"])
+    def _ref_by_id(self, type_name: str, entity_id: str) -> dict[str, Any]:
+        found = self.store.get(type_name, entity_id)
+        if found is None:
+            raise ApiError(404, f"{type_name} instance for {entity_id} not found")
+        return self._ref(found, type_name)
 
     def _ref(self, entity: dict[str, Any], type_name: str) -> dict[str, Any]:
         return {
@@ -414,32 +555,61 @@ class EntityApi:
             "deleted": bool(entity.get("deleted")),
         }
 
-    def _patch(self, kind: Kind, entity: dict[str, Any], operations: Any) -> dict[str, Any]:
+    def _patch(
+        self, kind: Kind, entity: dict[str, Any], operations: Any, caller: Caller
+    ) -> dict[str, Any]:
+        """JSON Patch on a non-deleted entity (404 otherwise), as read with every field."""
+        if entity.get("deleted"):
+            raise ApiError(404, f"{kind.type_name} instance for {entity['id']} not found")
+        source = reads.project(self.store, kind, entity, kind.fields | {"profile"})
         try:
-            patched = jsonpatch.apply_patch(entity, operations)
+            patched = jsonpatch.apply_patch(source, operations)
         except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
             raise ApiError(400, f"invalid JSON patch: {exc}") from None
+        if not isinstance(patched, dict):
+            raise ApiError(400, "invalid JSON patch: the result is not an object")
+        for key in (*PATCH_RESTORED, kind.parent_field or "", "deleted"):
+            if key in entity:
+                patched[key] = entity[key]
         if "columns" in patched:
             patched["columns"] = _column_fqns(patched["columns"], entity["fullyQualifiedName"])
-        if patched.get("owners"):
-            patched["owners"] = [self._owner(ref) for ref in patched["owners"]]
+        self._check_links(patched)
+        for name in reads.LIST_FIELDS:
+            if patched.get(name) == []:
+                patched.pop(name)
         types.check_extension(self.store, kind.type_name, patched.get("extension"))
-        return self._commit(kind, entity, patched)
+        if patched.get("extension"):
+            patched["extension"] = types.normalize_extension(
+                self.store, kind.type_name, patched["extension"]
+            )
+        return self.commit(kind, entity, patched, caller, "PATCH")
 
-    def _delete(self, kind: Kind, entity: dict[str, Any], params: dict[str, str]) -> dict[str, Any]:
-        recursive = params.get("recursive", "false") == "true"
-        hard = params.get("hardDelete", "false") == "true"
+    def _delete(
+        self, kind: Kind, entity: dict[str, Any], params: dict[str, str], caller: Caller
+    ) -> dict[str, Any]:
+        recursive, hard = _flag(params, "recursive"), _flag(params, "hardDelete")
         children = self._children(entity["id"])
         if children and not recursive:
             raise ApiError(
                 400, f"Entity {entity['fullyQualifiedName']} is not empty; use recursive=true"
             )
         for child_kind, child in children:
-            self._delete(BY_TYPE[child_kind], child, params)
+            self._delete(BY_TYPE[child_kind], child, params, caller)
         if hard:
             self.store.delete(kind.type_name, entity["id"])
+            self.lineage.forget(entity["id"])
             return entity
-        return self._commit(kind, entity, {**entity, "deleted": True})
+        if entity.get("deleted"):
+            return entity
+        return self.commit(kind, entity, {**entity, "deleted": True}, caller, "DELETE")
+
+    def _restore_children(self, entity_id: str, caller: Caller) -> None:
+        """EntityRepository.restoreChildren: a restored entity brings back its children."""
+        for child_kind, child in self._children(entity_id):
+            if child.get("deleted"):
+                kind = BY_TYPE[child_kind]
+                self.commit(kind, child, {**child, "deleted": False}, caller, "RESTORE")
+            self._restore_children(child["id"], caller)
 
     def _children(self, entity_id: str) -> list[tuple[str, dict[str, Any]]]:
         found = []
@@ -459,13 +629,13 @@ class EntityApi:
         if create["entity"]["type"] != "table" or not target.get("columns"):
             return
         names = {column["name"] for column in target["columns"]}
-        for column in create.get("schema") or []:
-            if column["name"] not in names:
-                raise ApiError(
-                    400,
-                    f"Field '{column['name']}' specified in the data contract does not exist "
-                    f"in table '{target['name']}'",
-                )
+        missing = [c["name"] for c in create.get("schema") or [] if c["name"] not in names]
+        if missing:
+            raise ApiError(
+                400,
+                "Schema validation failed. The following fields specified in the data contract "
+                f"do not exist in the table: {', '.join(missing)}",
+            )
 
     def _contract_of(self, params: dict[str, str]) -> dict[str, Any]:
         """`GET /dataContracts/entity?entityId=&entityType=`: the entity's contract."""
@@ -476,66 +646,38 @@ class EntityApi:
 
     # --- table profiles ------------------------------------------------------------------
 
-    def _profile(self, method: str, key: str, tail: list[str], body: bytes) -> tuple[int, Any]:
-        table = self.store.get("table", key) or self.store.get_by_fqn("table", key)
-        if table is None:
-            raise ApiError(404, f"table instance for {key} not found")
-        if method == "PUT":
-            from metadata.generated.schema.api.data.createTableProfile import (
-                CreateTableProfileRequest,
+    def _profile(
+        self, method: str, parts: list[str], params: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        key, series = unquote(parts[0]), parts[1]
+        if series == "tableProfile" and method == "PUT" and len(parts) == 2:
+            table = self.store.get("table", key)
+            if table is None or table.get("deleted"):
+                raise ApiError(404, f"table instance for {key} not found")
+            return 200, profiles.put_profile(self.store, table, _json(body))
+        if series == "tableProfile" and method == "GET" and parts[2:] == ["latest"]:
+            table = self._visible(
+                BY_TYPE["table"], self.store.get_by_fqn("table", key), key, "non-deleted"
             )
+            return 200, table
+        if method == "GET" and len(parts) == 2:
+            return 200, profiles.series(self.store, series, key, params)
+        raise ApiError(405, f"{method} not allowed on tables/{'/'.join(parts)}")
 
-            try:
-                profile = CreateTableProfileRequest.model_validate(_json(body))
-            except ValidationError as exc:
-                raise ApiError(400, str(exc.errors()[0]["msg"])) from None
-            data = profile.model_dump(mode="json", exclude_none=True, by_alias=True)
-            table["profile"] = data.get("tableProfile")
-            by_name = {c["name"]: c for c in data.get("columnProfile") or []}
-            known = {column["name"] for column in table.get("columns", [])}
-            for name in by_name:
-                if name not in known:  # OM validates every column profile against the table
-                    raise ApiError(400, f"Invalid column name {name}")
-            for column in table.get("columns", []):
-                if column["name"] in by_name:
-                    column["profile"] = by_name[column["name"]]
-            self.store.put("table", table)
-            self.store.add_profile(
-                table["id"],
-                table["profile"]["timestamp"],
-                {"table": table["profile"], "columns": by_name},
-            )
-        return 200, table
-
-    def _profile_series(self, series: str, fqn: str, params: dict[str, str]) -> dict[str, Any]:
-        """`GET /tables/{fqn}/tableProfile|systemProfile` and `/tables/{column fqn}/columnProfile`
-        between `startTs` and `endTs` (ms, inclusive), newest first, paged like a list."""
-        column = None
-        table = self.store.get_by_fqn("table", fqn)
-        if series == "columnProfile":
-            parts = fqns.split(fqn)
-            table = self.store.get_by_fqn("table", ".".join(parts[:-1]))
-            column = fqns.unquoted_parts(fqn)[-1]
-        if table is None:
-            raise ApiError(404, f"table instance for {fqn} not found")
-        try:
-            start, end = int(params["startTs"]), int(params["endTs"])
-        except (KeyError, ValueError):
-            raise ApiError(400, "query parameters startTs and endTs (ms) are required") from None
-        points: dict[int, dict[str, Any]] = (
-            {} if series == "systemProfile" else self.store.profiles.get(table["id"], {})
+    def _pipeline_status(
+        self, method: str, parts: list[str], params: dict[str, str], body: bytes
+    ) -> tuple[int, Any]:
+        key = unquote(parts[0])
+        pipeline = self._visible(
+            BY_TYPE["pipeline"], self.store.get_by_fqn("pipeline", key), key, "non-deleted"
         )
-        data = [
-            point["table"] if column is None else point["columns"][column]
-            for timestamp, point in sorted(points.items(), reverse=True)
-            if start <= timestamp <= end and (column is None or column in point["columns"])
-        ]
-        offset = int(_decode(params["after"])) if params.get("after") else 0
-        limit = int(params.get("limit", 10))
-        page: dict[str, Any] = {"total": len(data)}
-        if offset + limit < len(data):
-            page["after"] = _encode(str(offset + limit))
-        return {"data": data[offset : offset + limit], "paging": page}
+        if method == "PUT" and parts[2:] in ([], ["bulk"]):
+            return 200, pipeline_status.put_status(
+                self.store, pipeline, _json(body), bulk=parts[2:] == ["bulk"]
+            )
+        if method == "GET" and len(parts) == 2:
+            return 200, pipeline_status.series(self.store, pipeline, params)
+        raise ApiError(405, f"{method} not allowed on pipelines/{'/'.join(parts)}")
 
 
 def _json(body: bytes) -> Any:
@@ -543,25 +685,6 @@ def _json(body: bytes) -> Any:
         return json.loads(body or b"{}")
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc}") from None
-
-
-PROFILE_SERIES = ("tableProfile", "columnProfile", "systemProfile")
-
-
-def _encode(fqn: str) -> str:
-    return base64.urlsafe_b64encode(fqn.encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str) -> str:
-    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-
-
-def _after_index(keys: list[str], after: str) -> int:
-    return next((i for i, k in enumerate(keys) if k > after), len(keys))
-
-
-def _before_index(keys: list[str], before: str) -> int:
-    return next((i for i, k in enumerate(keys) if k >= before), len(keys))
 
 
 def _column_fqns(columns: list[dict[str, Any]], parent: str) -> list[dict[str, Any]]:
@@ -572,112 +695,3 @@ def _column_fqns(columns: list[dict[str, Any]], parent: str) -> list[dict[str, A
             column["children"] = _column_fqns(column["children"], column["fullyQualifiedName"])
         out.append(column)
     return out
-
-
-def _keep_column_descriptions(
-    new: list[dict[str, Any]], old: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    before = {c["name"]: c for c in old}
-    out = []
-    for column in new:
-        prior = before.get(column["name"])
-        if prior is not None:
-            column = dict(column)
-            if prior.get("description") and not column.get("description"):
-                column["description"] = prior["description"]
-            tags = _merge_tags(prior.get("tags"), column.get("tags"))
-            if tags:
-                column["tags"] = tags
-            if column.get("children"):
-                column["children"] = _keep_column_descriptions(
-                    column["children"], prior.get("children") or []
-                )
-        out.append(column)
-    return out
-
-
-def _merge_tags(
-    old: list[dict[str, Any]] | None, new: list[dict[str, Any]] | None
-) -> list[dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for tag in [*(old or []), *(new or [])]:
-        merged.setdefault(tag["tagFQN"], tag)
-    return list(merged.values())
-
-
-def _change_description(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """OM's changeDescription and whether the change is backward-incompatible (major)."""
-    change: dict[str, list[dict[str, Any]]] = {
-        "fieldsAdded": [],
-        "fieldsUpdated": [],
-        "fieldsDeleted": [],
-    }
-    for key in sorted((set(old) | set(new)) - {"columns"}):
-        _record(change, key, old.get(key), new.get(key))
-    breaking = False
-    if old.get("columns") != new.get("columns"):
-        breaking = _column_changes(change, "columns", old.get("columns"), new.get("columns"))
-        if not any(change.values()):  # only untracked column attributes (e.g. dataTypeDisplay)
-            _record(change, "columns", old.get("columns"), new.get("columns"))
-    return change, breaking
-
-
-def _record(change: dict[str, list[dict[str, Any]]], name: str, before: Any, after: Any) -> bool:
-    """One field's FieldChange (OM's recordChange): lists and objects as JSON strings."""
-
-    def value(v: Any) -> Any:
-        return json.dumps(v) if isinstance(v, (list, dict)) else v
-
-    empty: tuple[Any, ...] = (None, [], "")
-    if before == after or (before in empty and after in empty):
-        return False
-    if before in empty:
-        change["fieldsAdded"].append({"name": name, "newValue": value(after)})
-    elif after in empty:
-        change["fieldsDeleted"].append({"name": name, "oldValue": value(before)})
-    else:
-        change["fieldsUpdated"].append(
-            {"name": name, "oldValue": value(before), "newValue": value(after)}
-        )
-    return True
-
-
-def _column_changes(
-    change: dict[str, list[dict[str, Any]]],
-    field: str,
-    before: list[dict[str, Any]] | None,
-    after: list[dict[str, Any]] | None,
-) -> bool:
-    """OM's ColumnEntityUpdater.updateColumns: columns match on name, dataType and
-    arrayDataType (so a retype is a delete plus an add); added and deleted ones are recorded as
-    one list each under `field`, matched ones attribute by attribute, children recursively
-    (`columns.address` for children of `address`). Deleting a column, or shrinking its
-    length, precision or scale, is a major change; adding one, nested or not, is not."""
-
-    def match(a: dict[str, Any], b: dict[str, Any]) -> bool:
-        return all(a.get(k) == b.get(k) for k in ("name", "dataType", "arrayDataType"))
-
-    before, after = before or [], after or []
-    added = [c for c in after if not any(match(o, c) for o in before)]
-    deleted = [c for c in before if not any(match(c, n) for n in after)]
-    if added:
-        change["fieldsAdded"].append({"name": field, "newValue": json.dumps(added)})
-    if deleted:
-        change["fieldsDeleted"].append({"name": field, "oldValue": json.dumps(deleted)})
-    breaking = bool(deleted)
-    for column in after:
-        stored = next((o for o in before if match(o, column)), None)
-        if stored is None:
-            continue
-        prefix = f"{field}.{quote_name(column['name'])}"
-        for key in ("description", "displayName", "tags", "constraint"):
-            _record(change, f"{prefix}.{key}", stored.get(key), column.get(key))
-        for key in ("dataLength", "precision", "scale"):
-            old_value, new_value = stored.get(key), column.get(key)
-            if _record(change, f"{prefix}.{key}", old_value, new_value):
-                shrunk = new_value is not None and old_value is not None and new_value < old_value
-                breaking |= shrunk or (key == "dataLength" and old_value is None)
-        if stored.get("children") is not None and column.get("children") is not None:
-            nested = f"{field}.{column['name']}"
-            breaking |= _column_changes(change, nested, stored["children"], column["children"])
-    return breaking

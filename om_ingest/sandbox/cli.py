@@ -14,7 +14,14 @@ from om_ingest.sandbox.faults import FaultConfig
     "--jwt-token",
     envvar="OM_SANDBOX_JWT",
     required=True,
-    help="The one bearer token accepted (or env OM_SANDBOX_JWT).",
+    help="The ingestion bot's bearer token (or env OM_SANDBOX_JWT): calls with it get OM's "
+    "bot rules and updatedBy ingestion-bot.",
+)
+@click.option(
+    "--user-token",
+    "user_tokens",
+    multiple=True,
+    help="A non-bot admin user's bearer token (repeatable): user rules, updatedBy admin.",
 )
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Keep state in SQLite here.")
 @click.option(
@@ -34,6 +41,7 @@ def sandbox_command(
     host: str,
     port: int,
     jwt_token: str,
+    user_tokens: tuple[str, ...],
     data_dir: str | None,
     fail_rate: float,
     latency_ms: int,
@@ -44,5 +52,10 @@ def sandbox_command(
     from om_ingest.sandbox.server import serve
 
     serve(
-        host, port, jwt_token, data_dir, FaultConfig(fail_rate, latency_ms, int(fail_status), seed)
+        host,
+        port,
+        jwt_token,
+        data_dir,
+        FaultConfig(fail_rate, latency_ms, int(fail_status), seed),
+        user_tokens,
     )

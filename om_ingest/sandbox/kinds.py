@@ -25,6 +25,12 @@ class Kind:
     """Create-request field naming the parent by FQN."""
     parent_kind: str | None = None
     """type_name of the parent kind."""
+    extra_fields: tuple[str, ...] = ()
+    """Fields besides COMMON_FIELDS that OM returns only when `fields=` names them
+    (the kind's `*Resource.FIELDS`)."""
+    tracked: tuple[str, ...] | None = None
+    """Fields besides COMMON_TRACKED its updater records (`entitySpecificUpdate`); None:
+    every field is compared (kinds whose updater we have not transcribed)."""
 
     @cached_property
     def create_model(self) -> type[BaseModel]:
@@ -40,6 +46,59 @@ class Kind:
     def entity_fields(self) -> frozenset[str]:
         """Keys an entity may carry: create-only fields (e.g. passwords) never get stored."""
         return frozenset(f.alias or name for name, f in self.entity_model.model_fields.items())
+
+    @cached_property
+    def create_fields(self) -> frozenset[str]:
+        return frozenset(f.alias or name for name, f in self.create_model.model_fields.items())
+
+    @cached_property
+    def fields(self) -> frozenset[str]:
+        """The entity's `fields=` values: absent from reads unless requested."""
+        required = {
+            f.alias or n for n, f in self.entity_model.model_fields.items() if f.is_required()
+        }
+        return frozenset((*COMMON_FIELDS, *self.extra_fields)) & self.entity_fields - required
+
+    @cached_property
+    def tracked_fields(self) -> frozenset[str] | None:
+        if self.tracked is None:
+            return None
+        return frozenset((*COMMON_TRACKED, *self.tracked))
+
+
+# Relationship fields every entity resource serves only on request (EntityResource).
+COMMON_FIELDS = (
+    "owners",
+    "followers",
+    "tags",
+    "extension",
+    "domains",
+    "dataProducts",
+    "votes",
+    "experts",
+    "reviewers",
+    "certification",
+    "lifeCycle",
+    "usageSummary",
+    "sourceHash",
+)
+# Fields EntityRepository.EntityUpdater.updateInternal records for every entity.
+COMMON_TRACKED = (
+    "description",
+    "displayName",
+    "tags",
+    "owners",
+    "extension",
+    "domains",
+    "dataProducts",
+    "followers",
+    "experts",
+    "reviewers",
+    "deleted",
+    "style",
+    "lifeCycle",
+    "certification",
+)
 
 
 def _load(dotted: str) -> Any:
@@ -61,6 +120,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.database.Database",
         "service",
         "databaseService",
+        extra_fields=("databaseSchemas", "location", "databaseProfilerConfig"),
     ),
     Kind(
         "databaseSchemas",
@@ -69,6 +129,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.databaseSchema.DatabaseSchema",
         "database",
         "database",
+        extra_fields=("tables", "databaseSchemaProfilerConfig"),
     ),
     Kind(
         "tables",
@@ -77,12 +138,36 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.table.Table",
         "databaseSchema",
         "databaseSchema",
+        extra_fields=(
+            "tableConstraints",
+            "tablePartition",
+            "customMetrics",
+            "joins",
+            "schemaDefinition",
+            "dataModel",
+            "testSuite",
+            "profile",
+            "sampleData",
+            "tableProfilerConfig",
+        ),
+        # TableRepository.TableUpdater.entitySpecificUpdate
+        tracked=(
+            "tableType",
+            "tableConstraints",
+            "columns",
+            "sourceUrl",
+            "retentionPeriod",
+            "sourceHash",
+            "locationPath",
+            "processedLineage",
+        ),
     ),
     Kind(
         "classifications",
         "classification",
         "api.classification.createClassification.CreateClassificationRequest",
         "entity.classification.classification.Classification",
+        extra_fields=("termCount", "usageCount"),
     ),
     Kind(
         "tags",
@@ -91,9 +176,33 @@ KINDS: tuple[Kind, ...] = (
         "entity.classification.tag.Tag",
         "classification",
         "classification",
+        extra_fields=("children", "usageCount"),
     ),
-    Kind("users", "user", "api.teams.createUser.CreateUserRequest", "entity.teams.user.User"),
-    Kind("teams", "team", "api.teams.createTeam.CreateTeamRequest", "entity.teams.team.Team"),
+    Kind(
+        "users",
+        "user",
+        "api.teams.createUser.CreateUserRequest",
+        "entity.teams.user.User",
+        extra_fields=("profile", "roles", "teams", "personas", "defaultPersona", "follows", "owns"),
+    ),
+    Kind(
+        "teams",
+        "team",
+        "api.teams.createTeam.CreateTeamRequest",
+        "entity.teams.team.Team",
+        extra_fields=(
+            "profile",
+            "users",
+            "owns",
+            "defaultRoles",
+            "parents",
+            "children",
+            "policies",
+            "userCount",
+            "childrenCount",
+        ),
+    ),
+    Kind("bots", "bot", "api.createBot.CreateBot", "entity.bot.Bot"),
     Kind(
         "services/pipelineServices",
         "pipelineService",
@@ -107,6 +216,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.pipeline.Pipeline",
         "service",
         "pipelineService",
+        extra_fields=("tasks", "pipelineStatus"),
     ),
     Kind(
         "services/messagingServices",
@@ -121,6 +231,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.topic.Topic",
         "service",
         "messagingService",
+        extra_fields=("sampleData",),
     ),
     Kind(
         "services/mlmodelServices",
@@ -135,6 +246,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.mlmodel.MlModel",
         "service",
         "mlmodelService",
+        extra_fields=("dashboard",),
     ),
     # A contract names its entity by EntityReference {id, type}, any data asset; its FQN is
     # `{entity FQN}.dataContract_{name}` (OM's DataContractRepository).
@@ -158,6 +270,7 @@ KINDS: tuple[Kind, ...] = (
         "entity.data.searchIndex.SearchIndex",
         "service",
         "searchService",
+        extra_fields=("fields", "sampleData"),
     ),
 )
 

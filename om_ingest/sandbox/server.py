@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,14 @@ from om_ingest.sandbox.request_log import WRITE_METHODS
 READY_PREFIX = "OM sandbox listening on "
 
 
-def serve(host: str, port: int, jwt_token: str, data_dir: str | None, faults: FaultConfig) -> None:
+def serve(
+    host: str,
+    port: int,
+    jwt_token: str,
+    data_dir: str | None,
+    faults: FaultConfig,
+    user_tokens: Sequence[str] = (),
+) -> None:
     """Serve until SIGTERM/SIGINT; print the URL once the socket is bound."""
     import socket
 
@@ -28,7 +36,7 @@ def serve(host: str, port: int, jwt_token: str, data_dir: str | None, faults: Fa
     from om_ingest.sandbox.app import create_app
     from om_ingest.sandbox.store import EntityStore
 
-    app = create_app(EntityStore(data_dir), jwt_token, faults)
+    app = create_app(EntityStore(data_dir), jwt_token, faults, user_tokens)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
@@ -53,8 +61,10 @@ class SandboxServer:
         seed: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        user_tokens: Sequence[str] = (),
     ) -> None:
         self.jwt_token = jwt_token
+        self.user_tokens = list(user_tokens)
         self.args = ["--host", host, "--port", str(port)]
         if data_dir is not None:
             self.args += ["--data-dir", str(data_dir)]
@@ -80,8 +90,9 @@ class SandboxServer:
         env = {**os.environ, "OM_SANDBOX_JWT": self.jwt_token}
         # stderr goes to a file: an unread pipe fills up and blocks a long-running server.
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
+        users = [arg for token in self.user_tokens for arg in ("--user-token", token)]
         process = self.process = subprocess.Popen(
-            [sys.executable, "-m", "om_ingest.sandbox", *self.args],
+            [sys.executable, "-m", "om_ingest.sandbox", *self.args, *users],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,
@@ -148,6 +159,7 @@ class ThreadedSandbox:
         data_dir: str | os.PathLike[str] | None = None,
         faults: FaultConfig | None = None,
         host: str = "127.0.0.1",
+        user_tokens: Sequence[str] = (),
     ) -> None:
         import uvicorn
 
@@ -155,7 +167,9 @@ class ThreadedSandbox:
         from om_ingest.sandbox.store import EntityStore
 
         self.jwt_token = jwt_token
-        self.app = create_app(EntityStore(Path(data_dir) if data_dir else None), jwt_token, faults)
+        self.user_tokens = list(user_tokens)
+        store = EntityStore(Path(data_dir) if data_dir else None)
+        self.app = create_app(store, jwt_token, faults, user_tokens)
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app, host=host, port=0, log_level="warning", access_log=False, lifespan="off"

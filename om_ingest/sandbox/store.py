@@ -65,6 +65,12 @@ class EntityStore:
             history.append(json.loads(json.dumps(entity)))
         self._persist(entity_id)
 
+    def drop_last_version(self, entity_id: str) -> None:
+        """Forget the newest version (a consolidated PATCH replaces it)."""
+        history = self.versions.get(entity_id)
+        if history:
+            history.pop()
+
     def delete(self, kind: str, entity_id: str) -> None:
         entity = self.by_id.pop(entity_id)["entity"]
         self.by_fqn.pop((kind, entity["fullyQualifiedName"]), None)

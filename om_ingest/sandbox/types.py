@@ -131,3 +131,15 @@ def check_extension(store: EntityStore, entity_type: str, extension: Any) -> Non
                 f"Custom field {name} has invalid JSON "
                 f"[$: {type(value).__name__} found, {prop['propertyType']['name']} expected]",
             )
+
+
+def normalize_extension(store: EntityStore, entity_type: str, extension: Any) -> Any:
+    """As OM stores values: an enum property's list of values sorted."""
+    found = store.get_by_fqn(STORE_KIND, entity_type)
+    defined = {p["name"]: p for p in (found or {}).get("customProperties", [])}
+    out = dict(extension)
+    for name, value in extension.items():
+        prop = defined.get(name)
+        if prop and prop["propertyType"]["name"] == "enum" and isinstance(value, list):
+            out[name] = sorted(value, key=str)
+    return out

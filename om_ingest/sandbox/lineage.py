@@ -1,0 +1,194 @@
+"""`/v1/lineage`: edges between entities (LineageResource, LineageRepository).
+
+PUT adds or replaces the edge `fromEntity → toEntity` (both must exist and not be deleted;
+an empty 200 answers); GET `/{type}/{id}` or `/{type}/name/{fqn}` answers OM's
+`EntityLineage` (the entity, the other nodes, up- and downstream edges as id pairs) to
+`upstreamDepth`/`downstreamDepth` (0 to 3, default 1), leaving soft-deleted entities out; edges
+are deleted one by one (by ids or by names) or all of one `lineageDetails.source` touching an
+entity. `getLineageEdge/{fromId}/{toId}` and PATCH of an edge's details serve the SDK's
+`check_patch` path. A hard-deleted entity loses its edges.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import unquote
+
+import jsonpatch
+from pydantic import ValidationError
+
+from om_ingest.sandbox.auth import Caller
+from om_ingest.sandbox.errors import ApiError
+from om_ingest.sandbox.store import EntityStore
+
+STORE_KIND = "lineageEdge"
+MAX_DEPTH = 3
+Ref = Callable[[dict[str, Any], str], dict[str, Any]]
+
+
+class Lineage:
+    def __init__(self, store: EntityStore, ref: Ref) -> None:
+        self.store = store
+        self.ref = ref
+
+    def handle(
+        self, method: str, tail: str, params: dict[str, str], body: Any, caller: Caller
+    ) -> Any:
+        parts = tail.split("/") if tail else []
+        if method == "PUT" and not parts:
+            return self.add(body, caller)
+        if method == "GET" and len(parts) == 3 and parts[0] == "getLineageEdge":
+            return self._edge_answer(self._edge(parts[1], parts[2]))
+        if len(parts) == 6 and parts[0] == "source" and parts[1] == "name" and method == "DELETE":
+            entity = self._entity(parts[2], unquote(parts[3]), by_name=True)
+            return self.delete_by_source(entity["id"], parts[5])
+        if len(parts) == 4 and parts[2] == "type" and method == "DELETE":
+            return self.delete_by_source(self._entity(parts[0], parts[1])["id"], parts[3])
+        if len(parts) in (4, 6) and method in ("DELETE", "PATCH"):
+            by_name = len(parts) == 6
+            if by_name and (parts[1] != "name" or parts[4] != "name"):
+                raise ApiError(404, f"no such endpoint /api/v1/lineage/{tail}")
+            source = self._entity(parts[0], unquote(parts[2 if by_name else 1]), by_name)
+            target = self._entity(parts[3 if by_name else 2], unquote(parts[-1]), by_name)
+            edge = self._edge(source["id"], target["id"])
+            if method == "DELETE":
+                self.store.delete(STORE_KIND, edge["id"])
+                return None
+            return self._patch(edge, body, caller)
+        if method == "GET" and len(parts) in (2, 3):
+            by_name = len(parts) == 3 and parts[1] == "name"
+            entity = self._entity(parts[0], unquote(parts[-1]), by_name)
+            return self.graph(parts[0], entity, params)
+        raise ApiError(405, f"{method} not allowed on /api/v1/lineage/{tail}")
+
+    # --- writes --------------------------------------------------------------------------
+
+    def add(self, body: Any, caller: Caller) -> None:
+        from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+
+        try:
+            request = AddLineageRequest.model_validate(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ApiError(400, f"[{'.'.join(map(str, first['loc']))}] {first['msg']}") from None
+        edge = request.model_dump(mode="json", exclude_none=True, by_alias=True)["edge"]
+        source = self._entity(edge["fromEntity"]["type"], edge["fromEntity"]["id"])
+        target = self._entity(edge["toEntity"]["type"], edge["toEntity"]["id"])
+        key = f"{source['id']}>{target['id']}"
+        now = int(time.time() * 1000)
+        stored = self.store.get(STORE_KIND, key)
+        details = dict(edge.get("lineageDetails") or {})
+        details.setdefault("source", "Manual")
+        previous = (stored or {}).get("lineageDetails") or {}
+        details["createdAt"] = previous.get("createdAt", now)
+        details["createdBy"] = previous.get("createdBy", caller.name)
+        details.update(updatedAt=now, updatedBy=caller.name)
+        record = {
+            "id": key,
+            "fullyQualifiedName": key,
+            "version": 0.1,
+            "fromEntity": {"id": source["id"], "type": edge["fromEntity"]["type"]},
+            "toEntity": {"id": target["id"], "type": edge["toEntity"]["type"]},
+            "lineageDetails": details,
+        }
+        if edge.get("description"):
+            record["description"] = edge["description"]
+        self.store.put(STORE_KIND, record)
+
+    def _patch(self, edge: dict[str, Any], operations: Any, caller: Caller) -> None:
+        try:
+            details = jsonpatch.apply_patch(edge.get("lineageDetails") or {}, operations)
+        except (jsonpatch.JsonPatchException, jsonpatch.JsonPointerException) as exc:
+            raise ApiError(400, f"invalid JSON patch: {exc}") from None
+        details.update(updatedAt=int(time.time() * 1000), updatedBy=caller.name)
+        self.store.put(STORE_KIND, {**edge, "lineageDetails": details})
+
+    def delete_by_source(self, entity_id: str, source: str) -> None:
+        for edge in self.store.all_of(STORE_KIND):
+            touches = entity_id in (edge["fromEntity"]["id"], edge["toEntity"]["id"])
+            if touches and (edge.get("lineageDetails") or {}).get("source") == source:
+                self.store.delete(STORE_KIND, edge["id"])
+
+    def forget(self, entity_id: str) -> None:
+        """A hard-deleted entity's edges go with it."""
+        for edge in self.store.all_of(STORE_KIND):
+            if entity_id in (edge["fromEntity"]["id"], edge["toEntity"]["id"]):
+                self.store.delete(STORE_KIND, edge["id"])
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def graph(self, type_name: str, entity: dict[str, Any], params: dict[str, str]) -> Any:
+        up = _depth(params, "upstreamDepth")
+        down = _depth(params, "downstreamDepth")
+        nodes: dict[str, dict[str, Any]] = {}
+        upstream = self._walk(entity["id"], up, "toEntity", "fromEntity", nodes)
+        downstream = self._walk(entity["id"], down, "fromEntity", "toEntity", nodes)
+        nodes.pop(entity["id"], None)
+        return {
+            "entity": self.ref(entity, type_name),
+            "nodes": list(nodes.values()),
+            "upstreamEdges": upstream,
+            "downstreamEdges": downstream,
+        }
+
+    def _walk(
+        self, start: str, depth: int, near: str, far: str, nodes: dict[str, dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        edges: list[dict[str, Any]] = []
+        frontier, seen = {start}, {start}
+        for _ in range(depth):
+            following = set()
+            for edge in sorted(self.store.all_of(STORE_KIND), key=lambda e: e["id"]):
+                if edge[near]["id"] not in frontier:
+                    continue
+                other = self.store.get(edge[far]["type"], edge[far]["id"])
+                if other is None or other.get("deleted"):
+                    continue
+                edges.append(self._edge_ids(edge))
+                nodes[other["id"]] = self.ref(other, edge[far]["type"])
+                if other["id"] not in seen:
+                    seen.add(other["id"])
+                    following.add(other["id"])
+            frontier = following
+        return edges
+
+    def _edge_ids(self, edge: dict[str, Any]) -> dict[str, Any]:
+        out = {"fromEntity": edge["fromEntity"]["id"], "toEntity": edge["toEntity"]["id"]}
+        if edge.get("description"):
+            out["description"] = edge["description"]
+        out["lineageDetails"] = edge.get("lineageDetails") or {}
+        return out
+
+    def _edge_answer(self, edge: dict[str, Any]) -> Any:
+        refs = {
+            end: self.ref(self._entity(edge[end]["type"], edge[end]["id"]), edge[end]["type"])
+            for end in ("fromEntity", "toEntity")
+        }
+        return {"edge": {**refs, **json.loads(json.dumps(edge.get("lineageDetails") or {}))}}
+
+    def _edge(self, from_id: str, to_id: str) -> dict[str, Any]:
+        edge = self.store.get(STORE_KIND, f"{from_id}>{to_id}")
+        if edge is None:
+            raise ApiError(404, f"Lineage edge not found between {from_id} and {to_id}")
+        return edge
+
+    def _entity(self, type_name: str, key: str, by_name: bool = False) -> dict[str, Any]:
+        entity = (
+            self.store.get_by_fqn(type_name, key) if by_name else self.store.get(type_name, key)
+        )
+        if entity is None or entity.get("deleted"):
+            raise ApiError(404, f"{type_name} instance for {key} not found")
+        return entity
+
+
+def _depth(params: dict[str, str], name: str) -> int:
+    try:
+        depth = int(params.get(name, 1))
+    except ValueError:
+        raise ApiError(400, f"query param {name} must be an integer") from None
+    if not 0 <= depth <= MAX_DEPTH:
+        raise ApiError(400, f"query param {name} must be between 0 and {MAX_DEPTH}")
+    return depth

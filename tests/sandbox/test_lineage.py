@@ -1,0 +1,83 @@
+"""Lineage edges as OM's LineageResource keeps and serves them, via the SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from metadata.generated.schema.api.lineage.addLineage import AddLineageRequest
+from metadata.generated.schema.entity.data.table import Table
+from metadata.generated.schema.type.entityLineage import EntitiesEdge, EntityLineage
+from metadata.generated.schema.type.entityReference import EntityReference
+from metadata.ingestion.ometa.client import APIError
+from metadata.ingestion.ometa.utils import model_str
+
+from tests.sandbox.om_helpers import put_table
+
+
+def edge(upstream: Any, downstream: Any, **details: Any) -> AddLineageRequest:
+    return AddLineageRequest(
+        edge=EntitiesEdge(
+            fromEntity=EntityReference(id=upstream.id, type="table"),
+            toEntity=EntityReference(id=downstream.id, type="table"),
+            lineageDetails=details or None,
+        )
+    )
+
+
+def pairs(edges: Any, names: dict[str, str]) -> list[tuple[str, str]]:
+    return sorted((names[str(e.fromEntity.root)], names[str(e.toEntity.root)]) for e in edges or [])
+
+
+def test_lineage_edges_depths_deletes(client: Any, unique: str) -> None:
+    a, b, c = (put_table(client, unique, name=n) for n in ("a", "b", "c"))
+    names = {model_str(t.id): model_str(t.name).removeprefix(unique) for t in (a, b, c)}
+    answer = client.add_lineage(edge(a, b))
+    assert pairs(EntityLineage.model_validate(answer).downstreamEdges, names) == [("a", "b")]
+    client.add_lineage(edge(b, c, source="PipelineLineage"))
+    around_b = EntityLineage.model_validate(
+        client.get_lineage_by_name(Table, model_str(b.fullyQualifiedName))
+    )
+    assert pairs(around_b.upstreamEdges, names) == [("a", "b")]
+    assert pairs(around_b.downstreamEdges, names) == [("b", "c")]
+    assert sorted(model_str(n.name).removeprefix(unique) for n in around_b.nodes) == ["a", "c"]
+    shallow = EntityLineage.model_validate(
+        client.get_lineage_by_id(Table, model_str(a.id), down_depth=1)
+    )
+    deep = EntityLineage.model_validate(
+        client.get_lineage_by_id(Table, model_str(a.id), down_depth=2)
+    )
+    assert pairs(shallow.downstreamEdges, names) == [("a", "b")]
+    assert pairs(deep.downstreamEdges, names) == [("a", "b"), ("b", "c")]
+    client.delete(Table, model_str(c.id))  # soft: out of the graph
+    assert (
+        pairs(
+            EntityLineage.model_validate(
+                client.get_lineage_by_id(Table, model_str(b.id))
+            ).downstreamEdges,
+            names,
+        )
+        == []
+    )
+    client.delete_lineage_by_source("table", model_str(b.id), "PipelineLineage")
+    client.delete_lineage_edge(edge(a, b).edge)
+    left = EntityLineage.model_validate(client.get_lineage_by_id(Table, model_str(a.id)))
+    assert left.downstreamEdges in (None, []) and left.upstreamEdges in (None, [])
+
+
+def test_check_patch_merges_column_lineage_into_the_edge(client: Any, unique: str) -> None:
+    a, b = (put_table(client, unique, name=n) for n in ("a", "b"))
+    a_fqn, b_fqn = model_str(a.fullyQualifiedName), model_str(b.fullyQualifiedName)
+
+    def columns(src: str, dst: str) -> list[dict[str, Any]]:
+        return [{"fromColumns": [f"{a_fqn}.{src}"], "toColumn": f"{b_fqn}.{dst}"}]
+
+    client.add_lineage(edge(a, b, columnsLineage=columns("id", "id")), check_patch=True)
+    client.add_lineage(edge(a, b, columnsLineage=columns("s", "s")), check_patch=True)
+    found = client.get_lineage_edge(model_str(a.id), model_str(b.id))
+    merged = sorted(c["toColumn"] for c in found["edge"]["columnsLineage"])
+    assert merged == [f"{b_fqn}.id", f"{b_fqn}.s"]
+    client.delete(Table, model_str(b.id), hard_delete=True)
+    with pytest.raises(APIError) as gone:  # the SDK caches get_lineage_edge: ask directly
+        client.client.get(f"/lineage/getLineageEdge/{model_str(a.id)}/{model_str(b.id)}")
+    assert gone.value.code == 404
