@@ -21,13 +21,13 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from prefect import flow, runtime, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import Task, exponential_backoff
+from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig, SourceConfig
 from om_ingest.engine.discovery import Expansion, StaleTable
@@ -43,18 +43,21 @@ from om_ingest.engine.run import StreamItem
 from om_ingest.engine.stale import handle_stale
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
-from om_ingest.openmetadata.client import is_transient
+from om_ingest.openmetadata.retry import Tries, call_with_retries
 from om_ingest.planning import PlannedEntity
 
 _clients: dict[str, OMClient] = {}
+_retries: dict[str, RetryConfig] = {}
 _clients_lock = threading.Lock()
 
 
-def register_client(client: OMClient) -> str:
-    """Tasks receive a key, not the client: SDK clients are neither hashable nor picklable."""
+def register_client(client: OMClient, retries: RetryConfig | None = None) -> str:
+    """Tasks receive a key, not the client: SDK clients are neither hashable nor picklable.
+    `retries` is how writes through this client retry transient failures."""
     key = hashlib.sha256(f"{client.api_url}:{id(client)}".encode()).hexdigest()[:16]
     with _clients_lock:
         _clients[key] = client
+        _retries[key] = retries or RetryConfig()
     return key
 
 
@@ -66,6 +69,7 @@ def client_for(key: str) -> OMClient:
 def release_client(key: str) -> None:
     with _clients_lock:
         _clients.pop(key, None)
+        _retries.pop(key, None)
 
 
 class EntityFailed(OmIngestError):
@@ -96,43 +100,41 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return "om-ingest-write-entity-" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _retry_transient(_task: Task[..., Any], _run: Any, state: State[Any]) -> bool:
-    error = state.result(raise_on_failure=False)
-    return isinstance(error, BaseException) and is_transient(error)
-
-
 @task(
     name="write-entity",
     task_run_name="{job.node.fqn}",
     cache_key_fn=entity_cache_key,
     persist_result=True,
-    retry_condition_fn=_retry_transient,
 )
 def write_entity(job: EntityTask, client_key: str) -> EntityResult:
-    """Create/update/skip one entity; raises on failure so failures are never cached."""
+    """Create/update/skip one entity; raises on failure so failures are never cached.
+
+    Transient OM failures (429, 5xx, connection errors, timeouts) are retried here, not by
+    Prefect, so `Retry-After` is honoured and the audit gets the true number of tries, for
+    failures too; every try re-reads the entity, so a write that landed is not repeated."""
     client = _clients[client_key].scoped()
-    result = apply_entity(client, job)
-    result.attempts = runtime.task_run.run_count or 1
+    tries = Tries()
+    try:
+        result = call_with_retries(
+            lambda: apply_entity(client, job), _retries[client_key], job.node.fqn, tries
+        )
+    except Exception as exc:
+        failed = failed_result(job.node, exc, attempts=tries.count)
+        failed.api_calls = client.api_calls
+        raise EntityFailed(failed) from None
+    result.attempts = tries.count
     if result.failed:
         raise EntityFailed(result)
     return result
 
 
 def configured_write_task(
-    retries: RetryConfig, refresh_cache: bool, result_storage: Any = None
+    refresh_cache: bool, result_storage: Any = None
 ) -> Task[..., EntityResult]:
-    """The write task with the config's retries and, when given, its result storage block."""
+    """The write task with, when given, the config's result storage block (the write retries
+    itself: see `write_entity`)."""
     return write_entity.with_options(
-        result_storage=result_storage,
-        retries=retries.max_attempts - 1,
-        retry_delay_seconds=[
-            min(d, retries.max_backoff_seconds)
-            for d in exponential_backoff(retries.backoff_seconds)(max(retries.max_attempts - 1, 1))
-        ]
-        if retries.backoff_seconds > 0
-        else 0,
-        retry_jitter_factor=retries.jitter,
-        refresh_cache=refresh_cache,
+        result_storage=result_storage, retries=0, refresh_cache=refresh_cache
     )
 
 

@@ -92,8 +92,8 @@ def ingest(
         discover=lambda node: _counted(expansion.discover(node.index)),
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
-    writer = configured_write_task(execution.retries, refresh_cache, result_storage)
-    key = register_client(client)
+    writer = configured_write_task(refresh_cache, result_storage)
+    key = register_client(client, execution.retries)
     declared = len(expansion.entities) - len(expansion.streams)
     _notify("planned", declared + len(expansion.pre_results))
     logger.info(

@@ -76,33 +76,54 @@ class MetadataConfig(StrictModel):
     tags: list[str] = Field(default_factory=list)
 
 
+DEFAULT_OPENMETADATA_BLOCK = "om-ingest-openmetadata"
+"""The OpenMetadataConnection block `om-ingest blocks register` saves; used when a config
+names no OpenMetadata and `OM_HOST` is not set."""
+
+
 class OpenMetadataConfig(StrictModel):
-    """Where OpenMetadata is: inline values or the name of an `OpenMetadataConnection` block."""
+    """Where OpenMetadata is: inline values, or the name of an `OpenMetadataConnection` block.
+    Omitted (or without `host` and `block`): `OM_HOST` and `OM_JWT` from the environment of
+    the run, else the block named `om-ingest-openmetadata`."""
 
     host: str | None = Field(
-        default=None, description="OM URL, e.g. http://127.0.0.1:8585 (`/api` appended when absent)"
+        default=None,
+        description="OM URL, e.g. http://127.0.0.1:8585 (`/api` appended when absent); "
+        "default: $OM_HOST",
     )
-    jwt_token: SecretStr | None = Field(default=None, description="Bot JWT; use ${OM_JWT}")
+    jwt_token: SecretStr | None = Field(
+        default=None, description="Bot JWT; use ${OM_JWT} (default: $OM_JWT)"
+    )
     block: str | None = Field(
         default=None, description="Name of a saved OpenMetadataConnection Prefect block"
     )
     verify_ssl: bool = True
-    connect_timeout_seconds: float = Field(default=10.0, gt=0)
-    read_timeout_seconds: float = Field(default=60.0, gt=0)
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="Seconds to wait for a connection to OpenMetadata"
+    )
+    read_timeout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds to wait for an answer; a call that takes longer fails as "
+        "transient (and is retried)",
+    )
 
     @model_validator(mode="after")
     def _host_or_block(self) -> OpenMetadataConfig:
-        if self.block is None and self.host is None:
-            raise ValueError("give either `host` (with `jwt_token`) or `block`")
+        if self.block is not None and self.host is not None:
+            raise ValueError("give either `host` (with `jwt_token`) or `block`, not both")
         return self
 
     @property
     def api_url(self) -> str | None:
         """The SDK's `hostPort`: the host with exactly one trailing `/api`."""
-        if self.host is None:
-            return None
-        url = self.host.rstrip("/")
-        return url if url.endswith("/api") else f"{url}/api"
+        return None if self.host is None else api_url(self.host)
+
+
+def api_url(host: str) -> str:
+    """`host` with exactly one trailing `/api` (the SDK's `hostPort`)."""
+    url = host.rstrip("/")
+    return url if url.endswith("/api") else f"{url}/api"
 
 
 class SourceConfig(StrictModel):
@@ -186,12 +207,26 @@ class AuditConfig(StrictModel):
 
 
 class RetryConfig(StrictModel):
-    """Retries of transient OpenMetadata errors (connection errors, 429, 5xx)."""
+    """Retries of transient OpenMetadata failures (connection errors, timeouts, 429, 5xx):
+    each entity (and the first connection) is retried until `budget_seconds` would be
+    exceeded, waiting a jittered exponential backoff and never less than the server's
+    `Retry-After`. Other failures are not retried."""
 
-    max_attempts: int = Field(default=4, ge=1, le=20)
-    backoff_seconds: float = Field(default=0.5, ge=0)
-    max_backoff_seconds: float = Field(default=10.0, ge=0)
-    jitter: float = Field(default=0.5, ge=0, le=1)
+    budget_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one entity (or the first connection) may keep retrying",
+    )
+    max_attempts: int | None = Field(
+        default=None, ge=1, description="Also stop after this many tries (default: no limit)"
+    )
+    backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First wait; doubles with each retry"
+    )
+    max_backoff_seconds: float = Field(default=30.0, ge=0, description="Longest wait")
+    jitter: float = Field(
+        default=0.5, ge=0, le=1, description="Each wait is shortened by a random share up to this"
+    )
 
 
 class ExecutionConfig(StrictModel):
@@ -375,7 +410,7 @@ class IngestionConfig(StrictModel):
     """The root of an ingestion YAML."""
 
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
-    openmetadata: OpenMetadataConfig
+    openmetadata: OpenMetadataConfig = Field(default_factory=OpenMetadataConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     entities: list[EntityConfig] = Field(default_factory=list)
