@@ -35,6 +35,7 @@ from om_ingest.engine.discovery import expand_entities
 from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
+from om_ingest.logs import install_redaction, register_secrets_in
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
@@ -69,8 +70,10 @@ def ingest(
     audit_dir: str | None = None,
 ) -> dict[str, Any]:
     """Ingest the entities of CONFIG_PATH into OpenMetadata (dry_run: preview only)."""
+    install_redaction()  # here, not only in the CLI: a worker runs this function directly
     logger = get_run_logger()
     loaded = load_config(config_path)
+    register_secrets_in(loaded.config)
     try:
         mode = IdempotencyMode(idempotency) if idempotency else None
     except ValueError:

@@ -95,7 +95,12 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 def _check_sources(loaded: LoadedConfig) -> None:
     """Each source's `properties` against its plugin's model, and every `discovery.source`
     naming a declared source, so `validate` catches what would fail at run time."""
-    from om_ingest.sources.registry import properties_model, source_types, unknown_type_message
+    from om_ingest.sources.registry import (
+        properties_model,
+        source_types,
+        supports_schema,
+        unknown_type_message,
+    )
 
     names = [source.name for source in loaded.config.sources]
     for index, entity in enumerate(loaded.config.entities):
@@ -113,6 +118,18 @@ def _check_sources(loaded: LoadedConfig) -> None:
         model = properties_model(source.type)
         if model is not None:
             loaded.validate_at(model, source.properties, ("sources", index, "properties"))
+
+    for index, entity in enumerate(loaded.config.entities):
+        source = loaded.config.source(entity.discovery.source) if entity.discovery else None
+        if (
+            entity.discovery
+            and entity.discovery.filter.schema_
+            and not supports_schema(source.type if source else "")
+        ):
+            raise loaded.error(
+                ("entities", index, "discovery", "filter", "schema"),
+                f"source type {source.type if source else '?'} has no schemas to filter by",
+            )
 
 
 @dataclass(frozen=True)
@@ -373,7 +390,11 @@ def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
         model = _model_in(field_info.annotation)
         if model is None:
             return ""
-    names = [n for n in getattr(model, "model_fields", {}) if n not in _INTERNAL_FIELDS]
+    names = [
+        name
+        for name, info in getattr(model, "model_fields", {}).items()
+        if name not in _INTERNAL_FIELDS and not info.exclude  # removed settings: not offered
+    ]
     hint = get_close_matches(str(path[-1]), names, n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(names)})"
 

@@ -33,6 +33,20 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True, use_enum_values=False)
 
 
+def removed_setting(message: str) -> Any:
+    """A key that once existed and did nothing: kept only to reject it with `message`
+    (hidden from the schema and the reference). Pair with `reject_removed`."""
+    return Field(default=None, exclude=True, json_schema_extra={"removed": message})
+
+
+def reject_removed(model: type[BaseModel], name: str, value: Any) -> Any:
+    """Raise the removal message of field `name` when a config sets it."""
+    if value is not None:
+        extra = model.model_fields[name].json_schema_extra
+        raise ValueError(extra["removed"] if isinstance(extra, dict) else "removed")  # type: ignore[index]
+    return value
+
+
 class IdempotencyMode(StrEnum):
     """What to do when an entity already exists in OpenMetadata."""
 
@@ -127,7 +141,8 @@ def api_url(host: str) -> str:
 
 
 class SourceConfig(StrictModel):
-    """A data source entities can be discovered from; `properties` belong to its plugin."""
+    """A data source entities can be discovered from; `properties` belong to its plugin
+    (the ones it declares secret are held as secrets: never shown in a repr, dump or log)."""
 
     name: str = Field(min_length=1)
     type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
@@ -145,6 +160,21 @@ class SourceConfig(StrictModel):
         "would go (a sign of a broken listing or a wrong prefix, not of deletions).",
     )
 
+    @field_validator("properties")
+    @classmethod
+    def _secrets_hidden(cls, props: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """The plugin's secret properties as `SecretStr` (from the first moment they exist)."""
+        from om_ingest.sources.registry import secret_properties
+
+        source_type = info.data.get("type")
+        if not isinstance(source_type, str):
+            return props
+        secret = secret_properties(source_type, props)
+        return {
+            key: SecretStr(value) if key in secret and isinstance(value, str) else value
+            for key, value in props.items()
+        }
+
 
 # --- profiling / audit / execution ----------------------------------------------------------
 
@@ -160,6 +190,46 @@ class ProfileStorageConfig(StrictModel):
     base_path: str = "./profiles"
     keep_last: int | None = Field(default=None, ge=1)
     max_age_days: int | None = Field(default=None, ge=1)
+
+
+PROFILE_METRICS = (
+    "row_count",
+    "null_count",
+    "distinct_count",
+    "min",
+    "max",
+    "mean",
+    "median",
+    "stddev",
+    "quantiles",
+    "value_lengths",
+    "top_values",
+    "histogram",
+)
+"""The metrics a profile computes (`om_ingest.profiling.data_profiler` computes these)."""
+
+METRIC_ALIASES = {
+    "null_percentage": "null_count",
+    "null_proportion": "null_count",
+    "distinct_percentage": "distinct_count",
+    "distinct_proportion": "distinct_count",
+    "unique_count": "distinct_count",
+    "std_dev": "stddev",
+    "standard_deviation": "stddev",
+    "min_length": "value_lengths",
+    "max_length": "value_lengths",
+    "value_distribution": "histogram",
+    "value_distributions": "histogram",
+    "column_count": "row_count",
+    "sample_percentage": "row_count",
+}
+"""Other names for what a metric computes (the seed plan's among them): `null_percentage`
+is the null count's proportion, `column_count` and `sample_percentage` come with every
+table's row count."""
+
+MetricName = Annotated[
+    str, Field(json_schema_extra={"enum": sorted({*PROFILE_METRICS, *METRIC_ALIASES})})
+]
 
 
 class ProfilingConfig(StrictModel):
@@ -184,7 +254,11 @@ class ProfilingConfig(StrictModel):
         description="Rows read as a share of the table's row count (from file metadata); "
         "instead of sample_rows",
     )
-    metrics: list[str] | None = None
+    metrics: list[MetricName] | None = Field(
+        default=None,
+        description="Metrics to compute (default: all); other names for one are accepted, "
+        "e.g. null_percentage for null_count",
+    )
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     push_to_openmetadata: bool = True
     suggest_expectations: bool = Field(
@@ -194,6 +268,16 @@ class ProfilingConfig(StrictModel):
     )
     storage: ProfileStorageConfig = Field(default_factory=ProfileStorageConfig)
 
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, names: list[str] | None) -> list[str] | None:
+        """Each name as the metric that computes it (aliases resolved, duplicates dropped)."""
+        if names is None:
+            return None
+        known = frozenset({*PROFILE_METRICS, *METRIC_ALIASES})
+        metrics = [METRIC_ALIASES.get(_check_choice(n, known, "metric"), n) for n in names]
+        return list(dict.fromkeys(metrics))
+
     @model_validator(mode="after")
     def _one_sample_size(self) -> ProfilingConfig:
         if self.sample_rows is not None and self.sample_percentage is not None:
@@ -202,8 +286,18 @@ class ProfilingConfig(StrictModel):
 
 
 class AuditConfig(StrictModel):
-    enabled: bool = True
+    """Where the audit trail goes; it is always written."""
+
     output_dir: str = "./audit_logs"
+    enabled: SkipJsonSchema[Any] = removed_setting(
+        "`audit.enabled` was removed (it never switched anything off): the audit trail is "
+        "always written, as the record of what a run changed; choose where with `output_dir`"
+    )
+
+    @field_validator("enabled")
+    @classmethod
+    def _removed(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_removed(cls, str(info.field_name), value)
 
 
 class RetryConfig(StrictModel):
@@ -345,7 +439,14 @@ class DiscoveryFilter(StrictModel):
     exclude: list[str] = Field(default_factory=list)
     regex: bool = Field(default=False, description="Patterns are regular expressions, not globs")
     max_tables: int | None = Field(default=None, ge=1)
-    schema_: str | None = Field(default=None, alias="schema")
+    schema_: str | None = Field(
+        default=None,
+        alias="schema",
+        min_length=1,
+        description="Only the source's tables in this schema, and they go into the OM "
+        "schema of that name (service and database: the source's naming defaults). s3_hudi: "
+        "the directory of that name right under the prefix",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -355,7 +456,15 @@ class DiscoveryConfig(StrictModel):
 
     source: str = Field(min_length=1, description="Name of a source in `sources`")
     filter: DiscoveryFilter = Field(default_factory=DiscoveryFilter)
-    options: dict[str, Any] = Field(default_factory=dict, description="Source-specific options")
+    options: SkipJsonSchema[Any] = removed_setting(
+        "`discovery.options` was removed (no source read it): source settings belong in "
+        "the source's `properties`"
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _removed(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_removed(cls, str(info.field_name), value)
 
 
 class EntityConfig(StrictModel):
@@ -425,10 +534,11 @@ class IngestionConfig(StrictModel):
         return next((s for s in self.sources if s.name == name), None)
 
 
-def _check_choice(value: str, choices: frozenset[str]) -> str:
-    """Accept one of OpenMetadata's enum values, hinting the closest on a typo."""
+def _check_choice(value: str, choices: frozenset[str], what: str = "OpenMetadata value") -> str:
+    """Accept one of `choices` (e.g. OpenMetadata's enum values), hinting the closest."""
     if value in choices:
         return value
     hint = get_close_matches(value, sorted(choices), n=1)
-    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-    raise ValueError(f"{value!r} is not a known OpenMetadata value{suffix}")
+    listed = f" (known: {', '.join(sorted(choices))})" if len(choices) <= 30 else ""
+    suffix = f" (did you mean {hint[0]!r}?)" if hint else listed
+    raise ValueError(f"{value!r} is not a known {what}{suffix}")

@@ -21,7 +21,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from om_ingest.config.models import RetryConfig
+from flows.connections import open_client
+from om_ingest.config.models import OpenMetadataConfig, RetryConfig
 from om_ingest.errors import OpenMetadataError, TransientOpenMetadataError
 from om_ingest.openmetadata import OMClient, connect_openmetadata
 from om_ingest.openmetadata.retry import Tries, backoff_seconds, call_with_retries
@@ -72,9 +73,9 @@ def scripted() -> Iterator[OMClient]:
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/api"
-    sdk = connect_openmetadata(url, SecretStr("t"), read_timeout_seconds=1)
-    yield OMClient(sdk, url)
+    host = f"http://127.0.0.1:{server.server_address[1]}"
+    # The config's read timeout reaches the SDK: a 2.5 s answer times out after 1 s.
+    yield open_client(OpenMetadataConfig(host=host, jwt_token="t", read_timeout_seconds=1))
     server.shutdown()
 
 
@@ -118,6 +119,23 @@ def test_rate_limits_outages_and_timeouts_are_retried(scripted: OMClient, name: 
         assert "slow down" in str(info.value)
     if name == "slow":  # read_timeout_seconds=1 reached the SDK: a 2.5 s answer times out
         assert info.value.status is None and "timed out" in str(info.value).lower()
+
+
+def test_the_blocks_timeouts_reach_the_sdk_too(scripted: OMClient) -> None:
+    from blocks.openmetadata import OpenMetadataConnection
+
+    OpenMetadataConnection(
+        host_port=scripted.api_url, jwt_token=SecretStr("t"), read_timeout_seconds=1
+    ).save("scripted-om", overwrite=True)
+    client = open_client(OpenMetadataConfig(block="scripted-om"))
+    tries = Tries()
+    with pytest.raises(TransientOpenMetadataError, match="timed out"):
+        call_with_retries(
+            lambda: _lookup(client, "slow"),
+            QUICK.model_copy(update={"max_attempts": 1}),
+            "slow",
+            tries,
+        )
 
 
 def test_connection_refused_is_transient() -> None:
