@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,7 +44,7 @@ def reject_removed(model: type[BaseModel], name: str, value: Any) -> Any:
     """Raise the removal message of field `name` when a config sets it."""
     if value is not None:
         extra = model.model_fields[name].json_schema_extra
-        raise ValueError(extra["removed"] if isinstance(extra, dict) else "removed")  # type: ignore[index]
+        raise ValueError(extra["removed"] if isinstance(extra, dict) else "removed")
     return value
 
 
@@ -227,8 +228,15 @@ METRIC_ALIASES = {
 is the null count's proportion, `column_count` and `sample_percentage` come with every
 table's row count."""
 
+
+def _known_metric(name: str) -> str:
+    return _check_choice(name, frozenset({*PROFILE_METRICS, *METRIC_ALIASES}), "metric")
+
+
 MetricName = Annotated[
-    str, Field(json_schema_extra={"enum": sorted({*PROFILE_METRICS, *METRIC_ALIASES})})
+    str,
+    AfterValidator(_known_metric),
+    Field(json_schema_extra={"enum": sorted({*PROFILE_METRICS, *METRIC_ALIASES})}),
 ]
 
 
@@ -274,9 +282,7 @@ class ProfilingConfig(StrictModel):
         """Each name as the metric that computes it (aliases resolved, duplicates dropped)."""
         if names is None:
             return None
-        known = frozenset({*PROFILE_METRICS, *METRIC_ALIASES})
-        metrics = [METRIC_ALIASES.get(_check_choice(n, known, "metric"), n) for n in names]
-        return list(dict.fromkeys(metrics))
+        return list(dict.fromkeys(METRIC_ALIASES.get(name, name) for name in names))
 
     @model_validator(mode="after")
     def _one_sample_size(self) -> ProfilingConfig:

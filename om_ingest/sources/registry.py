@@ -60,15 +60,20 @@ def secret_properties(source_type: str, names: typing.Iterable[str]) -> set[str]
     model = properties_model(source_type) if source_type in source_types() else None
     if model is None:
         return {name for name in names if _SECRET_NAME.search(name)}
-    secret = set()
+    secret: set[str] = set()
     for name, info in model.model_fields.items():
         if _holds_secret(info.annotation):
-            secret.update({name, info.alias} - {None})  # type: ignore[arg-type]
+            secret.update([name] + ([info.alias] if info.alias else []))
     return secret & set(names)
 
 
 def _holds_secret(annotation: Any) -> bool:
     return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+
+
+def discovers(source_type: str) -> frozenset[str]:
+    """Entity types a source's discovery yields (discovery streams tables only, so far)."""
+    return frozenset({"table"}) if source_type in source_types() else frozenset()
 
 
 def supports_schema(source_type: str) -> bool:
