@@ -30,7 +30,7 @@ from flows.entity_tasks import (
 from flows.profiling_tasks import profile_tables, record_schemas
 from om_ingest.audit import RunSummary
 from om_ingest.config import load_config
-from om_ingest.config.models import IdempotencyMode
+from om_ingest.config.models import IdempotencyMode, MetadataConfig
 from om_ingest.engine.discovery import expand_entities
 from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
@@ -100,8 +100,9 @@ def ingest(
     declared = len(expansion.entities) - len(expansion.streams)
     _notify("planned", declared + len(expansion.pre_results))
     logger.info(
-        "%s: %d entities, %d discovery entities streaming tables (dry_run=%s)",
+        "%s (%s): %d entities, %d discovery entities streaming tables (dry_run=%s)",
         config_path,
+        describe_config(loaded.config.metadata),
         declared,
         len(expansion.streams),
         dry_run,
@@ -124,12 +125,12 @@ def ingest(
     finally:
         release_client(key)
     expansion.save_state(results)
-    _publish_artifacts(loaded.config.metadata.name, summary, results)
+    _publish_artifacts(loaded.config.metadata, summary, results)
     if profiles:
         create_markdown_artifact(
             profiles_markdown(profiles),
             key=artifact_key("profiles", loaded.config.metadata.name),
-            description="Data profiles of this run",
+            description=f"Data profiles of this run of {describe_config(loaded.config.metadata)}",
         )
     summary_data = summary.model_dump(mode="json")
     summary_data["profiles"] = profiles
@@ -157,15 +158,33 @@ def artifact_key(prefix: str, name: str) -> str:
     return f"{prefix}-{slug}"
 
 
-def _publish_artifacts(config_name: str, summary: RunSummary, results: list[EntityResult]) -> None:
+def describe_config(metadata: MetadataConfig) -> str:
+    """The config's own `metadata` in one phrase: name, version, owner, tags, description."""
+    parts = [metadata.name + (f" {metadata.version}" if metadata.version else "")]
+    if metadata.owner:
+        parts.append(f"owner {metadata.owner}")
+    if metadata.tags:
+        parts.append("tags " + ", ".join(metadata.tags))
+    text = "; ".join(parts)
+    return f"{text}: {metadata.description}" if metadata.description else text
+
+
+def _publish_artifacts(
+    metadata: MetadataConfig, summary: RunSummary, results: list[EntityResult]
+) -> None:
+    config_name, about = metadata.name, describe_config(metadata)
     markdown = render_markdown(results, summary)
     if summary.dry_run:
         create_markdown_artifact(
-            markdown, key=artifact_key("dry-run", config_name), description="Dry-run plan and diffs"
+            markdown,
+            key=artifact_key("dry-run", config_name),
+            description=f"Dry-run plan and diffs of {about}",
         )
     else:
         create_markdown_artifact(
-            markdown, key=artifact_key("ingest-summary", config_name), description="Run summary"
+            markdown,
+            key=artifact_key("ingest-summary", config_name),
+            description=f"Run summary of {about}",
         )
     rows = [
         {
@@ -183,5 +202,7 @@ def _publish_artifacts(config_name: str, summary: RunSummary, results: list[Enti
         for r in results
     ]
     create_table_artifact(
-        rows, key=artifact_key("audit", config_name), description="Audit events of this run"
+        rows,
+        key=artifact_key("audit", config_name),
+        description=f"Audit events of this run of {about}",
     )

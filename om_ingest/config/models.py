@@ -82,7 +82,8 @@ class EntityType(StrEnum):
 
 
 class MetadataConfig(StrictModel):
-    """Describes the config itself; `name` keys artifacts (e.g. `dry-run-<name>`)."""
+    """Describes the config itself: `name` keys artifacts (e.g. `dry-run-<name>`); all of it
+    is shown in the run's log and its artifacts' descriptions."""
 
     name: str = "om-ingest"
     version: str | None = None

@@ -142,3 +142,31 @@ def test_filter_schema_narrows_an_s3_hudi_source_to_one_directory(tmp_path: Path
     source: object = get_source(config.sources[0], schema)
     assert source.properties.normalized_prefix == "warehouse/sales/"  # type: ignore[attr-defined]
     assert source.default_schema_fqn() == "lake.b.sales"  # type: ignore[attr-defined]
+
+
+def test_the_configs_metadata_describes_its_runs_artifacts(om_env: object, tmp_path: Path) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.ingest import ingest
+
+    text = (
+        "metadata: {name: described, version: '2.1', owner: data-team, tags: [nightly],"
+        " description: Sales marts}\n"
+        f"audit: {{output_dir: '{tmp_path / 'audit'}'}}\n"
+        "entities: [{type: database_service, name: described_svc}]\n"
+    )
+    ingest(str(write(tmp_path, text)))
+
+    async def description() -> str | None:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["audit-described"]))
+            )
+            return found[-1].description
+
+    assert asyncio.run(description()) == (
+        "Audit events of this run of described 2.1; owner data-team; tags nightly: Sales marts"
+    )
