@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import suppress
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ ANSWERS: dict[str, Answer] = {
     "garbage": (200, {"Content-Type": "application/json"}, b'{"id": 5, "name": []}', 0),
     "html": (200, {"Content-Type": "text/html"}, b"<html><body>login</body></html>", 0),
     "limited": (429, {"Retry-After": "2"}, b'{"code": 429, "message": "slow down"}', 0),
+    "limited_until": (503, {}, b'{"code": 503, "message": "back soon"}', 0),
     "unavailable": (503, {}, b'{"code": 503, "message": "maintenance"}', 0),
     "proxy": (502, {"Content-Type": "text/plain"}, b"bad gateway", 0),
     "conflict": (409, {}, b'{"code": 409, "message": "entity conflict"}', 0),
@@ -51,6 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
         name = self.path.split("/name/", 1)[-1].split("?", 1)[0].split("&", 1)[0]
         _Handler.calls[name] = _Handler.calls.get(name, 0) + 1
         status, headers, body, delay = ANSWERS[name]
+        if name == "limited_until":  # Retry-After as an HTTP date, 30 s from now
+            headers = {"Retry-After": formatdate(time.time() + 30, usegmt=True)}
         time.sleep(delay)
         self._answer(status, headers, body)
 
@@ -136,6 +140,17 @@ def test_the_blocks_timeouts_reach_the_sdk_too(scripted: OMClient) -> None:
             "slow",
             tries,
         )
+
+
+def test_retry_after_as_an_http_date(scripted: OMClient) -> None:
+    tries = Tries()
+    with pytest.raises(TransientOpenMetadataError) as info:
+        call_with_retries(
+            lambda: _lookup(scripted, "limited_until"), RetryConfig(budget_seconds=5), "x", tries
+        )
+    assert info.value.status == 503 and info.value.retry_after is not None
+    assert 20 < info.value.retry_after <= 30
+    assert tries.count == 1  # waiting would overrun the 5 s budget: it stopped instead
 
 
 def test_connection_refused_is_transient() -> None:
