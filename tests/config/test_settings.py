@@ -91,7 +91,29 @@ def test_openmetadata_may_be_omitted_then_the_environment_names_it(tmp_path: Pat
     assert target.jwt_token is not None and target.jwt_token.get_secret_value() == "j"
 
 
+def test_without_host_or_environment_the_default_block_is_used() -> None:
+    from pydantic import SecretStr
+
+    from blocks.openmetadata import OpenMetadataConnection
+
+    OpenMetadataConnection(
+        host_port="http://from-block:8585", jwt_token=SecretStr("block-jwt"), read_timeout_seconds=7
+    ).save("om-ingest-openmetadata", overwrite=True)
+    try:
+        target = resolve_target(OpenMetadataConfig(), env={})
+    finally:
+        OpenMetadataConnection.delete("om-ingest-openmetadata")
+    assert target.api_url == "http://from-block:8585/api" and target.read_timeout_seconds == 7
+    assert target.jwt_token is not None and target.jwt_token.get_secret_value() == "block-jwt"
+
+
 def test_without_host_env_or_default_block_the_error_says_what_to_set() -> None:
+    from contextlib import suppress
+
+    from blocks.openmetadata import OpenMetadataConnection
+
+    with suppress(Exception):  # another test may have saved it in this session
+        OpenMetadataConnection.delete("om-ingest-openmetadata")
     with pytest.raises(ConfigError) as info:
         resolve_target(OpenMetadataConfig(), env={})
     message = str(info.value)
