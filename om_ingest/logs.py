@@ -78,14 +78,19 @@ def install_redaction() -> None:
 
 
 def _redact_record(record: logging.LogRecord) -> None:
+    """Rewrite the record only when it holds a secret (formatters that read `args`, like
+    uvicorn's access log, keep working otherwise)."""
     try:
         message = record.getMessage()
     except Exception:  # a malformed record is the logging module's to report
         return
-    record.msg, record.args = redact(message), None
+    masked = redact(message)
+    if masked != message:
+        record.msg, record.args = masked, None
     if record.exc_info and record.exc_info[1] is not None:
         text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-        record.exc_text = redact(text)
+        if redact(text) != text:
+            record.exc_text = redact(text)
 
 
 def configure_logging(level: str = "WARNING") -> None:

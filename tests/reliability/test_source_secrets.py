@@ -115,3 +115,31 @@ def test_the_flow_masks_secrets_in_library_logs_without_the_cli(
         leaks = [m[max(0, m.find(secret) - 100) :][:200] for m in logged if secret in m]
         assert not leaks, leaks[0]
     assert any("**********" in m for m in logged), "nothing was masked: nothing was tested"
+
+
+def test_redaction_covers_messages_and_tracebacks_under_any_handler() -> None:
+    import io
+
+    from om_ingest.logs import install_redaction, register_secrets
+
+    install_redaction()
+    register_secrets(["tb-SECRET-5e6f7a"])
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # a plain handler: no redacting formatter
+    logger = logging.getLogger("om_ingest.tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    records: list[logging.LogRecord] = []
+    handler.addFilter(lambda record: records.append(record) or True)
+    try:
+        try:
+            raise ValueError("rejected tb-SECRET-5e6f7a")
+        except ValueError:
+            logger.exception("call failed with %s", "tb-SECRET-5e6f7a")
+        logger.warning("%d tables", 3)
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "tb-SECRET-5e6f7a" not in output
+    assert "call failed with **********" in output and "ValueError: rejected **********" in output
+    assert records[-1].args == (3,)  # records without secrets are left as they were
