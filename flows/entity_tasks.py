@@ -164,7 +164,11 @@ def _revalidated(
     client = _clients[client_key].scoped()
     expected = cached.version_after if cached.version_after is not None else cached.version_before
     try:
-        current = client.get_by_name(handler_for(job.node.type).entity_class, job.node.fqn)
+        current = call_with_retries(  # a rate-limited check must not fail the entity
+            lambda: client.get_by_name(handler_for(job.node.type).entity_class, job.node.fqn),
+            _retries[client_key],
+            f"{job.node.fqn} (cache check)",
+        )
     except OmIngestError as exc:
         return failed_result(job.node, exc)
     version = getattr(getattr(current, "version", None), "root", None)

@@ -66,13 +66,16 @@ def test_rate_limited_run_completes_with_every_entity_written_once(
     with ThreadedSandbox(JWT, faults=faults) as om:
         monkeypatch.setenv("OM_HOST", om.host_port)  # no `openmetadata:` section: from env
         monkeypatch.setenv("OM_JWT", JWT)
-        summary = ingest(declared_config(tmp_path))  # default retries: a budget in minutes
+        config = declared_config(tmp_path)
+        summary = ingest(config)  # default retries: a budget in minutes
         requests = om.requests()
+        again = ingest(config)  # cache hits, each checked with a (rate-limited) GET
         faults.fail_rate = 0.0
         in_om = entities_in_om(om.url)
 
     expected = 3 + TABLES
     assert summary["outcomes"] == {"success": expected}
+    assert again["outcomes"] == {"skipped": expected}
     assert len(in_om) == len(set(in_om)) == expected
     created = [r for r in requests if r["method"] == "PUT" and r["status"] == 201]
     assert len(created) == expected  # each written exactly once
