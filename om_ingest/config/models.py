@@ -126,8 +126,15 @@ class OpenMetadataConfig(StrictModel):
 
     @model_validator(mode="after")
     def _host_or_block(self) -> OpenMetadataConfig:
-        if self.block is not None and self.host is not None:
-            raise ValueError("give either `host` (with `jwt_token`) or `block`, not both")
+        """A block holds every connection setting: one given beside it would do nothing."""
+        if self.block is None:
+            return self
+        beside = sorted(self.model_fields_set - {"block"})
+        if beside:
+            raise ValueError(
+                f"give either `block` or the connection settings ({', '.join(beside)}), "
+                "not both: the block holds them all"
+            )
         return self
 
     @property

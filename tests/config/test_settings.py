@@ -121,9 +121,13 @@ def test_without_host_env_or_default_block_the_error_says_what_to_set() -> None:
     assert "OM_HOST" in message and "'om-ingest-openmetadata'" in message
 
 
-def test_host_and_block_together_are_an_error(tmp_path: Path) -> None:
-    message = error_of(write(tmp_path, "openmetadata: {host: 'http://h', block: b}\n"))
-    assert "openmetadata: give either `host`" in message
+@pytest.mark.parametrize(
+    "beside", ["host: 'http://h'", "jwt_token: t", "read_timeout_seconds: 5", "verify_ssl: false"]
+)
+def test_settings_beside_a_block_are_an_error(tmp_path: Path, beside: str) -> None:
+    message = error_of(write(tmp_path, f"openmetadata: {{block: b, {beside}}}\n"))
+    key = beside.split(":")[0]
+    assert f"openmetadata: give either `block` or the connection settings ({key})" in message
 
 
 def test_a_discovery_can_only_yield_what_its_source_discovers(tmp_path: Path) -> None:
