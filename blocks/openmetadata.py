@@ -21,5 +21,7 @@ class OpenMetadataConnection(Block):
     )
     jwt_token: SecretStr = Field(description="JWT of an OpenMetadata bot")
     verify_ssl: bool = Field(default=True, description="Verify the server's TLS certificate")
-    connect_timeout_seconds: float = Field(default=10.0, gt=0)
-    read_timeout_seconds: float = Field(default=60.0, gt=0)
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="Seconds to wait for a connection"
+    )
+    read_timeout_seconds: int = Field(default=60, ge=1, description="Seconds to wait for an answer")

@@ -21,13 +21,13 @@ from contextlib import ExitStack
 from functools import partial
 from typing import Any
 
-from prefect import flow, runtime, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.tasks import Task, exponential_backoff
+from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig
 from om_ingest.engine.discovery import Expansion, StaleTable
@@ -40,21 +40,24 @@ from om_ingest.engine.executor import (
 )
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.run import StreamItem
-from om_ingest.engine.stale import Remove, handle_stale, removal_failed, soft_delete
+from om_ingest.engine.stale import handle_stale, removal_failed, soft_delete
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
-from om_ingest.openmetadata.client import is_transient
+from om_ingest.openmetadata.retry import Tries, call_with_retries
 from om_ingest.planning import PlannedEntity
 
 _clients: dict[str, OMClient] = {}
+_retries: dict[str, RetryConfig] = {}
 _clients_lock = threading.Lock()
 
 
-def register_client(client: OMClient) -> str:
-    """Tasks receive a key, not the client: SDK clients are neither hashable nor picklable."""
+def register_client(client: OMClient, retries: RetryConfig | None = None) -> str:
+    """Tasks receive a key, not the client: SDK clients are neither hashable nor picklable.
+    `retries` is how writes through this client retry transient failures."""
     key = hashlib.sha256(f"{client.api_url}:{id(client)}".encode()).hexdigest()[:16]
     with _clients_lock:
         _clients[key] = client
+        _retries[key] = retries or RetryConfig()
     return key
 
 
@@ -66,6 +69,7 @@ def client_for(key: str) -> OMClient:
 def release_client(key: str) -> None:
     with _clients_lock:
         _clients.pop(key, None)
+        _retries.pop(key, None)
 
 
 class EntityFailed(OmIngestError):
@@ -96,43 +100,41 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return "om-ingest-write-entity-" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _retry_transient(_task: Task[..., Any], _run: Any, state: State[Any]) -> bool:
-    error = state.result(raise_on_failure=False)
-    return isinstance(error, BaseException) and is_transient(error)
-
-
 @task(
     name="write-entity",
     task_run_name="{job.node.fqn}",
     cache_key_fn=entity_cache_key,
     persist_result=True,
-    retry_condition_fn=_retry_transient,
 )
 def write_entity(job: EntityTask, client_key: str) -> EntityResult:
-    """Create/update/skip one entity; raises on failure so failures are never cached."""
+    """Create/update/skip one entity; raises on failure so failures are never cached.
+
+    Transient OM failures (429, 5xx, connection errors, timeouts) are retried here, not by
+    Prefect, so `Retry-After` is honoured and the audit gets the true number of tries, for
+    failures too; every try re-reads the entity, so a write that landed is not repeated."""
     client = _clients[client_key].scoped()
-    result = apply_entity(client, job)
-    result.attempts = runtime.task_run.run_count or 1
+    tries = Tries()
+    try:
+        result = call_with_retries(
+            lambda: apply_entity(client, job), _retries[client_key], job.node.fqn, tries
+        )
+    except Exception as exc:
+        failed = failed_result(job.node, exc, attempts=tries.count)
+        failed.api_calls = client.api_calls
+        raise EntityFailed(failed) from None
+    result.attempts = tries.count
     if result.failed:
         raise EntityFailed(result)
     return result
 
 
 def configured_write_task(
-    retries: RetryConfig, refresh_cache: bool, result_storage: Any = None
+    refresh_cache: bool, result_storage: Any = None
 ) -> Task[..., EntityResult]:
-    """The write task with the config's retries and, when given, its result storage block."""
+    """The write task with, when given, the config's result storage block (the write retries
+    itself: see `write_entity`)."""
     return write_entity.with_options(
-        result_storage=result_storage,
-        retries=retries.max_attempts - 1,
-        retry_delay_seconds=[
-            min(d, retries.max_backoff_seconds)
-            for d in exponential_backoff(retries.backoff_seconds)(max(retries.max_attempts - 1, 1))
-        ]
-        if retries.backoff_seconds > 0
-        else 0,
-        retry_jitter_factor=retries.jitter,
-        refresh_cache=refresh_cache,
+        result_storage=result_storage, retries=0, refresh_cache=refresh_cache
     )
 
 
@@ -172,7 +174,11 @@ def _revalidated(
     client = _clients[client_key].scoped()
     expected = cached.version_after if cached.version_after is not None else cached.version_before
     try:
-        current = client.get_by_name(handler_for(job.node.type).entity_class, job.node.fqn)
+        current = call_with_retries(  # a rate-limited check must not fail the entity
+            lambda: client.get_by_name(handler_for(job.node.type).entity_class, job.node.fqn),
+            _retries[client_key],
+            f"{job.node.fqn} (cache check)",
+        )
     except OmIngestError as exc:
         return failed_result(job.node, exc)
     version = getattr(getattr(current, "version", None), "root", None)
@@ -313,47 +319,24 @@ def dispatch_stream(
         _streams.pop(key, None)
 
 
-@task(
-    name="remove-stale-table",
-    task_run_name="remove {table.fqn}",
-    cache_policy=NO_CACHE,
-    retry_condition_fn=_retry_transient,
-)
+@task(name="remove-stale-table", task_run_name="remove {table.fqn}", cache_policy=NO_CACHE)
 def remove_stale_table(table: StaleTable, gone: str, client_key: str) -> EntityResult:
-    """Soft-delete one stale table; raises on failure so transient ones are retried."""
-    attempt = runtime.task_run.run_count or 1
-    _removal_attempts[runtime.task_run.id] = attempt
-    result = soft_delete(client_for(client_key), table, gone)
-    result.attempts = attempt
+    """Soft-delete one stale table, transient failures retried like a write (`write_entity`);
+    a final failure is that table's failed result, with its tries, never the run's."""
+    client = client_for(client_key)
+    tries = Tries()
+    try:
+        result = call_with_retries(
+            lambda: soft_delete(client, table, gone),
+            _retries[client_key],
+            f"remove {table.fqn}",
+            tries,
+        )
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, OmIngestError) else repr(exc)
+        return removal_failed(table, gone, message, tries.count)
+    result.attempts = tries.count
     return result
-
-
-_removal_attempts: dict[str, int] = {}
-"""Task run id → attempts of a removal so far (a failed one has no result to carry them)."""
-
-
-def _stale_remover(retries: RetryConfig, client_key: str) -> Remove:
-    """Removal as a task retried exactly like the write task (same attempts, backoff, jitter
-    and retry condition); a final failure is that table's failed result, never the run's."""
-    policy = configured_write_task(retries, refresh_cache=True)
-    remover = remove_stale_table.with_options(
-        retries=policy.retries,
-        retry_delay_seconds=policy.retry_delay_seconds,
-        retry_jitter_factor=policy.retry_jitter_factor or 0.0,
-        retry_condition_fn=policy.retry_condition_fn,
-    )
-
-    def remove(table: StaleTable, gone: str) -> EntityResult:
-        state: State[Any] = remover(table, gone, client_key, return_state=True)
-        attempts = _removal_attempts.pop(str(state.state_details.task_run_id), 1)
-        if state.is_completed():
-            result: EntityResult = state.result()
-            return result
-        error = state.result(raise_on_failure=False)
-        message = str(error) if isinstance(error, OmIngestError) else repr(error)
-        return removal_failed(table, gone, message, attempts)
-
-    return remove
 
 
 def stale_tables(
@@ -371,7 +354,7 @@ def stale_tables(
         return
     sources = {source.name: source for source in config.sources}
     known = {name: len(state.tables) for name, state in expansion.states.items()}
-    remove = _stale_remover(config.execution.retries, client_key)
+    remove = partial(remove_stale_table, client_key=client_key)
     results = handle_stale(stale, sources, known, dry_run, remove)
     removed = {r.fqn for r in results if r.operation is Operation.DELETE and not r.failed}
     for table in stale:

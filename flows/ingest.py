@@ -30,11 +30,12 @@ from flows.entity_tasks import (
 from flows.profiling_tasks import profile_tables, record_schemas
 from om_ingest.audit import AuditLog, RunSummary
 from om_ingest.config import load_config
-from om_ingest.config.models import IdempotencyMode
+from om_ingest.config.models import IdempotencyMode, MetadataConfig
 from om_ingest.engine.discovery import expand_entities
 from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
+from om_ingest.logs import install_redaction, register_secrets_in
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
@@ -71,8 +72,10 @@ def ingest(
     audit_dir: str | None = None,
 ) -> dict[str, Any]:
     """Ingest the entities of CONFIG_PATH into OpenMetadata (dry_run: preview only)."""
+    install_redaction()  # here, not only in the CLI: a worker runs this function directly
     logger = get_run_logger()
     loaded = load_config(config_path)
+    register_secrets_in(loaded.config)
     try:
         mode = IdempotencyMode(idempotency) if idempotency else None
     except ValueError:
@@ -96,13 +99,14 @@ def ingest(
         discover=lambda node: _counted(expansion.discover(node.index)),
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
-    writer = configured_write_task(execution.retries, refresh_cache, result_storage)
-    key = register_client(client)
+    writer = configured_write_task(refresh_cache, result_storage)
+    key = register_client(client, execution.retries)
     declared = len(expansion.entities) - len(expansion.streams)
     _notify("planned", declared + len(expansion.pre_results))
     logger.info(
-        "%s: %d entities, %d discovery entities streaming tables (dry_run=%s)",
+        "%s (%s): %d entities, %d discovery entities streaming tables (dry_run=%s)",
         config_path,
+        describe_config(loaded.config.metadata),
         declared,
         len(expansion.streams),
         dry_run,
@@ -126,12 +130,12 @@ def ingest(
         release_client(key)
     expansion.save_state(results)
     AuditLog.record_profiles(summary, profiles, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
-    _publish_artifacts(loaded.config.metadata.name, summary, results)
+    _publish_artifacts(loaded.config.metadata, summary, results)
     if profiles:
         create_markdown_artifact(
             profiles_markdown(profiles),
             key=artifact_key("profiles", loaded.config.metadata.name),
-            description="Data profiles of this run",
+            description=f"Data profiles of this run of {describe_config(loaded.config.metadata)}",
         )
     summary_data = summary.model_dump(mode="json")
     summary_data["profiles"] = profiles
@@ -159,15 +163,33 @@ def artifact_key(prefix: str, name: str) -> str:
     return f"{prefix}-{slug}"
 
 
-def _publish_artifacts(config_name: str, summary: RunSummary, results: list[EntityResult]) -> None:
+def describe_config(metadata: MetadataConfig) -> str:
+    """The config's own `metadata` in one phrase: name, version, owner, tags, description."""
+    parts = [metadata.name + (f" {metadata.version}" if metadata.version else "")]
+    if metadata.owner:
+        parts.append(f"owner {metadata.owner}")
+    if metadata.tags:
+        parts.append("tags " + ", ".join(metadata.tags))
+    text = "; ".join(parts)
+    return f"{text}: {metadata.description}" if metadata.description else text
+
+
+def _publish_artifacts(
+    metadata: MetadataConfig, summary: RunSummary, results: list[EntityResult]
+) -> None:
+    config_name, about = metadata.name, describe_config(metadata)
     markdown = render_markdown(results, summary)
     if summary.dry_run:
         create_markdown_artifact(
-            markdown, key=artifact_key("dry-run", config_name), description="Dry-run plan and diffs"
+            markdown,
+            key=artifact_key("dry-run", config_name),
+            description=f"Dry-run plan and diffs of {about}",
         )
     else:
         create_markdown_artifact(
-            markdown, key=artifact_key("ingest-summary", config_name), description="Run summary"
+            markdown,
+            key=artifact_key("ingest-summary", config_name),
+            description=f"Run summary of {about}",
         )
     rows = [
         {
@@ -185,5 +207,7 @@ def _publish_artifacts(config_name: str, summary: RunSummary, results: list[Enti
         for r in results
     ]
     create_table_artifact(
-        rows, key=artifact_key("audit", config_name), description="Audit events of this run"
+        rows,
+        key=artifact_key("audit", config_name),
+        description=f"Audit events of this run of {about}",
     )

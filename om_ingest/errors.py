@@ -58,4 +58,11 @@ class OpenMetadataError(OmIngestError):
 
 
 class TransientOpenMetadataError(OpenMetadataError):
-    """Connection errors, 429 and 5xx: safe to retry."""
+    """Connection errors, timeouts, 429 and 5xx: safe to retry (after `retry_after` seconds
+    when the server said so)."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status=status)

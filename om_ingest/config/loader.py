@@ -95,7 +95,13 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
 def _check_sources(loaded: LoadedConfig) -> None:
     """Each source's `properties` against its plugin's model, and every `discovery.source`
     naming a declared source, so `validate` catches what would fail at run time."""
-    from om_ingest.sources.registry import properties_model, source_types, unknown_type_message
+    from om_ingest.sources.registry import (
+        discovers,
+        properties_model,
+        source_types,
+        supports_schema,
+        unknown_type_message,
+    )
 
     names = [source.name for source in loaded.config.sources]
     for index, entity in enumerate(loaded.config.entities):
@@ -113,6 +119,23 @@ def _check_sources(loaded: LoadedConfig) -> None:
         model = properties_model(source.type)
         if model is not None:
             loaded.validate_at(model, source.properties, ("sources", index, "properties"))
+
+    for index, entity in enumerate(loaded.config.entities):
+        found = loaded.config.source(entity.discovery.source) if entity.discovery else None
+        if entity.discovery is None or found is None:
+            continue
+        source = found
+        if entity.type.value not in discovers(source.type):
+            raise loaded.error(
+                ("entities", index, "type"),
+                f"source {source.name!r} ({source.type}) discovers "
+                f"{', '.join(sorted(discovers(source.type)))}, not {entity.type.value}",
+            )
+        if entity.discovery.filter.schema_ and not supports_schema(source.type):
+            raise loaded.error(
+                ("entities", index, "discovery", "filter", "schema"),
+                f"source type {source.type} has no schemas to filter by",
+            )
 
 
 @dataclass(frozen=True)
@@ -260,6 +283,8 @@ def _apply_templates(
 
     Precedence: entity > defaults > template. Defaults' `tags`/`owners` fill an entity's
     properties when it has none of its own (lists replace, they are not concatenated).
+    `profiling` merges key by key, entity > defaults > top level (an entity naming only its
+    `metrics` keeps the defaults' `enabled`).
     """
     templates = data.get("templates") or {}
     entities = data.get("entities")
@@ -267,6 +292,14 @@ def _apply_templates(
         return data
     raw_defaults = data.get("defaults")
     defaults: dict[str, Any] = raw_defaults if isinstance(raw_defaults, dict) else {}
+    # Profiling settings merge key by key: entity > defaults > top level.
+    profiling = data.get("profiling") if isinstance(data.get("profiling"), dict) else None
+    if isinstance(defaults.get("profiling"), dict) and profiling:
+        defaults = {**defaults, "profiling": _deep_merge(profiling, defaults["profiling"])}
+        data = {**data, "defaults": defaults}
+    inherited = (
+        defaults.get("profiling") if isinstance(defaults.get("profiling"), dict) else profiling
+    )
 
     def resolve(name: str, path: YamlPath, seen: tuple[str, ...], base: Path) -> dict[str, Any]:
         fail = {
@@ -305,6 +338,8 @@ def _apply_templates(
             if isinstance(entity.get("extends"), str):
                 name = entity.pop("extends")
                 entity = _deep_merge(resolve(name, ("entities", i, "extends"), (), file), entity)
+            if isinstance(entity.get("profiling"), dict) and inherited:
+                entity["profiling"] = _deep_merge(inherited, entity["profiling"])
             props = entity.get("properties")
             kind = entity.get("type")
             if isinstance(kind, str) and kind in _TYPED_KINDS and isinstance(props, dict | None):
@@ -373,7 +408,11 @@ def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
         model = _model_in(field_info.annotation)
         if model is None:
             return ""
-    names = [n for n in getattr(model, "model_fields", {}) if n not in _INTERNAL_FIELDS]
+    names = [
+        name
+        for name, info in getattr(model, "model_fields", {}).items()
+        if name not in _INTERNAL_FIELDS and not info.exclude  # removed settings: not offered
+    ]
     hint = get_close_matches(str(path[-1]), names, n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(names)})"
 

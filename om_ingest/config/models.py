@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,6 +32,20 @@ class StrictModel(BaseModel):
     """Base for every config section: unknown keys are errors, values are validated."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True, use_enum_values=False)
+
+
+def removed_setting(message: str) -> Any:
+    """A key that once existed and did nothing: kept only to reject it with `message`
+    (hidden from the schema and the reference). Pair with `reject_removed`."""
+    return Field(default=None, exclude=True, json_schema_extra={"removed": message})
+
+
+def reject_removed(model: type[BaseModel], name: str, value: Any) -> Any:
+    """Raise the removal message of field `name` when a config sets it."""
+    if value is not None:
+        extra = model.model_fields[name].json_schema_extra
+        raise ValueError(extra["removed"] if isinstance(extra, dict) else "removed")
+    return value
 
 
 class IdempotencyMode(StrEnum):
@@ -67,7 +82,8 @@ class EntityType(StrEnum):
 
 
 class MetadataConfig(StrictModel):
-    """Describes the config itself; `name` keys artifacts (e.g. `dry-run-<name>`)."""
+    """Describes the config itself: `name` keys artifacts (e.g. `dry-run-<name>`); all of it
+    is shown in the run's log and its artifacts' descriptions."""
 
     name: str = "om-ingest"
     version: str | None = None
@@ -76,37 +92,66 @@ class MetadataConfig(StrictModel):
     tags: list[str] = Field(default_factory=list)
 
 
+DEFAULT_OPENMETADATA_BLOCK = "om-ingest-openmetadata"
+"""The OpenMetadataConnection block `om-ingest blocks register` saves; used when a config
+names no OpenMetadata and `OM_HOST` is not set."""
+
+
 class OpenMetadataConfig(StrictModel):
-    """Where OpenMetadata is: inline values or the name of an `OpenMetadataConnection` block."""
+    """Where OpenMetadata is: inline values, or the name of an `OpenMetadataConnection` block.
+    Omitted (or without `host` and `block`): `OM_HOST` and `OM_JWT` from the environment of
+    the run, else the block named `om-ingest-openmetadata`."""
 
     host: str | None = Field(
-        default=None, description="OM URL, e.g. http://127.0.0.1:8585 (`/api` appended when absent)"
+        default=None,
+        description="OM URL, e.g. http://127.0.0.1:8585 (`/api` appended when absent); "
+        "default: $OM_HOST",
     )
-    jwt_token: SecretStr | None = Field(default=None, description="Bot JWT; use ${OM_JWT}")
+    jwt_token: SecretStr | None = Field(
+        default=None, description="Bot JWT; use ${OM_JWT} (default: $OM_JWT)"
+    )
     block: str | None = Field(
         default=None, description="Name of a saved OpenMetadataConnection Prefect block"
     )
     verify_ssl: bool = True
-    connect_timeout_seconds: float = Field(default=10.0, gt=0)
-    read_timeout_seconds: float = Field(default=60.0, gt=0)
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="Seconds to wait for a connection to OpenMetadata"
+    )
+    read_timeout_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="Seconds to wait for an answer; a call that takes longer fails as "
+        "transient (and is retried)",
+    )
 
     @model_validator(mode="after")
     def _host_or_block(self) -> OpenMetadataConfig:
-        if self.block is None and self.host is None:
-            raise ValueError("give either `host` (with `jwt_token`) or `block`")
+        """A block holds every connection setting: one given beside it would do nothing."""
+        if self.block is None:
+            return self
+        beside = sorted(self.model_fields_set - {"block"})
+        if beside:
+            raise ValueError(
+                f"give either `block` or the connection settings ({', '.join(beside)}), "
+                "not both: the block holds them all"
+            )
         return self
 
     @property
     def api_url(self) -> str | None:
         """The SDK's `hostPort`: the host with exactly one trailing `/api`."""
-        if self.host is None:
-            return None
-        url = self.host.rstrip("/")
-        return url if url.endswith("/api") else f"{url}/api"
+        return None if self.host is None else api_url(self.host)
+
+
+def api_url(host: str) -> str:
+    """`host` with exactly one trailing `/api` (the SDK's `hostPort`)."""
+    url = host.rstrip("/")
+    return url if url.endswith("/api") else f"{url}/api"
 
 
 class SourceConfig(StrictModel):
-    """A data source entities can be discovered from; `properties` belong to its plugin."""
+    """A data source entities can be discovered from; `properties` belong to its plugin
+    (the ones it declares secret are held as secrets: never shown in a repr, dump or log)."""
 
     name: str = Field(min_length=1)
     type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
@@ -124,6 +169,21 @@ class SourceConfig(StrictModel):
         "would go (a sign of a broken listing or a wrong prefix, not of deletions).",
     )
 
+    @field_validator("properties")
+    @classmethod
+    def _secrets_hidden(cls, props: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """The plugin's secret properties as `SecretStr` (from the first moment they exist)."""
+        from om_ingest.sources.registry import secret_properties
+
+        source_type = info.data.get("type")
+        if not isinstance(source_type, str):
+            return props
+        secret = secret_properties(source_type, props)
+        return {
+            key: SecretStr(value) if key in secret and isinstance(value, str) else value
+            for key, value in props.items()
+        }
+
 
 # --- profiling / audit / execution ----------------------------------------------------------
 
@@ -139,6 +199,53 @@ class ProfileStorageConfig(StrictModel):
     base_path: str = "./profiles"
     keep_last: int | None = Field(default=None, ge=1)
     max_age_days: int | None = Field(default=None, ge=1)
+
+
+PROFILE_METRICS = (
+    "row_count",
+    "null_count",
+    "distinct_count",
+    "min",
+    "max",
+    "mean",
+    "median",
+    "stddev",
+    "quantiles",
+    "value_lengths",
+    "top_values",
+    "histogram",
+)
+"""The metrics a profile computes (`om_ingest.profiling.data_profiler` computes these)."""
+
+METRIC_ALIASES = {
+    "null_percentage": "null_count",
+    "null_proportion": "null_count",
+    "distinct_percentage": "distinct_count",
+    "distinct_proportion": "distinct_count",
+    "unique_count": "distinct_count",
+    "std_dev": "stddev",
+    "standard_deviation": "stddev",
+    "min_length": "value_lengths",
+    "max_length": "value_lengths",
+    "value_distribution": "histogram",
+    "value_distributions": "histogram",
+    "column_count": "row_count",
+    "sample_percentage": "row_count",
+}
+"""Other names for what a metric computes (the seed plan's among them): `null_percentage`
+is the null count's proportion, `column_count` and `sample_percentage` come with every
+table's row count."""
+
+
+def _known_metric(name: str) -> str:
+    return _check_choice(name, frozenset({*PROFILE_METRICS, *METRIC_ALIASES}), "metric")
+
+
+MetricName = Annotated[
+    str,
+    AfterValidator(_known_metric),
+    Field(json_schema_extra={"enum": sorted({*PROFILE_METRICS, *METRIC_ALIASES})}),
+]
 
 
 class ProfilingConfig(StrictModel):
@@ -163,7 +270,11 @@ class ProfilingConfig(StrictModel):
         description="Rows read as a share of the table's row count (from file metadata); "
         "instead of sample_rows",
     )
-    metrics: list[str] | None = None
+    metrics: list[MetricName] | None = Field(
+        default=None,
+        description="Metrics to compute (default: all); other names for one are accepted, "
+        "e.g. null_percentage for null_count",
+    )
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     push_to_openmetadata: bool = True
     suggest_expectations: bool = Field(
@@ -178,6 +289,14 @@ class ProfilingConfig(StrictModel):
         "counted either way; `fail` also fails the run (CLI exit 1), `warn` does not",
     )
 
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, names: list[str] | None) -> list[str] | None:
+        """Each name as the metric that computes it (aliases resolved, duplicates dropped)."""
+        if names is None:
+            return None
+        return list(dict.fromkeys(METRIC_ALIASES.get(name, name) for name in names))
+
     @model_validator(mode="after")
     def _one_sample_size(self) -> ProfilingConfig:
         if self.sample_rows is not None and self.sample_percentage is not None:
@@ -186,17 +305,41 @@ class ProfilingConfig(StrictModel):
 
 
 class AuditConfig(StrictModel):
-    enabled: bool = True
+    """Where the audit trail goes; it is always written."""
+
     output_dir: str = "./audit_logs"
+    enabled: SkipJsonSchema[Any] = removed_setting(
+        "`audit.enabled` was removed (it never switched anything off): the audit trail is "
+        "always written, as the record of what a run changed; choose where with `output_dir`"
+    )
+
+    @field_validator("enabled")
+    @classmethod
+    def _removed(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_removed(cls, str(info.field_name), value)
 
 
 class RetryConfig(StrictModel):
-    """Retries of transient OpenMetadata errors (connection errors, 429, 5xx)."""
+    """Retries of transient OpenMetadata failures (connection errors, timeouts, 429, 5xx):
+    each entity (and the first connection) is retried until `budget_seconds` would be
+    exceeded, waiting a jittered exponential backoff and never less than the server's
+    `Retry-After`. Other failures are not retried."""
 
-    max_attempts: int = Field(default=4, ge=1, le=20)
-    backoff_seconds: float = Field(default=0.5, ge=0)
-    max_backoff_seconds: float = Field(default=10.0, ge=0)
-    jitter: float = Field(default=0.5, ge=0, le=1)
+    budget_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one entity (or the first connection) may keep retrying",
+    )
+    max_attempts: int | None = Field(
+        default=None, ge=1, description="Also stop after this many tries (default: no limit)"
+    )
+    backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First wait; doubles with each retry"
+    )
+    max_backoff_seconds: float = Field(default=30.0, ge=0, description="Longest wait")
+    jitter: float = Field(
+        default=0.5, ge=0, le=1, description="Each wait is shortened by a random share up to this"
+    )
 
 
 class ExecutionConfig(StrictModel):
@@ -315,7 +458,14 @@ class DiscoveryFilter(StrictModel):
     exclude: list[str] = Field(default_factory=list)
     regex: bool = Field(default=False, description="Patterns are regular expressions, not globs")
     max_tables: int | None = Field(default=None, ge=1)
-    schema_: str | None = Field(default=None, alias="schema")
+    schema_: str | None = Field(
+        default=None,
+        alias="schema",
+        min_length=1,
+        description="Only the source's tables in this schema, and they go into the OM "
+        "schema of that name (service and database: the source's naming defaults). s3_hudi: "
+        "the directory of that name right under the prefix",
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -325,7 +475,15 @@ class DiscoveryConfig(StrictModel):
 
     source: str = Field(min_length=1, description="Name of a source in `sources`")
     filter: DiscoveryFilter = Field(default_factory=DiscoveryFilter)
-    options: dict[str, Any] = Field(default_factory=dict, description="Source-specific options")
+    options: SkipJsonSchema[Any] = removed_setting(
+        "`discovery.options` was removed (no source read it): source settings belong in "
+        "the source's `properties`"
+    )
+
+    @field_validator("options")
+    @classmethod
+    def _removed(cls, value: Any, info: ValidationInfo) -> Any:
+        return reject_removed(cls, str(info.field_name), value)
 
 
 class EntityConfig(StrictModel):
@@ -380,7 +538,7 @@ class IngestionConfig(StrictModel):
     """The root of an ingestion YAML."""
 
     metadata: MetadataConfig = Field(default_factory=MetadataConfig)
-    openmetadata: OpenMetadataConfig
+    openmetadata: OpenMetadataConfig = Field(default_factory=OpenMetadataConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     entities: list[EntityConfig] = Field(default_factory=list)
@@ -395,10 +553,11 @@ class IngestionConfig(StrictModel):
         return next((s for s in self.sources if s.name == name), None)
 
 
-def _check_choice(value: str, choices: frozenset[str]) -> str:
-    """Accept one of OpenMetadata's enum values, hinting the closest on a typo."""
+def _check_choice(value: str, choices: frozenset[str], what: str = "OpenMetadata value") -> str:
+    """Accept one of `choices` (e.g. OpenMetadata's enum values), hinting the closest."""
     if value in choices:
         return value
     hint = get_close_matches(value, sorted(choices), n=1)
-    suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-    raise ValueError(f"{value!r} is not a known OpenMetadata value{suffix}")
+    listed = f" (known: {', '.join(sorted(choices))})" if len(choices) <= 30 else ""
+    suffix = f" (did you mean {hint[0]!r}?)" if hint else listed
+    raise ValueError(f"{value!r} is not a known {what}{suffix}")

@@ -251,7 +251,7 @@ def expand_entities(
         if template.discovery.filter is not None and template.discovery.filter.max_tables:
             expansion.incomplete.add(source_config.name)
         try:
-            source = get_source(source_config)
+            source = get_source(source_config, template.discovery.filter.schema_)
             source.validate_connection()
         except SourceError as exc:
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))

@@ -1,9 +1,11 @@
 """The OpenMetadata SDK client, configured for an engine that owns its retries.
 
 The SDK retries only 504 (sleeping 30/60/90 s) and blocks a path for 60 s after a 429; both
-would stall a run. We switch those off and map every failure to our error hierarchy:
-connection errors, 429 and 5xx become `TransientOpenMetadataError` (the flow retries them
-with backoff and jitter), other 4xx become `OpenMetadataError` carrying OM's message.
+would stall a run. We switch those off, pass the config's timeouts, and map every failure to
+our error hierarchy: connection errors, timeouts, 429 and 5xx become
+`TransientOpenMetadataError` (retried on a time budget, see `retry`), everything else —
+other 4xx, an answer the SDK cannot parse, a bug — becomes `OpenMetadataError` at once,
+carrying OM's (or the exception's) message.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import requests
@@ -34,6 +37,8 @@ def connect_openmetadata(
     jwt_token: SecretStr | None,
     *,
     verify_ssl: bool = True,
+    connect_timeout_seconds: int = 10,
+    read_timeout_seconds: int = 60,
 ) -> Any:
     """Build the SDK client (one version request); errors name the host, never the token."""
     from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
@@ -54,9 +59,29 @@ def connect_openmetadata(
         }
     )
     try:
-        return OpenMetadata(connection, additional_client_config_arguments=NO_SDK_RETRIES)
+        sdk = OpenMetadata(
+            connection,
+            additional_client_config_arguments={
+                **NO_SDK_RETRIES,
+                "timeout": (connect_timeout_seconds, read_timeout_seconds),
+            },
+        )
+        _check_token(sdk)
     except Exception as exc:
         raise _connect_error(api_url, exc) from None
+    return sdk
+
+
+def _check_token(sdk: Any) -> None:
+    """OM answers `/system/version` without a token (its JwtFilter excludes it), so one
+    authenticated call tells a bad token at connect rather than at the first entity."""
+    try:
+        sdk.client.get("/users/loggedInUser")
+    except Exception as exc:
+        status = _status_of(exc)
+        if status == 401 or "(HTTP 401)" in str(exc) or _is_transient(exc, status):
+            raise
+        log.debug("OpenMetadata did not say who the token is (%s)", exc)
 
 
 def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
@@ -70,9 +95,14 @@ def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
     status = _status_of(exc)
     if status == 401 or "(HTTP 401)" in str(exc):
         return OpenMetadataError(f"OpenMetadata at {api_url} rejected the JWT (401)", status=401)
-    return TransientOpenMetadataError(
-        f"cannot reach OpenMetadata at {api_url}: {_reason(exc)}", status=status
-    )
+    if _is_transient(exc, status):
+        return TransientOpenMetadataError(
+            f"cannot reach OpenMetadata at {api_url}: {_reason(exc)}",
+            status=status,
+            retry_after=_retry_after(exc),
+        )
+    answered = f" answered {status}" if status is not None else ""
+    return OpenMetadataError(f"OpenMetadata at {api_url}{answered}: {_reason(exc)}", status=status)
 
 
 @dataclass
@@ -281,15 +311,59 @@ class OMClient:
 
 
 def map_sdk_error(exc: BaseException, what: str, api_url: str) -> OpenMetadataError:
-    """Classify an SDK failure: transient (retry) or final (report OM's message)."""
+    """Classify an SDK failure: transient (retry) or final (report the message at once)."""
     status = _status_of(exc)
     reason = _reason(exc)
-    if status is None or status == 429 or status >= 500:
+    if _is_transient(exc, status):
         return TransientOpenMetadataError(
             f"{what}: OpenMetadata at {api_url} failed transiently ({status or 'no response'}): {reason}",
             status=status,
+            retry_after=_retry_after(exc),
         )
+    if status is None:
+        return OpenMetadataError(f"{what}: failed talking to OpenMetadata at {api_url}: {reason}")
     return OpenMetadataError(f"{what}: OpenMetadata answered {status}: {reason}", status=status)
+
+
+def _is_transient(exc: BaseException, status: int | None) -> bool:
+    """429 and 5xx answers, and failures to connect or to get an answer in time."""
+    if status is not None:
+        return status == 429 or status >= 500
+    return any(isinstance(e, _TRANSPORT_ERRORS) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and its causes (explicit or implicit), outermost first."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds the server asked us to wait (`Retry-After`: seconds or an HTTP date)."""
+    from email.utils import parsedate_to_datetime
+
+    for error in _chain(exc):
+        response = getattr(error, "response", None)
+        value: str | None = (
+            getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+        )
+        if not value:
+            continue
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return None
 
 
 def _status_of(exc: BaseException) -> int | None:
@@ -320,8 +394,13 @@ def _reason(exc: BaseException) -> str:
 
 
 _SOCKET_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|timed out|Name or service not known")
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Retry condition: only connection errors, 429 and 5xx are worth another attempt."""
-    return isinstance(exc, TransientOpenMetadataError)
+_TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.RetryError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Failures to connect or to get a whole answer in time (the SDK wraps them in its
+`RestTransportError`, chained to these)."""

@@ -101,6 +101,8 @@ def create_app(
         elif api and not path.startswith("/api/v1/system/") and faults.should_fail():
             injected = True
             response = _error(faults.fail_status, f"injected fault ({faults.fail_status})")
+            if faults.fail_status == 429:  # as a rate-limiting server tells clients
+                response.headers["Retry-After"] = "1"
         else:
             response = await call_next(request)
         if api:

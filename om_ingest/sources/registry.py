@@ -1,11 +1,19 @@
-"""Source plugins by type name: `@register_source("s3_hudi")`."""
+"""Source plugins by type name: `@register_source("s3_hudi")`.
+
+A plugin declares its `properties` model. Its `SecretStr` fields are the source's secret
+properties (kept as `SecretStr` in the loaded config, so no repr, dump or log shows them);
+a model with a `for_schema(properties, schema)` classmethod supports `filter.schema`.
+"""
 
 from __future__ import annotations
 
+import re
+import typing
 from collections.abc import Callable
 from difflib import get_close_matches
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
 from om_ingest.config.models import SourceConfig
 from om_ingest.errors import SourceError
@@ -41,11 +49,51 @@ def source_types() -> list[str]:
     return sorted(_SOURCES)
 
 
-def get_source(config: SourceConfig) -> DataSource:
+_SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|private_key|credential)")
+"""Secret-looking property names, for a source type without a plugin (so an unknown type's
+`password` is not shown either while its error is reported)."""
+
+
+def secret_properties(source_type: str, names: typing.Iterable[str]) -> set[str]:
+    """Which of `names` hold secrets: the plugin's `SecretStr` fields (by name or alias), or
+    for an unknown type, the secret-looking names."""
+    model = properties_model(source_type) if source_type in source_types() else None
+    if model is None:
+        return {name for name in names if _SECRET_NAME.search(name)}
+    secret: set[str] = set()
+    for name, info in model.model_fields.items():
+        if _holds_secret(info.annotation):
+            secret.update([name] + ([info.alias] if info.alias else []))
+    return secret & set(names)
+
+
+def _holds_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
+
+
+def discovers(source_type: str) -> frozenset[str]:
+    """Entity types a source's discovery yields (discovery streams tables only, so far)."""
+    return frozenset({"table"}) if source_type in source_types() else frozenset()
+
+
+def supports_schema(source_type: str) -> bool:
+    """Whether the plugin can narrow its discovery to one schema (`filter.schema`)."""
+    return hasattr(properties_model(source_type), "for_schema")
+
+
+def get_source(config: SourceConfig, schema: str | None = None) -> DataSource:
+    """The plugin's source for `config`; `schema` (a discovery's `filter.schema`) narrows
+    it to that schema."""
     _load_builtin()
     factory = _SOURCES.get(config.type)
     if factory is None:
         raise SourceError(f"source {config.name!r}: {unknown_type_message(config.type)}")
+    if schema is not None:
+        model = properties_model(config.type)
+        if model is None or not hasattr(model, "for_schema"):
+            raise SourceError(f"source {config.name!r}: {config.type} has no schemas to filter by")
+        narrowed = model.for_schema(config.properties, schema)
+        config = config.model_copy(update={"properties": narrowed})
     return factory(config)
 
 

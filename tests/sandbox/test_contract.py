@@ -440,13 +440,32 @@ def test_extension_needs_custom_properties_of_the_right_type(client: Any, unique
 def test_bad_token_is_a_clear_401(server: Any) -> None:
     if server is None:
         pytest.skip("needs the sandbox's token")
+    from metadata.generated.schema.entity.services.connections.metadata.openMetadataConnection import (
+        OpenMetadataConnection,
+    )
+    from metadata.generated.schema.security.client.openMetadataJWTClientConfig import (
+        OpenMetadataJWTClientConfig,
+    )
+    from metadata.ingestion.ometa.ometa_api import OpenMetadata
+
+    from om_ingest.errors import OpenMetadataError
     from om_ingest.sandbox.testing import make_sdk_client
 
-    # /v1/system/version is not authenticated on OM: a bad token shows at the first entity call.
-    client = make_sdk_client(server.url, "not-the-token")
+    # /v1/system/version is not authenticated on OM: the SDK connects with a bad token, and
+    # the first entity call is the 401 ...
+    raw = OpenMetadata(
+        OpenMetadataConnection(
+            hostPort=server.url,
+            authProvider="openmetadata",
+            securityConfig=OpenMetadataJWTClientConfig(jwtToken="not-the-token"),
+        )
+    )
     with pytest.raises(APIError) as rejected:
-        client.get_by_name(DatabaseService, "anything")
+        raw.get_by_name(DatabaseService, "anything")
     assert rejected.value.code == 401
+    # ... so om-ingest's connection makes one authenticated call and says so at once.
+    with pytest.raises(OpenMetadataError, match=r"rejected the JWT \(401\)"):
+        make_sdk_client(server.url, "not-the-token")
 
 
 @settings(

@@ -46,7 +46,15 @@ class S3HudiProperties(BaseModel):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`${VAR:-}` gives an empty string; that means "not set", e.g. AWS's default chain."""
-        return None if value == "" else value
+        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return None if plain == "" else value
+
+    @classmethod
+    def for_schema(cls, properties: dict[str, Any], schema: str) -> dict[str, Any]:
+        """`filter.schema`: the tables under `{prefix}{schema}/`, in the OM schema `schema`."""
+        prefix = str(properties.get("prefix") or "").strip("/")
+        narrowed = f"{prefix}/{schema}" if prefix else schema
+        return {**properties, "prefix": f"{narrowed}/", "schema": schema}
 
     @property
     def normalized_prefix(self) -> str:
