@@ -59,7 +59,7 @@ def connect_openmetadata(
         }
     )
     try:
-        sdk = OpenMetadata(
+        sdk: Any = OpenMetadata(
             connection,
             additional_client_config_arguments={
                 **NO_SDK_RETRIES,
