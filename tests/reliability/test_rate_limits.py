@@ -106,3 +106,30 @@ def test_a_failed_entity_records_every_try(tmp_path: Path, monkeypatch: pytest.M
     assert {r.outcome.value for r in results.values() if r.fqn != "rl"} == {"blocked"}
     events, _ = read_events(info.value.summary.audit_file)
     assert next(e for e in events if e["fqn"] == "rl")["attempts"] == 3
+
+
+@pytest.mark.parametrize(("status", "bound"), [(429, 60), (504, 30)])
+def test_no_call_waits_on_the_sdks_own_sleeps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, status: int, bound: float
+) -> None:
+    """The SDK sleeps 30/60/90 s on a 504 and blocks a path for 60 s after a 429; both are
+    switched off and our retries take over (429s wait their 1 s Retry-After). One such SDK
+    wait alone would outlast the bound (the wall-time proof the fidelity issue asks for)."""
+    import time
+
+    faults = FaultConfig(fail_rate=0.3, fail_status=status, seed=7)
+    with ThreadedSandbox(JWT, faults=faults) as om:
+        monkeypatch.setenv("OM_HOST", om.host_port)
+        monkeypatch.setenv("OM_JWT", JWT)
+        config = declared_config(tmp_path, {"backoff_seconds": 0.05, "max_backoff_seconds": 0.2})
+        started = time.monotonic()
+        summary = ingest(config)
+        elapsed = time.monotonic() - started
+        requests = om.requests()
+
+    assert summary["outcomes"] == {"success": 3 + TABLES}
+    assert [r for r in requests if r["injected"]]  # the faults did happen
+    events, _ = read_events(summary["audit_file"])
+    tries = lookups_by_fqn(requests)
+    assert {e["fqn"]: e["attempts"] for e in events} == {e["fqn"]: tries[e["fqn"]] for e in events}
+    assert elapsed < bound, f"a call waited on the SDK's own retry sleeps ({elapsed:.0f} s)"
