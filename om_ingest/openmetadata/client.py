@@ -74,14 +74,14 @@ def connect_openmetadata(
 
 def _check_token(sdk: Any) -> None:
     """OM answers `/system/version` without a token (its JwtFilter excludes it), so one
-    authenticated call tells a bad token at connect rather than at the first entity."""
+    authenticated call tells a bad token at connect rather than at the first entity. Only a
+    401 stops here: anything else is left to the entity calls and their retries."""
     try:
         sdk.client.get("/users/loggedInUser")
     except Exception as exc:
-        status = _status_of(exc)
-        if status == 401 or "(HTTP 401)" in str(exc) or _is_transient(exc, status):
+        if _status_of(exc) == 401 or "(HTTP 401)" in str(exc):
             raise
-        log.debug("OpenMetadata did not say who the token is (%s)", exc)
+        log.debug("checking the token at connect did not answer (%s)", exc)
 
 
 def _connect_error(api_url: str, exc: Exception) -> OpenMetadataError:
