@@ -21,25 +21,13 @@ import pyarrow.compute as pc
 import pyarrow.types as pat
 from pydantic import BaseModel, Field
 
+from om_ingest.config.models import PROFILE_METRICS
 from om_ingest.sources.base import ColumnStatistics, TableStatistics
 
 log = logging.getLogger("om_ingest.profiling")
 
 NUMERIC_METRICS = ("min", "max", "mean", "median", "stddev", "quantiles")
-ALL_METRICS = (
-    "row_count",
-    "null_count",
-    "distinct_count",
-    "min",
-    "max",
-    "mean",
-    "median",
-    "stddev",
-    "quantiles",
-    "value_lengths",
-    "top_values",
-    "histogram",
-)
+ALL_METRICS = PROFILE_METRICS  # one list: what the config may name is what is computed
 
 
 class ColumnProfileResult(BaseModel):

@@ -72,12 +72,6 @@ def test_metric_names_and_their_aliases_name_metrics_we_compute(names: list[str]
     assert set(metrics) <= set(PROFILE_METRICS)
 
 
-def test_the_profiler_computes_exactly_the_metrics_the_config_names() -> None:
-    from om_ingest.profiling.data_profiler import ALL_METRICS
-
-    assert tuple(ALL_METRICS) == PROFILE_METRICS
-
-
 def test_an_unknown_metric_is_a_config_error_with_a_hint(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "profiling:\n  metrics: [row_count, null_percentag]\n"))
     assert "profiling.metrics[1]" in message
