@@ -66,6 +66,11 @@ def client_for(key: str) -> OMClient:
     return _clients[key].scoped()
 
 
+def retries_for(key: str) -> RetryConfig:
+    """How calls through the registered client retry transient failures."""
+    return _retries[key]
+
+
 def release_client(key: str) -> None:
     with _clients_lock:
         _clients.pop(key, None)

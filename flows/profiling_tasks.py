@@ -14,10 +14,11 @@ from typing import Any
 
 from prefect import get_run_logger, task
 
-from flows.entity_tasks import client_for
+from flows.entity_tasks import client_for, retries_for
 from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConfig, TableProperties
 from om_ingest.engine.results import EntityResult, Outcome
 from om_ingest.errors import SourceError
+from om_ingest.openmetadata.retry import call_with_retries
 from om_ingest.planning import EntitySpec, unpacked
 from om_ingest.profiling.data_profiler import collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
@@ -91,7 +92,8 @@ def profile_table_task(
 
 
 def _push(fqn: str, result: Any, settings: ProfilingConfig, client_key: str, dry_run: bool) -> str:
-    """Push the profile to OM; why it was not pushed ("" when it was). OM errors raise."""
+    """Push the profile to OM; why it was not pushed ("" when it was). OM errors raise,
+    after transient ones were retried."""
     if dry_run:
         return "dry run"
     if not settings.push_to_openmetadata:
@@ -99,11 +101,16 @@ def _push(fqn: str, result: Any, settings: ProfilingConfig, client_key: str, dry
     from metadata.generated.schema.entity.data.table import Table
 
     client = client_for(client_key)
-    table = client.get_by_name(Table, fqn, fields=["columns"])
-    if table is None:
-        return "the table is not in OpenMetadata"
-    client.put_table_profile(table, to_om_profile(result))
-    return ""
+
+    def push() -> str:
+        table = client.get_by_name(Table, fqn, fields=["columns"])
+        if table is None:
+            return "the table is not in OpenMetadata"
+        client.put_table_profile(table, to_om_profile(result))
+        return ""
+
+    # Rate limits and outages are waited out like any write (`execution.retries`).
+    return call_with_retries(push, retries_for(client_key), f"profile of {fqn}")
 
 
 def sample_size(settings: ProfilingConfig, table_rows: int | None) -> int:

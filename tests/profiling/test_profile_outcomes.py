@@ -86,3 +86,30 @@ def test_profile_outcomes_are_audited_counted_and_fail_the_run_on_request(
         result = CliRunner().invoke(cli, ["ingest", config], env={"COLUMNS": "250"})
         assert result.exit_code == 1, result.output
         assert "profiles failed" in result.stdout and "profile(s) failed" in result.stderr
+
+
+def test_a_rate_limited_profile_push_is_retried_not_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Profile pushes wait out 429s like writes do: every profile ends pushed."""
+    from om_ingest.sandbox import FaultConfig, ThreadedSandbox
+    from tests.conftest import JWT
+
+    rows = pa.table({"id": pa.array(range(5), pa.int64())})
+    faults = FaultConfig(fail_rate=0.0, fail_status=429, seed=3)
+    with MotoS3Server() as moto, ThreadedSandbox(JWT, faults=faults) as om:
+        monkeypatch.setenv("OM_HOST", om.host_port)
+        monkeypatch.setenv("OM_JWT", JWT)
+        s3 = moto.s3_client()
+        s3.create_bucket(Bucket="lake")
+        for name in ("a", "b", "c"):
+            write_table(LakeTarget.s3(s3, "lake"), f"warehouse/{name}", rows, record_key="id")
+        config = profiles_config(tmp_path, moto)
+        assert ingest(config)["outcomes"] == {"success": 6}
+        om.clear_requests()
+        faults.fail_rate = 0.5  # the re-run's writes are nothing; its profile pushes are hit
+        summary = ingest(config)
+        limited = [r for r in om.requests() if r["injected"]]
+
+    assert limited and all(r["status"] == 429 for r in limited)
+    assert summary["profile_outcomes"] == {"pushed": 3}
