@@ -250,7 +250,12 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
 
 def test_a_missing_external_parent_blocks_its_children(om_env: Any, tmp_path: Path) -> None:
     entities = [
-        {"type": "messaging_service", "name": "legacy", "external": True},
+        {
+            "type": "messaging_service",
+            "name": "legacy",
+            "external": True,
+            "properties": {"service_type": "Kafka"},
+        },
         {"type": "topic", "name": "t", "properties": {"service": "legacy", "partitions": 1}},
         {"type": "classification", "name": "C", "properties": {"description": "c"}},
         {"type": "tag", "name": "T", "properties": {"classification": "C", "description": "t"}},
@@ -268,20 +273,28 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
             "name": "C",
             "properties": {"description": "c", "owners": ["nobody"]},
         },
-        {"type": "database_service", "name": "wh", "properties": {}},
-        {"type": "database", "name": "db", "properties": {"service": "wh"}},
+        {"type": "mlmodel_service", "name": "ml", "properties": {"service_type": "Mlflow"}},
         {
-            "type": "data_contract",
-            "name": "c",
-            "properties": {"entity": {"type": "table", "fqn": "wh.db.s.missing"}},
-            "depends_on": ["wh.db"],
+            "type": "mlmodel",
+            "name": "m",
+            "properties": {
+                "service": "ml",
+                "ml_features": [
+                    {
+                        "name": "f",
+                        "feature_sources": [
+                            {"name": "s", "data_source": {"type": "table", "fqn": "wh.db.s.gone"}}
+                        ],
+                    }
+                ],
+            },
         },
     ]
     failure = run_failing(write_config(tmp_path, entities))
     errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
     assert "team 'ghosts' was not found" in errors["bob"]
     assert "owner 'nobody' is neither a user nor a team" in errors["C"]
-    assert "table wh.db.s.missing was not found" in errors["wh.db.s.missing.dataContract_c"]
+    assert "table wh.db.s.gone was not found" in errors["ml.m"]
     assert not any("Traceback" in e for e in errors.values())
 
 
