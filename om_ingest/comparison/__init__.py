@@ -9,4 +9,11 @@ from om_ingest.comparison.schema_diff import (
     flatten_fields,
 )
 
-__all__ = ["ChangeKind", "SchemaChange", "SchemaDiff", "SchemaShape", "diff_schemas", "flatten_fields"]
+__all__ = [
+    "ChangeKind",
+    "SchemaChange",
+    "SchemaDiff",
+    "SchemaShape",
+    "diff_schemas",
+    "flatten_fields",
+]

@@ -64,11 +64,19 @@ SKIPPED_FIELDS = frozenset(
         # computed by OpenMetadata
         "fullyQualifiedName",
         "sourceHash",
+        # a user's images, a column's measured profile: not declared in a config
+        "profile",
+        "customMetrics",
     }
 )
 """Create-request fields a config does not set."""
 
-NAMED_IDS: dict[str, str] = {"teams": "team", "parents": "team", "children": "team", "users": "user"}
+NAMED_IDS: dict[str, str] = {
+    "teams": "team",
+    "parents": "team",
+    "children": "team",
+    "users": "user",
+}
 """`list[Uuid]` fields given by name in config, and the kind each name is looked up as."""
 
 _RESERVED = frozenset(dir(BaseModel))
@@ -217,7 +225,7 @@ def mirror(
         return cached
     if model in _PENDING:  # a recursive model (a field's children): a forward reference
         return _PENDING[model]  # type: ignore[return-value]
-    class_name = title or _unique(f"{model.__name__}Spec", names)
+    class_name = title or _unique(f"Om{model.__name__}", names)
     _PENDING[model] = class_name
     fields: dict[str, Any] = {}
     for name, info in model.model_fields.items():
@@ -231,7 +239,7 @@ def mirror(
         attribute, spec = _field(key, info, annotation, info.is_required() or key in required)
         fields[attribute] = spec
     del _PENDING[model]
-    generated: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    generated: type[BaseModel] = create_model(
         class_name, __base__=base, __doc__=doc or _model_doc(model), **fields
     )
     names[generated] = class_name
@@ -289,14 +297,15 @@ def request_body(props: BaseModel) -> dict[str, Any]:
     return props.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def lookups(value: Any) -> typing.Iterator[dict[str, Any]]:
-    """Every lookup marker in a request body, depth first."""
+def marked(value: Any, key: str) -> typing.Iterator[dict[str, Any]]:
+    """Every mapping holding `key` in a request body, depth first: the lookup markers
+    (`LOOKUP`), the TagLabels (`tagFQN`) of the entity and of its fields."""
     if isinstance(value, dict):
-        if LOOKUP in value:
+        if key in value:
             yield value
             return
         for item in value.values():
-            yield from lookups(item)
+            yield from marked(item, key)
     elif isinstance(value, list):
         for item in value:
-            yield from lookups(item)
+            yield from marked(item, key)

@@ -36,6 +36,7 @@ Location = tuple[str, ...]
 """Lower-cased column names from the entity down to one column; () is the entity itself.
 OM matches columns by name, ignoring case."""
 
+
 @dataclass
 class _Edits:
     """The metadata changes decided for one location (the entity or one column)."""

@@ -17,7 +17,6 @@ from metadata.generated.schema.entity.services.databaseService import DatabaseSe
 from pydantic import BaseModel
 
 from om_ingest.comparison import SchemaShape
-
 from om_ingest.config.models import (
     ColumnSpec,
     DatabaseProperties,

@@ -47,8 +47,8 @@ KINDS: dict[EntityType, Kind] = {
         "classification.classification.Classification", ("owners", "reviewers")
     ),
     EntityType.TAG: Kind("classification.tag.Tag", ("owners", "reviewers")),
-    EntityType.USER: Kind("teams.user.User", ("teams", "profile")),
-    EntityType.TEAM: Kind("teams.team.Team", ("owners", "parents", "children", "users", "profile")),
+    EntityType.USER: Kind("teams.user.User", ("teams",)),
+    EntityType.TEAM: Kind("teams.team.Team", ("owners", "parents", "children", "users")),
     EntityType.PIPELINE_SERVICE: Kind(
         "services.pipelineService.PipelineService", ("owners", "tags")
     ),

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from om_ingest import fqns
-from om_ingest.config.derived import EntityRefSpec, lookups, request_body
+from om_ingest.config.derived import LOOKUP, EntityRefSpec, marked, request_body
 from om_ingest.config.models import (
     EntityConfig,
     EntityProperties,
@@ -104,17 +104,20 @@ def entity_fqn(entity: EntityConfig) -> str:
 
 
 def references_of(entity: EntityConfig) -> list[str]:
-    """FQNs an entity names besides its parent (owners, reviewers, a user's teams, a team's
-    parents, children and users, referenced entities): each must exist when it runs, so a
+    """FQNs an entity names besides its parent (owners, reviewers, tags, a user's teams, a
+    team's parents, children and users, referenced entities): each must exist when it runs, so a
     declared one is planned first; an undeclared one is looked up in OpenMetadata."""
     props = entity.properties
     if isinstance(props, EntityProperties):
         found = [fqns.child(None, name) for name in props.owners]
+        found += [fqns.normalize(tag) for tag in props.tags]
     elif isinstance(props, PropertiesBase):
+        body = request_body(props)
         found = [
             fqns.normalize(marker["fqn"]) if "fqn" in marker else fqns.child(None, marker["name"])
-            for marker in lookups(request_body(props))
+            for marker in marked(body, LOOKUP)
         ]
+        found += [fqns.normalize(label["tagFQN"]) for label in marked(body, "tagFQN")]
     else:
         return []
     parent = parent_fqn_of(entity)

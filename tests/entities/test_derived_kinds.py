@@ -47,7 +47,11 @@ def kinds_stack() -> list[dict[str, Any]]:
                 "description": "Nightly load.",
                 "source_url": "http://airflow/dags/daily_etl",
                 "tasks": [
-                    {"name": "extract", "task_type": "PythonOperator", "downstream_tasks": ["load"]},
+                    {
+                        "name": "extract",
+                        "task_type": "PythonOperator",
+                        "downstream_tasks": ["load"],
+                    },
                     {"name": "load", "taskType": "SQLOperator"},
                 ],
             },
@@ -113,7 +117,11 @@ def kinds_stack() -> list[dict[str, Any]]:
                 ],
             },
         },
-        {"type": "database_service", "name": "wh", "properties": {"service_type": "CustomDatabase"}},
+        {
+            "type": "database_service",
+            "name": "wh",
+            "properties": {"service_type": "CustomDatabase"},
+        },
         {"type": "database", "name": "db", "properties": {"service": "wh"}},
         {"type": "database_schema", "name": "s", "properties": {"database": "wh.db"}},
         {
@@ -153,7 +161,9 @@ def test_every_kind_is_created_then_rerun_without_writes(om_env: Any, tmp_path: 
     # parents and named entities first: a user before what it owns
     order = [e["fqn"] for e in audit_events(summary)]
     assert order.index("alice") < order.index("Sensitivity")
-    assert order.index("wh.db.s.orders") < order.index("wh.db.s.orders.dataContract_orders_contract")
+    assert order.index("wh.db.s.orders") < order.index(
+        "wh.db.s.orders.dataContract_orders_contract"
+    )
     from metadata.generated.schema.entity.data.dataContract import DataContract
     from metadata.generated.schema.entity.data.pipeline import Pipeline
     from metadata.generated.schema.entity.data.topic import Topic
@@ -201,14 +211,18 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     model["properties"]["ml_features"][0]["data_type"] = "categorical"
     model["properties"]["algorithm"] = "lightgbm"
     index = _edit(evolved, "products")
-    index["properties"]["fields"][1]["children"].append({"name": "currency", "data_type": "KEYWORD"})
+    index["properties"]["fields"][1]["children"].append(
+        {"name": "currency", "data_type": "KEYWORD"}
+    )
     config = write_config(tmp_path, evolved, name="evolved")
 
     dry = run(config, dry_run=True)
     events = _by_fqn(dry)
     assert events["kafka.orders"]["operation"] == "UPDATE"
     schema = {
-        fqn: {(c["change"], c["path"], c["before"], c["after"]) for c in events[fqn]["schema_changes"]}
+        fqn: {
+            (c["change"], c["path"], c["before"], c["after"]) for c in events[fqn]["schema_changes"]
+        }
         for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn", "es.products")
     }
     assert schema["kafka.orders"] == {
