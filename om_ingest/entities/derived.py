@@ -9,6 +9,7 @@ looked up when the entity runs.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from om_ingest.config.models import (
     create_request_model,
 )
 from om_ingest.entities.base import _HANDLERS, EntityHandler
+from om_ingest.entities.topic_schema import with_parsed_fields
 from om_ingest.errors import OpenMetadataError
 
 if TYPE_CHECKING:
@@ -40,6 +42,9 @@ class Kind:
     read_fields: tuple[str, ...]
     """Fields OM returns only when asked for (`?fields=`) that the comparison needs."""
     shape: SchemaShape | None = None
+    complete: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Fills in what the request derives from what the config gives (a topic's fields from
+    its schema text); raises ValueError for input it cannot read."""
 
 
 KINDS: dict[EntityType, Kind] = {
@@ -69,6 +74,7 @@ KINDS: dict[EntityType, Kind] = {
         "data.topic.Topic",
         ("owners", "tags", "extension"),
         SchemaShape("messageSchema.schemaFields", facts=("dataTypeDisplay",)),
+        with_parsed_fields,
     ),
     EntityType.MLMODEL_SERVICE: Kind("services.mlmodelService.MlModelService", ("owners", "tags")),
     EntityType.MLMODEL: Kind(
@@ -112,6 +118,7 @@ class DerivedHandler(EntityHandler):
         self.schema_shape = kind.shape  # type: ignore[misc]
         self.create_model = create_request_model(entity_type)
         self.parent_field = DERIVED_KINDS[entity_type][1]
+        self.complete = kind.complete
 
     def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
         props = entity.properties
@@ -126,7 +133,10 @@ class DerivedHandler(EntityHandler):
         return self.create_model.model_validate(self.spec(entity, parent_fqn))
 
     def request(self, client: OMClient, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
-        return self.create_model.model_validate(_resolve(client, self.spec(entity, parent_fqn)))
+        body = _resolve(client, self.spec(entity, parent_fqn))
+        if self.complete is not None:
+            body = self.complete(body)
+        return self.create_model.model_validate(body)
 
     def owned_when_set(self) -> frozenset[str]:
         fields = {info.alias or name for name, info in self.create_model.model_fields.items()}

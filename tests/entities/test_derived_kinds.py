@@ -357,3 +357,57 @@ def test_a_wrong_type_is_a_located_config_error(
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.strip().splitlines()
     assert f"entities[{entities.index(entity)}].properties.{key}" in line and message in line
+
+
+JSON_SCHEMA = """{
+  "type": "object",
+  "properties": {
+    "id": {"type": "integer"},
+    "address": {"type": "object", "properties": {"city": {"type": "string"}}}
+  }
+}"""
+
+
+def test_a_topic_schema_given_as_json_schema_text_gets_its_nested_fields(
+    om_env: Any, tmp_path: Path
+) -> None:
+    def topic(text: str) -> list[dict[str, Any]]:
+        return [
+            {"type": "messaging_service", "name": "k", "properties": {"service_type": "Kafka"}},
+            {
+                "type": "topic",
+                "name": "people",
+                "idempotency": "update",
+                "properties": {
+                    "service": "k",
+                    "partitions": 1,
+                    "message_schema": {"schema_type": "JSON", "schema_text": text},
+                },
+            },
+        ]
+
+    run(write_config(tmp_path, topic(JSON_SCHEMA)))
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    stored = make_sdk_client(om_env.url, JWT).get_by_name(Topic, "k.people")
+    (root,) = stored.messageSchema.schemaFields
+    assert [(c.name.root, c.dataType.value) for c in root.children] == [
+        ("id", "INT"),
+        ("address", "RECORD"),
+    ]
+    assert [c.name.root for c in root.children[1].children] == ["city"]
+
+    evolved = JSON_SCHEMA.replace('"city": {"type": "string"}', '"city": {"type": "integer"}')
+    summary = run(write_config(tmp_path, topic(evolved), name="evolved"))
+    event = _by_fqn(summary)["k.people"]
+    assert event["operation"] == "UPDATE"
+    assert [(c["change"], c["path"]) for c in event["schema_changes"]] == [
+        ("type_changed", "default.address.city")
+    ]
+
+    failure = run_failing(write_config(tmp_path, topic("{not json"), name="broken"))
+    (failed,) = [r for r in failure.results if r.fqn == "k.people"]
+    assert "schema_text is not a readable JSON schema" in (failed.error or "")
