@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -380,12 +381,12 @@ class EntityConfig(StrictModel):
     type: EntityType
     name: str | None = Field(default=None, min_length=1, max_length=256)  # OM's entityName
     discovery: DiscoveryConfig | None = None
+    external: bool = Field(default=False, description="Exists in OM already; only checked")
     properties: dict[str, Any] | PropertiesBase = Field(default_factory=dict)
     idempotency: IdempotencyMode | None = None
     override: bool = Field(
         default=False, description="Let updates replace descriptions/tags/owners curated in OM"
     )
-    external: bool = Field(default=False, description="Exists in OM already; only checked")
     depends_on: list[str] = Field(default_factory=list, description="FQNs this entity waits for")
     profiling: ProfilingConfig | None = None
     discovered_from: SkipJsonSchema[str | None] = Field(
@@ -398,12 +399,18 @@ class EntityConfig(StrictModel):
         """Parse `properties` with the model for the entity's type, so errors name the key.
 
         Discovered entities are completed by their source, so theirs are validated after
-        discovery, when the concrete entities exist.
+        discovery, when the concrete entities exist. An external entity exists in OM already:
+        only its parent matters, so the request's required fields may be left out.
         """
         model = PROPERTY_MODELS.get(info.data.get("type"))  # type: ignore[arg-type]
         if model is None or not isinstance(props, dict) or info.data.get("discovery") is not None:
             return props
-        return model.model_validate(props)
+        try:
+            return model.model_validate(props)
+        except ValidationError as exc:
+            if info.data.get("external") and all(e["type"] == "missing" for e in exc.errors()):
+                return model.model_construct(**props)
+            raise
 
     @model_validator(mode="after")
     def _named_or_discovered(self) -> EntityConfig:

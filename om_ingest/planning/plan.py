@@ -87,8 +87,8 @@ def parent_fqn_of(entity: EntityConfig) -> str | None:
         return None
     props = entity.properties
     value = getattr(props, key, None) if isinstance(props, PropertiesBase) else props.get(key)
-    if isinstance(value, EntityRefSpec):  # a data contract's entity: {type, fqn}
-        value = value.fqn
+    if isinstance(value, EntityRefSpec | dict):  # a data contract's entity: {type, fqn}
+        value = value.fqn if isinstance(value, EntityRefSpec) else value.get("fqn")
     return fqns.normalize(value) if isinstance(value, str) and value else None
 
 

@@ -196,7 +196,7 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
 ) -> None:
     run(write_config(tmp_path, kinds_stack()))
     evolved = copy.deepcopy(kinds_stack())
-    topic = _edit(evolved, "orders") if False else evolved[7]
+    topic = next(e for e in evolved if e["type"] == "topic")
     topic["properties"]["partitions"] = 6
     topic["properties"]["message_schema"]["schema_fields"][0]["children"] = [
         {"name": "id", "data_type": "STRING"},
@@ -215,6 +215,17 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
         {"name": "currency", "data_type": "KEYWORD"}
     )
     config = write_config(tmp_path, evolved, name="evolved")
+
+    om_env.clear_requests()
+    skipped = _by_fqn(run(config, idempotency="skip"))
+    assert om_env.write_calls() == []
+    assert skipped["kafka.orders"]["operation"] == "SKIP"
+    assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
+    failure = run_failing(config, idempotency="fail")
+    assert {r.outcome.value for r in failure.results} == {"failed"}
+    assert all(
+        "already exists and idempotency is 'fail'" in (r.error or "") for r in failure.results
+    )
 
     dry = run(config, dry_run=True)
     events = _by_fqn(dry)
@@ -264,12 +275,7 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
 
 def test_a_missing_external_parent_blocks_its_children(om_env: Any, tmp_path: Path) -> None:
     entities = [
-        {
-            "type": "messaging_service",
-            "name": "legacy",
-            "external": True,
-            "properties": {"service_type": "Kafka"},
-        },
+        {"type": "messaging_service", "name": "legacy", "external": True},
         {"type": "topic", "name": "t", "properties": {"service": "legacy", "partitions": 1}},
         {"type": "classification", "name": "C", "properties": {"description": "c"}},
         {"type": "tag", "name": "T", "properties": {"classification": "C", "description": "t"}},
