@@ -222,10 +222,10 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     assert skipped["kafka.orders"]["operation"] == "SKIP"
     assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
     failure = run_failing(config, idempotency="fail")
-    assert {r.outcome.value for r in failure.results} == {"failed"}
-    assert all(
-        "already exists and idempotency is 'fail'" in (r.error or "") for r in failure.results
-    )
+    failed = [r for r in failure.results if r.outcome.value == "failed"]
+    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice"}
+    assert all("already exists and idempotency is 'fail'" in (r.error or "") for r in failed)
+    assert {r.outcome.value for r in failure.results} == {"failed", "blocked"}  # children
 
     dry = run(config, dry_run=True)
     events = _by_fqn(dry)
