@@ -20,7 +20,7 @@ def schema_fields(schema_type: str, topic: str, text: str) -> list[dict[str, Any
     except ModuleNotFoundError as exc:
         raise ValueError(
             f"reading {schema_type} schema text needs the Python package {exc.name!r} "
-            "(the SDK's `kafka` extra); give `schema_fields` instead"
+            "(a dependency of om-ingest: reinstall it); or give `schema_fields` instead"
         ) from None
     if not fields:
         raise ValueError(f"schema_text is not a readable {schema_type} schema")

@@ -365,55 +365,79 @@ def test_a_wrong_type_is_a_located_config_error(
     assert f"entities[{entities.index(entity)}].properties.{key}" in line and message in line
 
 
-JSON_SCHEMA = """{
-  "type": "object",
-  "properties": {
-    "id": {"type": "integer"},
-    "address": {"type": "object", "properties": {"city": {"type": "string"}}}
-  }
-}"""
+SCHEMA_TEXTS: dict[str, tuple[str, str, str]] = {
+    # schema_type: (text, evolved text (address.city retyped), path of city as OM's parser
+    # nests it: Avro names a record type as a level of its own)
+    "JSON": (
+        """{"type": "object", "properties": {"id": {"type": "integer"},
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}}}}""",
+        """{"type": "object", "properties": {"id": {"type": "integer"},
+            "address": {"type": "object", "properties": {"city": {"type": "integer"}}}}}""",
+        "default.address.city",
+    ),
+    "Avro": (
+        """{"type": "record", "name": "Person", "fields": [{"name": "id", "type": "long"},
+            {"name": "address", "type": {"type": "record", "name": "Address",
+             "fields": [{"name": "city", "type": "string"}]}}]}""",
+        """{"type": "record", "name": "Person", "fields": [{"name": "id", "type": "long"},
+            {"name": "address", "type": {"type": "record", "name": "Address",
+             "fields": [{"name": "city", "type": "int"}]}}]}""",
+        "Person.address.Address.city",
+    ),
+    "Protobuf": (
+        'syntax = "proto3"; message Person { int64 id = 1;'
+        " message Address { string city = 1; } Address address = 2; }",
+        'syntax = "proto3"; message Person { int64 id = 1;'
+        " message Address { int32 city = 1; } Address address = 2; }",
+        "Person.address.city",
+    ),
+}
 
 
-def test_a_topic_schema_given_as_json_schema_text_gets_its_nested_fields(
-    om_env: Any, tmp_path: Path
-) -> None:
-    def topic(text: str) -> list[dict[str, Any]]:
-        return [
-            {"type": "messaging_service", "name": "k", "properties": {"service_type": "Kafka"}},
-            {
-                "type": "topic",
-                "name": "people",
-                "idempotency": "update",
-                "properties": {
-                    "service": "k",
-                    "partitions": 1,
-                    "message_schema": {"schema_type": "JSON", "schema_text": text},
-                },
+def _topic_from_text(schema_type: str, text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "messaging_service", "name": "k", "properties": {"service_type": "Kafka"}},
+        {
+            "type": "topic",
+            "name": "people",
+            "idempotency": "update",
+            "properties": {
+                "service": "k",
+                "partitions": 1,
+                "message_schema": {"schema_type": schema_type, "schema_text": text},
             },
-        ]
+        },
+    ]
 
-    run(write_config(tmp_path, topic(JSON_SCHEMA)))
+
+@pytest.mark.parametrize("schema_type", sorted(SCHEMA_TEXTS))
+def test_a_topic_schema_given_as_text_gets_its_nested_fields(
+    om_env: Any, tmp_path: Path, schema_type: str
+) -> None:
+    text, evolved, city = SCHEMA_TEXTS[schema_type]
+    run(write_config(tmp_path, _topic_from_text(schema_type, text)))
     from metadata.generated.schema.entity.data.topic import Topic
 
+    from om_ingest.comparison import SchemaShape
     from om_ingest.sandbox.testing import make_sdk_client
     from tests.conftest import JWT
 
     stored = make_sdk_client(om_env.url, JWT).get_by_name(Topic, "k.people")
-    (root,) = stored.messageSchema.schemaFields
-    assert [(c.name.root, c.dataType.value) for c in root.children] == [
-        ("id", "INT"),
-        ("address", "RECORD"),
-    ]
-    assert [c.name.root for c in root.children[1].children] == ["city"]
+    flat = SchemaShape("messageSchema.schemaFields").flatten(
+        stored.model_dump(mode="json", by_alias=True, exclude_none=True)
+    )
+    root = city.split(".")[0]
+    assert flat[root] == "RECORD" and flat[f"{root}.id"] in ("INT", "LONG")
+    assert flat[city] == "STRING"
 
-    evolved = JSON_SCHEMA.replace('"city": {"type": "string"}', '"city": {"type": "integer"}')
-    summary = run(write_config(tmp_path, topic(evolved), name="evolved"))
+    summary = run(write_config(tmp_path, _topic_from_text(schema_type, evolved), name="evolved"))
     event = _by_fqn(summary)["k.people"]
-    assert event["operation"] == "UPDATE"
-    assert [(c["change"], c["path"]) for c in event["schema_changes"]] == [
-        ("type_changed", "default.address.city")
-    ]
+    assert event["operation"] == "UPDATE" and event["outcome"] == "success"
+    assert [(c["change"], c["path"]) for c in event["schema_changes"]] == [("type_changed", city)]
 
-    failure = run_failing(write_config(tmp_path, topic("{not json"), name="broken"))
+
+def test_unreadable_schema_text_fails_the_topic_with_a_message(om_env: Any, tmp_path: Path) -> None:
+    failure = run_failing(write_config(tmp_path, _topic_from_text("Avro", "{not avro")))
     (failed,) = [r for r in failure.results if r.fqn == "k.people"]
-    assert "schema_text is not a readable JSON schema" in (failed.error or "")
+    assert "schema_text is not a readable Avro schema" in (failed.error or "")
+    assert "Traceback" not in (failed.error or "")
