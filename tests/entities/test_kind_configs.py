@@ -131,3 +131,29 @@ def test_every_kind_has_a_handler() -> None:
 
     for kind in EntityType:
         assert handler_for(kind).entity_type is kind
+
+
+def test_the_json_schema_checks_each_kind_s_properties() -> None:
+    """configs/schema.json (for editors) accepts every kind as declared and flags an unknown
+    key of one kind that another kind has (so it is not checking the common base only)."""
+    from jsonschema import Draft202012Validator
+
+    from om_ingest.config.json_schema import config_json_schema
+
+    validator = Draft202012Validator(config_json_schema())
+    entities = kinds_stack()
+    pipeline = next(e for e in entities if e["type"] == "pipeline")
+    for task in pipeline["properties"]["tasks"]:  # the schema knows the snake_case spelling
+        task["task_type"] = task.pop("taskType", task.get("task_type"))
+    config: dict[str, Any] = {
+        "openmetadata": {"host": "http://h", "jwt_token": "x"},
+        "entities": entities,
+    }
+    assert list(validator.iter_errors(config)) == []
+    topic = next(e for e in config["entities"] if e["type"] == "topic")
+    topic["properties"]["algorithm"] = "xgboost"  # an ML model's key
+    topic["properties"]["message_schema"]["schema_fields"][0]["children"][0]["tags"] = 3
+    paths = {tuple(error.absolute_path) for error in validator.iter_errors(config)}
+    index = config["entities"].index(topic)
+    assert ("entities", index, "properties") in paths  # additionalProperties: algorithm
+    assert any(p[:4] == ("entities", index, "properties", "message_schema") for p in paths)
