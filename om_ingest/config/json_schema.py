@@ -10,13 +10,14 @@ import json
 import os
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from om_ingest.config.models import PROPERTY_MODELS, IngestionConfig
 
 
 def config_json_schema() -> dict[str, Any]:
-    models = [IngestionConfig, *PROPERTY_MODELS.values()]
+    models: list[type[BaseModel]] = [IngestionConfig, *PROPERTY_MODELS.values()]
     refs, schema = models_json_schema([(m, "validation") for m in models], by_alias=True)
     defs: dict[str, Any] = schema["$defs"]
 
