@@ -17,6 +17,7 @@ from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.entities import handler_for
+from om_ingest.entities.lookups import Resolver
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.planning import PlannedEntity
@@ -90,7 +91,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
 
     entity = node.entity
     try:
-        request = handler.request(client, entity, node.parent_fqn)
+        pending = frozenset(node.depends_on) if task.dry_run else frozenset()
+        request = handler.request(Resolver(client, pending), entity, node.parent_fqn)
     except (ValidationError, ValueError) as exc:
         return EntityResult(
             **base,

@@ -19,7 +19,7 @@ from om_ingest.config.models import EntityConfig, EntityProperties, EntityType
 from om_ingest.errors import OmIngestError
 
 if TYPE_CHECKING:
-    from om_ingest.openmetadata import OMClient
+    from om_ingest.entities.lookups import Resolver
 
 H = TypeVar("H", bound="type[EntityHandler]")
 
@@ -64,13 +64,13 @@ class EntityHandler(ABC):
             body["owners"] = owners
         return body
 
-    def request(self, client: OMClient, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The Create…Request with every name OM must resolve (owners, …) looked up; an
         unknown name raises `OpenMetadataError` (the entity fails with that message)."""
         request = self.build_request(entity, parent_fqn)
         if owners := _owner_names(entity):
             body = request.model_dump(mode="json", exclude_none=True, by_alias=True)
-            request = type(request).model_validate({**body, "owners": client.owner_refs(owners)})
+            request = type(request).model_validate({**body, "owners": lookup.owners(owners)})
         return request
 
     def owned_fields(self) -> frozenset[str]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel
 
+from om_ingest import fqns
 from om_ingest.comparison import SchemaShape
 from om_ingest.config.derived import LOOKUP, request_body
 from om_ingest.config.models import (
@@ -25,11 +26,8 @@ from om_ingest.config.models import (
     create_request_model,
 )
 from om_ingest.entities.base import _HANDLERS, EntityHandler
+from om_ingest.entities.lookups import Resolver
 from om_ingest.entities.topic_schema import with_parsed_fields
-from om_ingest.errors import OpenMetadataError
-
-if TYPE_CHECKING:
-    from om_ingest.openmetadata import OMClient
 
 CURATED = frozenset({"name", "displayName", "description", "tags", "owners", "extension"})
 """Request keys with their own rules in `engine.compare` (never owned facts)."""
@@ -132,8 +130,8 @@ class DerivedHandler(EntityHandler):
         """The request of an entity that names nothing to look up (else: `request`)."""
         return self.create_model.model_validate(self.spec(entity, parent_fqn))
 
-    def request(self, client: OMClient, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
-        body = _resolve(client, self.spec(entity, parent_fqn))
+    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+        body = _resolve(lookup, self.spec(entity, parent_fqn))
         if self.complete is not None:
             body = self.complete(body)
         return self.create_model.model_validate(body)
@@ -149,29 +147,22 @@ class DerivedHandler(EntityHandler):
         )
 
 
-def _resolve(client: OMClient, value: Any) -> Any:
+def _resolve(lookup: Resolver, value: Any) -> Any:
     """`value` with every lookup marker replaced by what OM answers."""
     if isinstance(value, list):
-        return [_resolve(client, item) for item in value]
+        return [_resolve(lookup, item) for item in value]
     if not isinstance(value, dict):
         return value
     if LOOKUP not in value:
-        return {key: _resolve(client, item) for key, item in value.items()}
-    what = value[LOOKUP]
-    if what == "owner":
-        return client.owner_refs([value["name"]])[0]
-    if what == "id":
+        return {key: _resolve(lookup, item) for key, item in value.items()}
+    if value[LOOKUP] == "owner":
+        return lookup.owners([value["name"]])[0]
+    if value[LOOKUP] == "id":
         kind = EntityType(value["kind"])
-        found: Any = client.get_by_name(_entity_class_of(kind), value["name"])
-        if found is None:
-            raise OpenMetadataError(f"{kind.value} {value['name']!r} was not found in OpenMetadata")
-        return str(found.id.root)
+        return lookup.entity(_entity_class_of(kind), fqns.child(None, value["name"]), kind.value)
     kind = EntityType(value["type"])
     cls = _entity_class_of(kind)
-    found = client.get_by_name(cls, value["fqn"])
-    if found is None:
-        raise OpenMetadataError(f"{kind.value} {value['fqn']} was not found in OpenMetadata")
-    return {"id": str(found.id.root), "type": om_type(cls)}
+    return {"id": lookup.entity(cls, value["fqn"], kind.value), "type": om_type(cls)}
 
 
 def _entity_class_of(kind: EntityType) -> type[BaseModel]:

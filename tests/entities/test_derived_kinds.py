@@ -155,6 +155,12 @@ def _edit(entities: list[dict[str, Any]], name: str) -> dict[str, Any]:
 def test_every_kind_is_created_then_rerun_without_writes(om_env: Any, tmp_path: Path) -> None:
     assert {e["type"] for e in kinds_stack()} >= {k.value for k in DERIVED_KINDS}
     config = write_config(tmp_path, kinds_stack())
+    # a dry run on an empty OM previews every create, owners and the contract's table
+    # included (declared earlier in the run: stand-in ids), and writes nothing
+    preview = run(config, dry_run=True)
+    assert om_env.write_calls() == []
+    assert {e["outcome"] for e in audit_events(preview)} == {"dry_run"}
+    assert preview["operations"] == {"CREATE": len(kinds_stack())}
     summary = run(config)
     events = _by_fqn(summary)
     assert summary["operations"] == {"CREATE": len(kinds_stack())}, events
@@ -312,7 +318,7 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
     ]
     failure = run_failing(write_config(tmp_path, entities))
     errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
-    assert "team 'ghosts' was not found" in errors["bob"]
+    assert "team ghosts was not found in OpenMetadata" in errors["bob"]
     assert "owner 'nobody' is neither a user nor a team" in errors["C"]
     assert "table wh.db.s.gone was not found" in errors["ml.m"]
     assert not any("Traceback" in e for e in errors.values())
