@@ -381,12 +381,12 @@ class EntityConfig(StrictModel):
     type: EntityType
     name: str | None = Field(default=None, min_length=1, max_length=256)  # OM's entityName
     discovery: DiscoveryConfig | None = None
-    external: bool = Field(default=False, description="Exists in OM already; only checked")
     properties: dict[str, Any] | PropertiesBase = Field(default_factory=dict)
     idempotency: IdempotencyMode | None = None
     override: bool = Field(
         default=False, description="Let updates replace descriptions/tags/owners curated in OM"
     )
+    external: bool = Field(default=False, description="Exists in OM already; only checked")
     depends_on: list[str] = Field(default_factory=list, description="FQNs this entity waits for")
     profiling: ProfilingConfig | None = None
     discovered_from: SkipJsonSchema[str | None] = Field(
@@ -399,18 +399,30 @@ class EntityConfig(StrictModel):
         """Parse `properties` with the model for the entity's type, so errors name the key.
 
         Discovered entities are completed by their source, so theirs are validated after
-        discovery, when the concrete entities exist. An external entity exists in OM already:
-        only its parent matters, so the request's required fields may be left out.
+        discovery, when the concrete entities exist.
         """
         model = PROPERTY_MODELS.get(info.data.get("type"))  # type: ignore[arg-type]
         if model is None or not isinstance(props, dict) or info.data.get("discovery") is not None:
             return props
+        return model.model_validate(props)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _external_needs_only_its_parent(cls, data: Any) -> Any:
+        """An external entity exists in OM already: only its parent matters, so the
+        request's required fields (a service's type, a topic's partitions) may be left out."""
+        if not isinstance(data, dict) or data.get("external") is not True:
+            return data
+        model = PROPERTY_MODELS.get(data.get("type"))  # type: ignore[arg-type]
+        props = data.get("properties") or {}
+        if model is None or not isinstance(props, dict):
+            return data
         try:
-            return model.model_validate(props)
+            model.model_validate(props)
         except ValidationError as exc:
-            if info.data.get("external") and all(e["type"] == "missing" for e in exc.errors()):
-                return model.model_construct(**props)
-            raise
+            if all(error["type"] == "missing" for error in exc.errors()):
+                return {**data, "properties": model.model_construct(**props)}
+        return data
 
     @model_validator(mode="after")
     def _named_or_discovered(self) -> EntityConfig:
