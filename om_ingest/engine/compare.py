@@ -307,6 +307,8 @@ def patched(
         if node is None:
             continue  # the column went away meanwhile; nothing to edit
         node.update(edits.text)
+        if not edits.add_tags and not edits.remove_tags:
+            continue  # (users and teams have no tags at all)
         tags = [t for t in node.get("tags") or [] if t["tagFQN"] not in edits.remove_tags]
         known = {t["tagFQN"] for t in tags}
         tags += [t for t in edits.add_tags if t["tagFQN"] not in known]

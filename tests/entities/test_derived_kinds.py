@@ -447,3 +447,40 @@ def test_unreadable_schema_text_fails_the_topic_with_a_message(om_env: Any, tmp_
     (failed,) = [r for r in failure.results if r.fqn == "k.people"]
     assert "schema_text is not a readable Avro schema" in (failed.error or "")
     assert "Traceback" not in (failed.error or "")
+
+
+def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
+    om_env: Any, tmp_path: Path
+) -> None:
+    run(write_config(tmp_path, kinds_stack()))
+    derived = {kind.value for kind in DERIVED_KINDS}
+    edited = copy.deepcopy(kinds_stack())
+    for item in edited:
+        if item["type"] in derived:
+            item["properties"]["display_name"] = f"{item['name']} v2"
+    _edit(edited, "Sensitivity")["properties"]["mutually_exclusive"] = True  # a fact: PUT
+    _edit(edited, "data_eng")["properties"]["is_joinable"] = False
+    config = write_config(tmp_path, edited, name="edited")
+
+    preview = _by_fqn(run(config, dry_run=True, idempotency="update"))
+    for item in edited:
+        if item["type"] not in derived:
+            continue
+        event = next(e for e in preview.values() if e["entity_type"] == item["type"])
+        assert event["operation"] == "UPDATE", event
+        changes = {c["field"]: c["after"] for c in event["field_changes"]}
+        assert changes["displayName"] == f"{item['name']} v2"
+    assert {c["field"] for c in preview["Sensitivity"]["field_changes"]} == {
+        "displayName",
+        "mutuallyExclusive",
+    }
+    assert {c["field"] for c in preview["data_eng"]["field_changes"]} == {
+        "displayName",
+        "isJoinable",
+    }
+
+    applied = run(config, idempotency="update")
+    assert applied["operations"]["UPDATE"] == len(derived)
+    om_env.clear_requests()
+    settled = run(config, idempotency="update")
+    assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(edited)}
