@@ -1,8 +1,9 @@
 """Structural schema comparison: which fields were added, removed or retyped.
 
 Works on OpenMetadata's JSON field trees (a table's `columns`, a topic's
-`messageSchema.schemaFields`, a search index's `fields`, an ML model's `mlFeatures`): each
-field has a `name`, a `dataType` and optionally `children`. Nested fields are reported by
+`messageSchema.schemaFields`, a search index's `fields`, an ML model's `mlFeatures`, a
+pipeline's `tasks`): each field has a `name`, a type (`dataType`, a task's `taskType`: the
+kind's `SchemaShape`) and optionally nested fields. Nested fields are reported by
 dotted path, each part quoted like an FQN part when it contains a dot. Descriptions, tags and
 ordering are not structure: changing them is not a schema change.
 """
@@ -17,6 +18,35 @@ from typing import Any
 from metadata.utils.fqn import quote_name
 
 TYPE_DETAIL_KEYS = ("arrayDataType", "precision", "scale", "dataLength")
+
+
+@dataclass(frozen=True)
+class SchemaShape:
+    """Where a kind keeps its structural schema and how its fields look."""
+
+    path: str
+    """Dotted path of the field list in the entity JSON, e.g. `messageSchema.schemaFields`."""
+    type_key: str = "dataType"
+    """The key holding a field's type (`dataType`; a pipeline task's `taskType`)."""
+    children: str | None = "children"
+    """The key of nested fields, when fields nest."""
+    facts: tuple[str, ...] = ()
+    """Per-field attributes that are source facts, applied by PUT (e.g. a column's
+    constraint, a task's downstream tasks)."""
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(self.path.split("."))
+
+    def fields_of(self, entity: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The field list at `path` (empty when absent)."""
+        node: Any = entity
+        for key in self.keys:
+            node = node.get(key) if isinstance(node, Mapping) else None
+        return list(node or [])
+
+    def flatten(self, entity: Mapping[str, Any]) -> dict[str, str]:
+        return flatten_fields(self.fields_of(entity), self.children, type_key=self.type_key)
 
 
 class ChangeKind(StrEnum):
@@ -69,9 +99,9 @@ def describe_change(change: Mapping[str, Any]) -> str:
     ).describe()
 
 
-def type_signature(field_json: Mapping[str, Any]) -> str:
+def type_signature(field_json: Mapping[str, Any], type_key: str = "dataType") -> str:
     """A field's structural type, e.g. `DECIMAL(12,2)`, `ARRAY<STRING>`, `VARCHAR(20)`."""
-    data_type = str(field_json.get("dataType", "UNKNOWN"))
+    data_type = str(field_json.get(type_key) or "UNKNOWN")
     if field_json.get("arrayDataType"):
         return f"{data_type}<{field_json['arrayDataType']}>"
     precision, scale = field_json.get("precision"), field_json.get("scale")
@@ -88,16 +118,19 @@ def type_signature(field_json: Mapping[str, Any]) -> str:
 
 
 def flatten_fields(
-    fields: Iterable[Mapping[str, Any]], children_key: str = "children", prefix: str = ""
+    fields: Iterable[Mapping[str, Any]],
+    children_key: str | None = "children",
+    prefix: str = "",
+    type_key: str = "dataType",
 ) -> dict[str, str]:
     """Map every field's dotted path (nested children included) to its type signature."""
     flat: dict[str, str] = {}
     for item in fields:
         path = f"{prefix}{quote_name(str(item['name']))}"
-        flat[path] = type_signature(item)
-        children = item.get(children_key) or []
+        flat[path] = type_signature(item, type_key)
+        children = item.get(children_key) or [] if children_key else []
         if children:
-            flat.update(flatten_fields(children, children_key, prefix=f"{path}."))
+            flat.update(flatten_fields(children, children_key, f"{path}.", type_key))
     return flat
 
 

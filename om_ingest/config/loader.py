@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from om_ingest.config.models import PROPERTY_MODELS, IngestionConfig
+from om_ingest.config.models import PROPERTY_MODELS, EntityType, IngestionConfig
 from om_ingest.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
@@ -344,7 +344,10 @@ def _apply_templates(
             kind = entity.get("type")
             if isinstance(kind, str) and kind in _TYPED_KINDS and isinstance(props, dict | None):
                 props = dict(props or {})
+                fields = PROPERTY_MODELS[EntityType(kind)].model_fields
                 for key in ("tags", "owners"):
+                    if key not in fields:  # e.g. a user carries no tags
+                        continue
                     if isinstance(defaults.get(key), list) and defaults[key] and key not in props:
                         props[key] = list(defaults[key])
                 entity["properties"] = props

@@ -4,7 +4,7 @@ These models are the single description of what a config may hold: the loader va
 against them, the JSON Schema (`om-ingest schema`) is generated from them, and the engine
 reads them. YAML keys are snake_case; the OpenMetadata request builders translate to OM's
 camelCase. Unknown keys are errors everywhere (``extra="forbid"``) except where a section is
-deliberately free-form (source properties, entity kinds without a handler yet).
+deliberately free-form (source properties, custom properties).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -57,7 +58,7 @@ class IdempotencyMode(StrEnum):
 
 
 class EntityType(StrEnum):
-    """Entity kinds a config may declare (handlers exist for the database family first)."""
+    """Entity kinds a config may declare."""
 
     DATABASE_SERVICE = "database_service"
     DATABASE = "database"
@@ -359,7 +360,11 @@ class ExecutionConfig(StrictModel):
 DataTypeName = Annotated[str, Field(json_schema_extra={"enum": list(sorted(DATA_TYPES))})]
 
 
-class EntityProperties(StrictModel):
+class PropertiesBase(StrictModel):
+    """An entity's typed `properties` (one model per entity `type`)."""
+
+
+class EntityProperties(PropertiesBase):
     """What every OM entity can carry."""
 
     display_name: str | None = None
@@ -440,14 +445,61 @@ class TableProperties(EntityProperties):
         return _check_choice(value, TABLE_TYPES)
 
 
-PROPERTY_MODELS: dict[EntityType, type[EntityProperties]] = {
+DERIVED_KINDS: dict[EntityType, tuple[str, str | None]] = {
+    EntityType.CLASSIFICATION: ("classification.createClassification", None),
+    EntityType.TAG: ("classification.createTag", "classification"),
+    EntityType.USER: ("teams.createUser", None),
+    EntityType.TEAM: ("teams.createTeam", None),
+    EntityType.PIPELINE_SERVICE: ("services.createPipelineService", None),
+    EntityType.PIPELINE: ("data.createPipeline", "service"),
+    EntityType.MESSAGING_SERVICE: ("services.createMessagingService", None),
+    EntityType.TOPIC: ("data.createTopic", "service"),
+    EntityType.MLMODEL_SERVICE: ("services.createMlModelService", None),
+    EntityType.MLMODEL: ("data.createMlModel", "service"),
+    EntityType.SEARCH_SERVICE: ("services.createSearchService", None),
+    EntityType.SEARCH_INDEX: ("data.createSearchIndex", "service"),
+    EntityType.DATA_CONTRACT: ("data.createDataContract", "entity"),
+}
+"""Kinds whose `properties` mirror their SDK Create…Request (module under
+`metadata.generated.schema.api`, and the field naming the parent): `config.derived`."""
+
+
+def create_request_model(kind: EntityType) -> type[BaseModel]:
+    """The SDK's Create…Request model of a derived kind."""
+    import importlib
+
+    module = importlib.import_module(f"metadata.generated.schema.api.{DERIVED_KINDS[kind][0]}")
+    return next(
+        value
+        for name, value in vars(module).items()
+        if name.startswith("Create") and name.endswith("Request") and isinstance(value, type)
+    )
+
+
+def _derived_models() -> dict[EntityType, type[PropertiesBase]]:
+    from om_ingest.config.derived import derived_properties
+
+    return {
+        kind: derived_properties(  # type: ignore[misc]
+            create_request_model(kind),
+            base=PropertiesBase,
+            title=f"{kind.value.title().replace('_', '')}Properties",
+            parent=parent,
+            doc=f"The `{kind.value}` properties: the fields of OpenMetadata's "
+            f"`{create_request_model(kind).__name__}` in snake_case.",
+        )
+        for kind, (_, parent) in DERIVED_KINDS.items()
+    }
+
+
+PROPERTY_MODELS: dict[EntityType, type[PropertiesBase]] = {
     EntityType.DATABASE_SERVICE: DatabaseServiceProperties,
     EntityType.DATABASE: DatabaseProperties,
     EntityType.DATABASE_SCHEMA: DatabaseSchemaProperties,
     EntityType.TABLE: TableProperties,
+    **_derived_models(),
 }
-"""Entity kinds whose properties are validated strictly; others stay free-form until a
-handler for them exists."""
+"""The typed `properties` model of every entity kind."""
 
 
 # --- entities ------------------------------------------------------------------------------
@@ -492,7 +544,7 @@ class EntityConfig(StrictModel):
     type: EntityType
     name: str | None = Field(default=None, min_length=1, max_length=256)  # OM's entityName
     discovery: DiscoveryConfig | None = None
-    properties: dict[str, Any] | EntityProperties = Field(default_factory=dict)
+    properties: dict[str, Any] | PropertiesBase = Field(default_factory=dict)
     idempotency: IdempotencyMode | None = None
     override: bool = Field(
         default=False, description="Let updates replace descriptions/tags/owners curated in OM"
@@ -516,6 +568,24 @@ class EntityConfig(StrictModel):
         if model is None or not isinstance(props, dict) or info.data.get("discovery") is not None:
             return props
         return model.model_validate(props)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _external_needs_only_its_parent(cls, data: Any) -> Any:
+        """An external entity exists in OM already: only its parent matters, so the
+        request's required fields (a service's type, a topic's partitions) may be left out."""
+        if not isinstance(data, dict) or data.get("external") is not True:
+            return data
+        model = PROPERTY_MODELS.get(data.get("type"))  # type: ignore[arg-type]
+        props = data.get("properties") or {}
+        if model is None or not isinstance(props, dict):
+            return data
+        try:
+            model.model_validate(props)
+        except ValidationError as exc:
+            if all(error["type"] == "missing" for error in exc.errors()):
+                return {**data, "properties": model.model_construct(**props)}
+        return data
 
     @model_validator(mode="after")
     def _named_or_discovered(self) -> EntityConfig:

@@ -348,7 +348,7 @@ def _description(info: FieldInfo) -> str:
     if typed:
         links = ", ".join(_link(_typed_title(kind), kind.value) for kind, _ in typed)
         text = (text + " " if text else "") + (
-            f"Checked against the model of the entity's `type`: {links}; free-form for other types."
+            f"Checked against the model of the entity's `type`: {links}."
         )
     return text
 

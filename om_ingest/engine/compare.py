@@ -1,9 +1,11 @@
 """Compare the desired request with the entity in OM; decide what an update writes, and how.
 
 What the config controls, at every depth:
-- structure (a kind's `schema_key`, e.g. a table's columns): names, types, nesting — a
-  schema change, applied by PUT;
-- owned facts (table type, constraints, location, a column's constraint): applied by PUT;
+- structure (a kind's `schema_shape`: a table's columns, a topic's
+  `messageSchema.schemaFields`, a search index's fields, an ML model's features, a
+  pipeline's tasks): names, types, nesting — a schema change, applied by PUT;
+- owned facts (table type, constraints, location, a column's constraint, a task's
+  downstream tasks, a topic's partitions, …): applied by PUT;
 - metadata people curate in OM too — descriptions and display names, tags, owners, on the
   entity and on every column — and the entity's custom-property values the config sets:
   applied by a JSON Patch, because a bot's PUT keeps a non-empty description, merges tags
@@ -25,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from om_ingest.comparison import SchemaDiff, diff_schemas, flatten_fields
+from om_ingest.comparison import SchemaDiff, SchemaShape, diff_schemas
 from om_ingest.engine.curation import TEXT_KEYS, Authors, owners_key, tag_key, text_key
 from om_ingest.engine.results import FieldChange
 from om_ingest.entities.base import EntityHandler
@@ -33,9 +35,6 @@ from om_ingest.entities.base import EntityHandler
 Location = tuple[str, ...]
 """Lower-cased column names from the entity down to one column; () is the entity itself.
 OM matches columns by name, ignoring case."""
-
-COLUMN_FACTS = ("constraint",)
-"""Column attributes that are source facts, applied by PUT (types are structure)."""
 
 
 @dataclass
@@ -84,18 +83,18 @@ def compare(
     """Every difference between what the config asks for and what OM holds, decided."""
     result = Comparison()
     decide = _Decider(result, override, authors or Authors.unknown)
-    schema = handler.schema_key
-    if schema is not None:
-        result.schema_diff = diff_schemas(
-            flatten_fields(current.get(schema) or []), flatten_fields(desired.get(schema) or [])
-        )
+    shape = handler.schema_shape
+    if shape is not None:
+        result.schema_diff = diff_schemas(shape.flatten(current), shape.flatten(desired))
     decide.metadata((), "", desired, current)
     decide.owners(desired, current)
-    for key in sorted(handler.owned_fields()):
-        if desired.get(key) != current.get(key):
-            result.field_changes.append(
-                FieldChange(field=key, before=current.get(key), after=desired.get(key))
-            )
+    set_only = handler.owned_when_set()
+    for key in sorted(handler.owned_fields() | set_only):
+        if key in set_only and key not in desired:
+            continue
+        before, after = _fact(current.get(key), key, shape), _fact(desired.get(key), key, shape)
+        if _references(after) != _references(before):
+            result.field_changes.append(FieldChange(field=key, before=before, after=after))
             result.needs_put = True
     wanted_ext = desired.get("extension") or {}
     have_ext = current.get("extension") or {}
@@ -106,10 +105,32 @@ def compare(
             FieldChange(field=f"extension.{k}", before=have_ext.get(k), after=v)
             for k, v in sorted(changed_ext.items())
         )
-    if schema is not None:
-        decide.columns((), schema, desired.get(schema) or [], current.get(schema) or [])
+    if shape is not None:
+        decide.columns((), shape, shape.path, shape.fields_of(desired), shape.fields_of(current))
     result.needs_put |= bool(result.schema_diff)
     return result
+
+
+def _fact(value: Any, key: str, shape: SchemaShape | None) -> Any:
+    """An owned value without the schema it may hold (a topic's `messageSchema` keeps its
+    fields: those are structure, compared field by field)."""
+    if shape is None or not isinstance(value, dict) or not shape.path.startswith(f"{key}."):
+        return value
+    inner = shape.path.removeprefix(f"{key}.")
+    return {k: v for k, v in value.items() if k != inner}
+
+
+def _references(value: Any) -> Any:
+    """A value with every entity reference reduced to its id, so what a request names by id
+    (a user's teams) equals the references OM answers with; lists of ids compare as sets."""
+    if isinstance(value, dict):
+        if "id" in value and "type" in value:
+            return value["id"]
+        return {k: _references(v) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_references(v) for v in value]
+        return sorted(items) if all(isinstance(i, str) for i in items) else items
+    return value
 
 
 class _Decider:
@@ -192,12 +213,13 @@ class _Decider:
     def columns(
         self,
         location: Location,
+        shape: SchemaShape,
         prefix: str,
         desired: list[dict[str, Any]],
         current: list[dict[str, Any]],
     ) -> None:
-        """Matched columns (by name, ignoring case, as OM matches): their metadata and
-        facts, children at every depth. Added and removed ones are schema changes."""
+        """Matched fields (by name, ignoring case, as OM matches columns): their metadata
+        and facts, children at every depth. Added and removed ones are schema changes."""
         have = {c["name"].lower(): c for c in current}
         for column in desired:
             stored = have.get(column["name"].lower())
@@ -206,11 +228,18 @@ class _Decider:
             path = f"{prefix}.{column['name']}"
             here = (*location, column["name"].lower())
             self.metadata(here, path, column, stored)
-            for key in COLUMN_FACTS:
-                if column.get(key) != stored.get(key):
+            for key in shape.facts:
+                if _references(column.get(key)) != _references(stored.get(key)):
                     self._report(True, f"{path}.{key}", stored.get(key), column.get(key))
                     self.result.needs_put = True
-            self.columns(here, path, column.get("children") or [], stored.get("children") or [])
+            if shape.children:
+                self.columns(
+                    here,
+                    shape,
+                    path,
+                    column.get(shape.children) or [],
+                    stored.get(shape.children) or [],
+                )
 
 
 def _join(path: str, name: str) -> str:
@@ -228,11 +257,16 @@ def put_request(
     holds now on every entity and column it already has (metadata edits follow by PATCH).
     Owners and custom properties are left out: OM keeps them when a PUT omits them (and a
     user's PUT would otherwise replace every custom property, not only the config's)."""
-    body = {k: v for k, v in desired.items() if k not in ("owners", "extension")}
+    body = copy.deepcopy({k: v for k, v in desired.items() if k not in ("owners", "extension")})
     _carry_metadata(body, current)
-    schema = handler.schema_key
-    if schema is not None and schema in body:
-        body[schema] = _carry_columns(body[schema], current.get(schema) or [])
+    shape = handler.schema_shape
+    if shape is not None:
+        *outer, last = shape.keys
+        node: Any = body
+        for key in outer:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and last in node:
+            node[last] = _carry_columns(node[last], shape.fields_of(current), shape.children)
     return body
 
 
@@ -245,7 +279,7 @@ def _carry_metadata(node: dict[str, Any], stored: dict[str, Any]) -> None:
 
 
 def _carry_columns(
-    desired: list[dict[str, Any]], current: list[dict[str, Any]]
+    desired: list[dict[str, Any]], current: list[dict[str, Any]], children: str | None
 ) -> list[dict[str, Any]]:
     have = {c["name"].lower(): c for c in current}
     out = []
@@ -254,9 +288,9 @@ def _carry_columns(
         stored = have.get(column["name"].lower())
         if stored is not None:
             _carry_metadata(column, stored)
-            if column.get("children"):
-                column["children"] = _carry_columns(
-                    column["children"], stored.get("children") or []
+            if children and column.get(children):
+                column[children] = _carry_columns(
+                    column[children], stored.get(children) or [], children
                 )
         out.append(column)
     return out
@@ -269,10 +303,12 @@ def patched(
     destination."""
     out = copy.deepcopy(entity)
     for location, edits in comparison.edits.items():
-        node = _find(out, handler.schema_key, location)
+        node = _find(out, handler.schema_shape, location)
         if node is None:
             continue  # the column went away meanwhile; nothing to edit
         node.update(edits.text)
+        if not edits.add_tags and not edits.remove_tags:
+            continue  # (users and teams have no tags at all)
         tags = [t for t in node.get("tags") or [] if t["tagFQN"] not in edits.remove_tags]
         known = {t["tagFQN"] for t in tags}
         tags += [t for t in edits.add_tags if t["tagFQN"] not in known]
@@ -284,12 +320,18 @@ def patched(
     return out
 
 
-def _find(entity: dict[str, Any], schema: str | None, location: Location) -> dict[str, Any] | None:
-    node: dict[str, Any] | None = entity
-    children = schema
+def _find(
+    entity: dict[str, Any], shape: SchemaShape | None, location: Location
+) -> dict[str, Any] | None:
+    if not location:
+        return entity
+    if shape is None:
+        return None
+    node: dict[str, Any] | None = None
+    fields = shape.fields_of(entity)
     for name in location:
-        if node is None or children is None:
+        node = next((c for c in fields if c["name"].lower() == name), None)
+        if node is None:
             return None
-        node = next((c for c in node.get(children) or [] if c["name"].lower() == name), None)
-        children = "children"
+        fields = node.get(shape.children) or [] if shape.children else []
     return node

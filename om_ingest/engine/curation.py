@@ -18,6 +18,8 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from om_ingest.comparison import SchemaShape
+
 TEXT_KEYS = ("description", "displayName")
 
 
@@ -42,7 +44,7 @@ def metadata_values(entity: Mapping[str, Any], schema_key: str | None) -> dict[s
     if owners:
         values[owners_key()] = tuple(owners)
     if schema_key is not None:
-        for column in entity.get(schema_key) or []:
+        for column in SchemaShape(schema_key).fields_of(entity):
             _collect_column(values, schema_key, column)
     return values
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from om_ingest.config.models import EntityConfig, EntityProperties, IdempotencyMode
+from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.entities import handler_for
+from om_ingest.entities.lookups import Resolver
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.planning import PlannedEntity
@@ -37,16 +38,7 @@ class EntityTask:
 def desired_request(task: EntityTask) -> dict[str, Any]:
     """The canonical JSON of what the config asks for (the idempotency key's core); owners
     by name, since their OM ids are only looked up when the entity is processed."""
-    entity = task.node.entity
-    spec = as_json(handler_for(task.node.type).build_request(entity, task.node.parent_fqn))
-    if owners := _owner_names(entity):
-        spec["owners"] = owners
-    return spec
-
-
-def _owner_names(entity: EntityConfig) -> list[str]:
-    props = entity.properties
-    return list(props.owners) if isinstance(props, EntityProperties) else []
+    return handler_for(task.node.type).spec(task.node.entity, task.node.parent_fqn)
 
 
 def probe_parent(client: OMClient, placeholder: PlannedEntity) -> None:
@@ -99,10 +91,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
 
     entity = node.entity
     try:
-        request = handler.build_request(entity, node.parent_fqn)
-        if owners := _owner_names(entity):
-            refs = client.owner_refs(owners)
-            request = type(request).model_validate({**as_json(request), "owners": refs})
+        pending = frozenset(node.depends_on) if task.dry_run else frozenset()
+        request = handler.request(Resolver(client, pending), entity, node.parent_fqn)
     except (ValidationError, ValueError) as exc:
         return EntityResult(
             **base,

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel
 
+from om_ingest.comparison import SchemaShape
+from om_ingest.config.derived import tag_label
 from om_ingest.config.models import EntityConfig, EntityProperties, EntityType
 from om_ingest.errors import OmIngestError
+
+if TYPE_CHECKING:
+    from om_ingest.entities.lookups import Resolver
 
 H = TypeVar("H", bound="type[EntityHandler]")
 
@@ -32,21 +37,51 @@ class EntityHandler(ABC):
     list_filter: ClassVar[str | None] = None
     """The list endpoint's parameter selecting children of one parent FQN (e.g.
     `databaseSchema` for tables), when OM has one."""
-    schema_key: ClassVar[str | None] = None
-    """The request key holding the structural schema (e.g. `columns`), if the kind has one."""
+    schema_shape: ClassVar[SchemaShape | None] = None
+    """Where the structural schema is (e.g. `columns`) and how its fields look, if the kind
+    has one."""
+
+    @property
+    def schema_key(self) -> str | None:
+        """The dotted path of the structural schema (e.g. `messageSchema.schemaFields`)."""
+        return self.schema_shape.path if self.schema_shape else None
 
     @property
     def supports_schema_evolution(self) -> bool:
-        return self.schema_key is not None
+        return self.schema_shape is not None
 
     @abstractmethod
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The Create…Request for this entity (parents named by FQN)."""
 
+    def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
+        """The canonical JSON of what the config asks for, before any OM lookup (the
+        idempotency key's core): owners by name, since their ids are looked up later."""
+        body: dict[str, Any] = self.build_request(entity, parent_fqn).model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        )
+        if owners := _owner_names(entity):
+            body["owners"] = owners
+        return body
+
+    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+        """The Create…Request with every name OM must resolve (owners, …) looked up; an
+        unknown name raises `OpenMetadataError` (the entity fails with that message)."""
+        request = self.build_request(entity, parent_fqn)
+        if owners := _owner_names(entity):
+            body = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+            request = type(request).model_validate({**body, "owners": lookup.owners(owners)})
+        return request
+
     def owned_fields(self) -> frozenset[str]:
         """Request keys compared for equality with the existing entity and applied by PUT
         (besides schema, curated metadata and custom properties, which have their own
         rules: `engine.compare`). Only fields OM's updater applies on PUT belong here."""
+        return frozenset()
+
+    def owned_when_set(self) -> frozenset[str]:
+        """Like `owned_fields`, compared only when the config sets them (OM fills defaults
+        for the others, which must not read as differences)."""
         return frozenset()
 
 
@@ -61,7 +96,7 @@ def register(entity_type: EntityType) -> Callable[[H], H]:
 
 def handler_for(entity_type: EntityType) -> EntityHandler:
     # Importing the handler modules registers them.
-    from om_ingest.entities import database  # noqa: F401
+    from om_ingest.entities import database, derived  # noqa: F401
 
     try:
         return _HANDLERS[entity_type]
@@ -84,11 +119,9 @@ def common_fields(props: EntityProperties) -> dict[str, Any]:
     return fields
 
 
-def tag_label(tag_fqn: str) -> dict[str, str]:
-    """A manually applied classification tag, as OM's TagLabel."""
-    return {
-        "tagFQN": tag_fqn,
-        "source": "Classification",
-        "labelType": "Manual",
-        "state": "Confirmed",
-    }
+def _owner_names(entity: EntityConfig) -> list[str]:
+    props = entity.properties
+    return list(props.owners) if isinstance(props, EntityProperties) else []
+
+
+__all__ = ["EntityHandler", "common_fields", "handler_for", "register", "tag_label"]

@@ -16,6 +16,7 @@ from metadata.generated.schema.entity.data.table import Table
 from metadata.generated.schema.entity.services.databaseService import DatabaseService
 from pydantic import BaseModel
 
+from om_ingest.comparison import SchemaShape
 from om_ingest.config.models import (
     ColumnSpec,
     DatabaseProperties,
@@ -80,7 +81,7 @@ class TableHandler(EntityHandler):
     entity_class = Table
     list_filter = "databaseSchema"
     read_fields = ("columns", "tags", "owners", "tableConstraints", "extension")
-    schema_key: ClassVar[str | None] = "columns"
+    schema_shape: ClassVar[SchemaShape | None] = SchemaShape("columns", facts=("constraint",))
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         props: TableProperties = _props(entity, TableProperties)

@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from om_ingest import fqns
-from om_ingest.config.models import EntityConfig, EntityProperties, EntityType, IdempotencyMode
+from om_ingest.config.derived import LOOKUP, EntityRefSpec, marked, request_body
+from om_ingest.config.models import (
+    EntityConfig,
+    EntityProperties,
+    EntityType,
+    IdempotencyMode,
+    PropertiesBase,
+)
 from om_ingest.errors import ConfigError, PlanError
 from om_ingest.planning.packed import EntitySpec, unpacked
 
@@ -79,7 +86,9 @@ def parent_fqn_of(entity: EntityConfig) -> str | None:
     if key is None:
         return None
     props = entity.properties
-    value = getattr(props, key, None) if isinstance(props, EntityProperties) else props.get(key)
+    value = getattr(props, key, None) if isinstance(props, PropertiesBase) else props.get(key)
+    if isinstance(value, EntityRefSpec | dict):  # a data contract's entity: {type, fqn}
+        value = value.fqn if isinstance(value, EntityRefSpec) else value.get("fqn")
     return fqns.normalize(value) if isinstance(value, str) and value else None
 
 
@@ -89,7 +98,30 @@ def entity_fqn(entity: EntityConfig) -> str:
     if entity.discovery is not None:
         return fqns.child(parent, f"<{entity.type.value}s from {entity.discovery.source}>")
     assert entity.name is not None  # guaranteed by EntityConfig validation
+    if entity.type is EntityType.DATA_CONTRACT and parent:  # OM's DataContractRepository
+        return f"{parent}.dataContract_{entity.name}"
     return fqns.child(parent, entity.name)
+
+
+def references_of(entity: EntityConfig) -> list[str]:
+    """FQNs an entity names besides its parent (owners, reviewers, tags, a user's teams, a
+    team's parents, children and users, referenced entities): each must exist when it runs, so a
+    declared one is planned first; an undeclared one is looked up in OpenMetadata."""
+    props = entity.properties
+    if isinstance(props, EntityProperties):
+        found = [fqns.child(None, name) for name in props.owners]
+        found += [fqns.normalize(tag) for tag in props.tags]
+    elif isinstance(props, PropertiesBase):
+        body = request_body(props)
+        found = [
+            fqns.normalize(marker["fqn"]) if "fqn" in marker else fqns.child(None, marker["name"])
+            for marker in marked(body, LOOKUP)
+        ]
+        found += [fqns.normalize(label["tagFQN"]) for label in marked(body, "tagFQN")]
+    else:
+        return []
+    parent = parent_fqn_of(entity)
+    return [fqn for fqn in dict.fromkeys(found) if fqn != parent]
 
 
 def planned(spec: EntitySpec, index: int, entity: EntityConfig | None = None) -> PlannedEntity:
@@ -140,6 +172,12 @@ def build_plan(entities: Sequence[EntitySpec], locate: Locator | None = None) ->
         nodes.append(node)
         deps.append(entity.depends_on)
         by_fqn[node.fqn] = node
+
+    for position, (node, spec) in enumerate(zip(nodes, entities, strict=True)):
+        named = [r for r in references_of(unpacked(spec)) if r in by_fqn and r != node.fqn]
+        if named:  # declared owners, teams, users, referenced entities: planned first
+            nodes[position] = replace(node, depends_on=(*node.depends_on, *named))
+            by_fqn[node.fqn] = nodes[position]
 
     streamed: dict[str, list[str]] = {}
     for node in nodes:

@@ -1,0 +1,175 @@
+"""One handler for every kind whose config mirrors its Create request (`config.derived`).
+
+A kind is a row of `KINDS`: its SDK entity class, the fields to read back, its structural
+schema (if any) and where its parent is. The request is the config's properties serialised
+in OM's camelCase; names OM must resolve (owners, teams, a referenced entity) are markers,
+looked up when the entity runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from om_ingest import fqns
+from om_ingest.comparison import SchemaShape
+from om_ingest.config.derived import LOOKUP, request_body
+from om_ingest.config.models import (
+    DERIVED_KINDS,
+    EntityConfig,
+    EntityType,
+    PropertiesBase,
+    create_request_model,
+)
+from om_ingest.entities.base import _HANDLERS, EntityHandler
+from om_ingest.entities.lookups import Resolver
+from om_ingest.entities.topic_schema import with_parsed_fields
+
+CURATED = frozenset({"name", "displayName", "description", "tags", "owners", "extension"})
+"""Request keys with their own rules in `engine.compare` (never owned facts)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    entity: str
+    """The SDK entity class, under `metadata.generated.schema.entity`."""
+    read_fields: tuple[str, ...]
+    """Fields OM returns only when asked for (`?fields=`) that the comparison needs."""
+    shape: SchemaShape | None = None
+    complete: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Fills in what the request derives from what the config gives (a topic's fields from
+    its schema text); raises ValueError for input it cannot read."""
+
+
+KINDS: dict[EntityType, Kind] = {
+    EntityType.CLASSIFICATION: Kind(
+        "classification.classification.Classification", ("owners", "reviewers")
+    ),
+    EntityType.TAG: Kind("classification.tag.Tag", ("owners", "reviewers")),
+    EntityType.USER: Kind("teams.user.User", ("teams",)),
+    EntityType.TEAM: Kind("teams.team.Team", ("owners", "parents", "children", "users")),
+    EntityType.PIPELINE_SERVICE: Kind(
+        "services.pipelineService.PipelineService", ("owners", "tags")
+    ),
+    EntityType.PIPELINE: Kind(
+        "data.pipeline.Pipeline",
+        ("tasks", "owners", "tags", "extension"),
+        SchemaShape(
+            "tasks",
+            type_key="taskType",
+            children=None,
+            facts=("downstreamTasks", "sourceUrl", "taskSQL", "startDate", "endDate"),
+        ),
+    ),
+    EntityType.MESSAGING_SERVICE: Kind(
+        "services.messagingService.MessagingService", ("owners", "tags")
+    ),
+    EntityType.TOPIC: Kind(
+        "data.topic.Topic",
+        ("owners", "tags", "extension"),
+        SchemaShape("messageSchema.schemaFields", facts=("dataTypeDisplay",)),
+        with_parsed_fields,
+    ),
+    EntityType.MLMODEL_SERVICE: Kind("services.mlmodelService.MlModelService", ("owners", "tags")),
+    EntityType.MLMODEL: Kind(
+        "data.mlmodel.MlModel",
+        ("owners", "tags", "extension", "dashboard"),
+        SchemaShape("mlFeatures", children=None, facts=("featureAlgorithm", "featureSources")),
+    ),
+    EntityType.SEARCH_SERVICE: Kind("services.searchService.SearchService", ("owners", "tags")),
+    EntityType.SEARCH_INDEX: Kind(
+        "data.searchIndex.SearchIndex",
+        ("owners", "tags", "extension"),
+        SchemaShape("fields", facts=("dataTypeDisplay",)),
+    ),
+    EntityType.DATA_CONTRACT: Kind(
+        "data.dataContract.DataContract", ("owners", "reviewers", "extension")
+    ),
+}
+
+
+def _entity_class(dotted: str) -> type[BaseModel]:
+    module, _, name = dotted.rpartition(".")
+    cls: type[BaseModel] = getattr(
+        importlib.import_module(f"metadata.generated.schema.entity.{module}"), name
+    )
+    return cls
+
+
+def om_type(entity_class: type[BaseModel]) -> str:
+    """OM's entity type string (as in an EntityReference): `databaseSchema`, `mlmodel`, …"""
+    name = entity_class.__name__.replace("MlModel", "Mlmodel")
+    return name[0].lower() + name[1:]
+
+
+class DerivedHandler(EntityHandler):
+    """A kind whose properties are its Create request in snake_case."""
+
+    def __init__(self, entity_type: EntityType, kind: Kind) -> None:
+        self.entity_type = entity_type  # type: ignore[misc]
+        self.entity_class = _entity_class(kind.entity)  # type: ignore[misc]
+        self.read_fields = kind.read_fields  # type: ignore[misc]
+        self.schema_shape = kind.shape  # type: ignore[misc]
+        self.create_model = create_request_model(entity_type)
+        self.parent_field = DERIVED_KINDS[entity_type][1]
+        self.complete = kind.complete
+
+    def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
+        props = entity.properties
+        assert isinstance(props, PropertiesBase) and entity.name is not None
+        body = {"name": entity.name, **request_body(props)}
+        if self.parent_field and parent_fqn and isinstance(body.get(self.parent_field), str):
+            body[self.parent_field] = parent_fqn
+        return body
+
+    def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+        """The request of an entity that names nothing to look up (else: `request`)."""
+        return self.create_model.model_validate(self.spec(entity, parent_fqn))
+
+    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+        body = _resolve(lookup, self.spec(entity, parent_fqn))
+        if self.complete is not None:
+            body = self.complete(body)
+        return self.create_model.model_validate(body)
+
+    def owned_when_set(self) -> frozenset[str]:
+        fields = {info.alias or name for name, info in self.create_model.model_fields.items()}
+        root = self.schema_shape.keys[0] if self.schema_shape else None
+        inner = self.schema_shape is not None and len(self.schema_shape.keys) > 1
+        return frozenset(
+            key
+            for key in fields - CURATED - {self.parent_field}
+            if key != root or inner  # a nested schema's container has facts of its own
+        )
+
+
+def _resolve(lookup: Resolver, value: Any) -> Any:
+    """`value` with every lookup marker replaced by what OM answers."""
+    if isinstance(value, list):
+        return [_resolve(lookup, item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if LOOKUP not in value:
+        return {key: _resolve(lookup, item) for key, item in value.items()}
+    if value[LOOKUP] == "owner":
+        return lookup.owners([value["name"]])[0]
+    if value[LOOKUP] == "id":
+        kind = EntityType(value["kind"])
+        return lookup.entity(_entity_class_of(kind), fqns.child(None, value["name"]), kind.value)
+    kind = EntityType(value["type"])
+    cls = _entity_class_of(kind)
+    return {"id": lookup.entity(cls, value["fqn"], kind.value), "type": om_type(cls)}
+
+
+def _entity_class_of(kind: EntityType) -> type[BaseModel]:
+    from om_ingest.entities.base import handler_for
+
+    return handler_for(kind).entity_class
+
+
+for _type, _kind in KINDS.items():
+    _HANDLERS[_type] = DerivedHandler(_type, _kind)

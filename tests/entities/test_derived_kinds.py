@@ -1,0 +1,486 @@
+"""Every kind whose properties mirror its Create request, through the flow against the sandbox:
+create, zero-write re-run, updates shown as field changes, nested schema changes, blocked
+subtrees, and bad input as located config errors or failed entities (never a traceback)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from om_ingest.cli.main import cli
+from om_ingest.config.models import DERIVED_KINDS
+from tests.flows.test_ingest_flow import audit_events, run, run_failing, write_config
+
+
+def kinds_stack() -> list[dict[str, Any]]:
+    """One entity of every derived kind (and the table a data contract needs)."""
+    return [
+        {"type": "team", "name": "data_eng", "properties": {"team_type": "Group"}},
+        {
+            "type": "user",
+            "name": "alice",
+            # not `teams: [data_eng]`: the sandbox does not turn a user's team ids into
+            # references yet (OM does); the lookup is tested in test_unknown_names_…
+            "properties": {"email": "alice@example.com"},
+        },
+        {
+            "type": "classification",
+            "name": "Sensitivity",
+            "properties": {"description": "How sensitive data is.", "owners": ["alice"]},
+        },
+        {
+            "type": "tag",
+            "name": "Secret",
+            "properties": {"classification": "Sensitivity", "description": "Secret data."},
+        },
+        {"type": "pipeline_service", "name": "airflow", "properties": {"service_type": "Airflow"}},
+        {
+            "type": "pipeline",
+            "name": "daily_etl",
+            "idempotency": "update",
+            "properties": {
+                "service": "airflow",
+                "description": "Nightly load.",
+                "source_url": "http://airflow/dags/daily_etl",
+                "tasks": [
+                    {
+                        "name": "extract",
+                        "task_type": "PythonOperator",
+                        "downstream_tasks": ["load"],
+                    },
+                    {"name": "load", "taskType": "SQLOperator"},
+                ],
+            },
+        },
+        {"type": "messaging_service", "name": "kafka", "properties": {"service_type": "Kafka"}},
+        {
+            "type": "topic",
+            "name": "orders",
+            "idempotency": "update",
+            "properties": {
+                "service": "kafka",
+                "partitions": 3,
+                "retention_time": 86400000,
+                "cleanup_policies": ["delete"],
+                "message_schema": {
+                    "schema_type": "Avro",
+                    "schema_fields": [
+                        {
+                            "name": "order",
+                            "data_type": "RECORD",
+                            "children": [
+                                {"name": "id", "data_type": "LONG"},
+                                {"name": "amount", "data_type": "DOUBLE"},
+                            ],
+                        }
+                    ],
+                },
+            },
+        },
+        {"type": "mlmodel_service", "name": "mlflow", "properties": {"service_type": "Mlflow"}},
+        {
+            "type": "mlmodel",
+            "name": "churn",
+            "idempotency": "update",
+            "properties": {
+                "service": "mlflow",
+                "algorithm": "xgboost",
+                "ml_features": [
+                    {"name": "tenure", "data_type": "numerical"},
+                    {"name": "plan", "data_type": "categorical"},
+                ],
+                "ml_hyper_parameters": [{"name": "depth", "value": "6"}],
+            },
+        },
+        {
+            "type": "search_service",
+            "name": "es",
+            "properties": {"service_type": "ElasticSearch"},
+        },
+        {
+            "type": "search_index",
+            "name": "products",
+            "idempotency": "update",
+            "properties": {
+                "service": "es",
+                "fields": [
+                    {"name": "title", "data_type": "TEXT"},
+                    {
+                        "name": "price",
+                        "data_type": "OBJECT",
+                        "children": [{"name": "amount", "data_type": "FLOAT"}],
+                    },
+                ],
+            },
+        },
+        {
+            "type": "database_service",
+            "name": "wh",
+            "properties": {"service_type": "CustomDatabase"},
+        },
+        {"type": "database", "name": "db", "properties": {"service": "wh"}},
+        {"type": "database_schema", "name": "s", "properties": {"database": "wh.db"}},
+        {
+            "type": "table",
+            "name": "orders",
+            "properties": {
+                "database_schema": "wh.db.s",
+                "columns": [{"name": "id", "data_type": "BIGINT"}],
+            },
+        },
+        {
+            "type": "data_contract",
+            "name": "orders_contract",
+            "properties": {
+                "entity": {"type": "table", "fqn": "wh.db.s.orders"},
+                "description": "Orders are complete by 6am.",
+                "owners": ["alice"],
+            },
+        },
+    ]
+
+
+def _by_fqn(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {e["fqn"]: e for e in audit_events(summary)}
+
+
+def _edit(entities: list[dict[str, Any]], name: str) -> dict[str, Any]:
+    return next(e for e in entities if e["name"] == name)
+
+
+def test_every_kind_is_created_then_rerun_without_writes(om_env: Any, tmp_path: Path) -> None:
+    assert {e["type"] for e in kinds_stack()} >= {k.value for k in DERIVED_KINDS}
+    config = write_config(tmp_path, kinds_stack())
+    # a dry run on an empty OM previews every create, owners and the contract's table
+    # included (declared earlier in the run: stand-in ids), and writes nothing
+    preview = run(config, dry_run=True)
+    assert om_env.write_calls() == []
+    assert {e["outcome"] for e in audit_events(preview)} == {"dry_run"}
+    assert preview["operations"] == {"CREATE": len(kinds_stack())}
+    summary = run(config)
+    events = _by_fqn(summary)
+    assert summary["operations"] == {"CREATE": len(kinds_stack())}, events
+    # parents and named entities first: a user before what it owns
+    order = [e["fqn"] for e in audit_events(summary)]
+    assert order.index("alice") < order.index("Sensitivity")
+    assert order.index("wh.db.s.orders") < order.index(
+        "wh.db.s.orders.dataContract_orders_contract"
+    )
+    from metadata.generated.schema.entity.data.dataContract import DataContract
+    from metadata.generated.schema.entity.data.pipeline import Pipeline
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    client = make_sdk_client(om_env.url, JWT)
+    pipeline = client.get_by_name(Pipeline, "airflow.daily_etl", fields=["tasks"])
+    assert [(t.name, t.taskType, t.downstreamTasks) for t in pipeline.tasks] == [
+        ("extract", "PythonOperator", ["load"]),
+        ("load", "SQLOperator", None),
+    ]
+    topic = client.get_by_name(Topic, "kafka.orders")
+    assert topic.partitions == 3
+    assert [c.name.root for c in topic.messageSchema.schemaFields[0].children] == ["id", "amount"]
+    contract = client.get_by_name(
+        DataContract, "wh.db.s.orders.dataContract_orders_contract", fields=["owners"]
+    )
+    assert contract.entity.type == "table" and contract.owners.root[0].name == "alice"
+
+    om_env.clear_requests()
+    again = run(config)
+    assert om_env.write_calls() == []
+    assert again["operations"] == {"SKIP": len(kinds_stack())}
+
+
+def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
+    om_env: Any, tmp_path: Path
+) -> None:
+    run(write_config(tmp_path, kinds_stack()))
+    evolved = copy.deepcopy(kinds_stack())
+    topic = next(e for e in evolved if e["type"] == "topic")
+    topic["properties"]["partitions"] = 6
+    topic["properties"]["message_schema"]["schema_fields"][0]["children"] = [
+        {"name": "id", "data_type": "STRING"},
+        {"name": "currency", "data_type": "STRING"},
+    ]
+    pipeline = _edit(evolved, "daily_etl")
+    pipeline["properties"]["tasks"] = [
+        {"name": "extract", "task_type": "PythonOperator", "downstream_tasks": ["publish"]},
+        {"name": "publish", "task_type": "BashOperator"},
+    ]
+    model = _edit(evolved, "churn")
+    model["properties"]["ml_features"][0]["data_type"] = "categorical"
+    model["properties"]["algorithm"] = "lightgbm"
+    index = _edit(evolved, "products")
+    index["properties"]["fields"][1]["children"].append(
+        {"name": "currency", "data_type": "KEYWORD"}
+    )
+    config = write_config(tmp_path, evolved, name="evolved")
+
+    om_env.clear_requests()
+    skipped = _by_fqn(run(config, idempotency="skip"))
+    assert om_env.write_calls() == []
+    assert skipped["kafka.orders"]["operation"] == "SKIP"
+    assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
+    failure = run_failing(config, idempotency="fail")
+    failed = [r for r in failure.results if r.outcome.value == "failed"]
+    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice"}
+    assert all("already exists and idempotency is 'fail'" in (r.error or "") for r in failed)
+    assert {r.outcome.value for r in failure.results} == {"failed", "blocked"}  # children
+
+    dry = run(config, dry_run=True)
+    events = _by_fqn(dry)
+    assert events["kafka.orders"]["operation"] == "UPDATE"
+    schema = {
+        fqn: {
+            (c["change"], c["path"], c["before"], c["after"]) for c in events[fqn]["schema_changes"]
+        }
+        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn", "es.products")
+    }
+    assert schema["kafka.orders"] == {
+        ("type_changed", "order.id", "LONG", "STRING"),
+        ("added", "order.currency", None, "STRING"),
+        ("removed", "order.amount", "DOUBLE", None),
+    }
+    assert schema["airflow.daily_etl"] == {
+        ("added", "publish", None, "BashOperator"),
+        ("removed", "load", "SQLOperator", None),
+    }
+    assert schema["mlflow.churn"] == {("type_changed", "tenure", "numerical", "categorical")}
+    assert schema["es.products"] == {("added", "price.currency", None, "KEYWORD")}
+    fields = {
+        fqn: {c["field"]: (c["before"], c["after"]) for c in events[fqn]["field_changes"]}
+        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn")
+    }
+    assert fields["kafka.orders"]["partitions"] == (3, 6)
+    assert fields["mlflow.churn"]["algorithm"] == ("xgboost", "lightgbm")
+    assert fields["airflow.daily_etl"]["tasks.extract.downstreamTasks"] == (["load"], ["publish"])
+
+    om_env.clear_requests()
+    applied = run(config)
+    assert sorted(e["path"] for e in om_env.write_calls()) == [
+        "/api/v1/mlmodels",
+        "/api/v1/pipelines",
+        "/api/v1/searchIndexes",
+        "/api/v1/topics",
+    ]
+    assert all(
+        applied_event["outcome"] == "success"
+        for applied_event in audit_events(applied)
+        if applied_event["operation"] == "UPDATE"
+    )
+    om_env.clear_requests()
+    settled = run(config)
+    assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(evolved)}
+
+
+def test_a_missing_external_parent_blocks_its_children(om_env: Any, tmp_path: Path) -> None:
+    entities = [
+        {"type": "messaging_service", "name": "legacy", "external": True},
+        {"type": "topic", "name": "t", "properties": {"service": "legacy", "partitions": 1}},
+        {"type": "classification", "name": "C", "properties": {"description": "c"}},
+        {"type": "tag", "name": "T", "properties": {"classification": "C", "description": "t"}},
+    ]
+    failure = run_failing(write_config(tmp_path, entities))
+    outcome = {r.fqn: r.outcome.value for r in failure.results}
+    assert outcome == {"legacy": "failed", "legacy.t": "blocked", "C": "success", "C.T": "success"}
+
+
+def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Path) -> None:
+    entities = [
+        {"type": "user", "name": "bob", "properties": {"email": "b@x.io", "teams": ["ghosts"]}},
+        {
+            "type": "classification",
+            "name": "C",
+            "properties": {"description": "c", "owners": ["nobody"]},
+        },
+        {"type": "mlmodel_service", "name": "ml", "properties": {"service_type": "Mlflow"}},
+        {
+            "type": "mlmodel",
+            "name": "m",
+            "properties": {
+                "service": "ml",
+                "ml_features": [
+                    {
+                        "name": "f",
+                        "feature_sources": [
+                            {"name": "s", "data_source": {"type": "table", "fqn": "wh.db.s.gone"}}
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+    failure = run_failing(write_config(tmp_path, entities))
+    errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
+    assert "team ghosts was not found in OpenMetadata" in errors["bob"]
+    assert "owner 'nobody' is neither a user nor a team" in errors["C"]
+    assert "table wh.db.s.gone was not found" in errors["ml.m"]
+    assert not any("Traceback" in e for e in errors.values())
+
+
+BAD_KEYS: dict[str, dict[str, Any]] = {
+    e["type"]: e for e in kinds_stack() if e["type"] in {k.value for k in DERIVED_KINDS}
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_KEYS))
+def test_an_unknown_key_is_a_located_config_error(kind: str, tmp_path: Path) -> None:
+    entities = copy.deepcopy(kinds_stack())
+    entity = next(e for e in entities if e["type"] == kind)
+    entity["properties"]["colour"] = "blue"
+    path = write_config(tmp_path, entities)
+    result = CliRunner().invoke(
+        cli, ["validate", path], env={"OM_HOST": "http://127.0.0.1:1", "OM_JWT": "x"}
+    )
+    assert result.exit_code == 2, result.output
+    index = entities.index(entity)
+    (line,) = result.stderr.strip().splitlines()
+    assert f"entities[{index}].properties.colour: unknown key" in line
+    assert line.startswith(f"error: {path}:")
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("kind", "key", "value", "message"),
+    [
+        ("topic", "partitions", "many", "valid integer"),
+        ("team", "team_type", "Squad", "Input should be"),
+        ("pipeline", "tasks", [{"name": "x", "bogus": 1}], "unknown key"),
+        ("data_contract", "entity", {"type": "spreadsheet", "fqn": "x"}, "not an entity type"),
+        ("mlmodel", "ml_features", [{"name": "f", "data_type": "fuzzy"}], "Input should be"),
+    ],
+)
+def test_a_wrong_type_is_a_located_config_error(
+    kind: str, key: str, value: Any, message: str, tmp_path: Path
+) -> None:
+    entities = copy.deepcopy(kinds_stack())
+    entity = next(e for e in entities if e["type"] == kind)
+    entity["properties"][key] = value
+    path = write_config(tmp_path, entities)
+    result = CliRunner().invoke(
+        cli, ["validate", path], env={"OM_HOST": "http://127.0.0.1:1", "OM_JWT": "x"}
+    )
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert f"entities[{entities.index(entity)}].properties.{key}" in line and message in line
+
+
+SCHEMA_TEXTS: dict[str, tuple[str, str, str]] = {
+    # schema_type: (text, evolved text (address.city retyped), path of city as OM's parser
+    # nests it: Avro names a record type as a level of its own)
+    "JSON": (
+        """{"type": "object", "properties": {"id": {"type": "integer"},
+            "address": {"type": "object", "properties": {"city": {"type": "string"}}}}}""",
+        """{"type": "object", "properties": {"id": {"type": "integer"},
+            "address": {"type": "object", "properties": {"city": {"type": "integer"}}}}}""",
+        "default.address.city",
+    ),
+    "Avro": (
+        """{"type": "record", "name": "Person", "fields": [{"name": "id", "type": "long"},
+            {"name": "address", "type": {"type": "record", "name": "Address",
+             "fields": [{"name": "city", "type": "string"}]}}]}""",
+        """{"type": "record", "name": "Person", "fields": [{"name": "id", "type": "long"},
+            {"name": "address", "type": {"type": "record", "name": "Address",
+             "fields": [{"name": "city", "type": "int"}]}}]}""",
+        "Person.address.Address.city",
+    ),
+    "Protobuf": (
+        'syntax = "proto3"; message Person { int64 id = 1;'
+        " message Address { string city = 1; } Address address = 2; }",
+        'syntax = "proto3"; message Person { int64 id = 1;'
+        " message Address { int32 city = 1; } Address address = 2; }",
+        "Person.address.city",
+    ),
+}
+
+
+def _topic_from_text(schema_type: str, text: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "messaging_service", "name": "k", "properties": {"service_type": "Kafka"}},
+        {
+            "type": "topic",
+            "name": "people",
+            "idempotency": "update",
+            "properties": {
+                "service": "k",
+                "partitions": 1,
+                "message_schema": {"schema_type": schema_type, "schema_text": text},
+            },
+        },
+    ]
+
+
+@pytest.mark.parametrize("schema_type", sorted(SCHEMA_TEXTS))
+def test_a_topic_schema_given_as_text_gets_its_nested_fields(
+    om_env: Any, tmp_path: Path, schema_type: str
+) -> None:
+    text, evolved, city = SCHEMA_TEXTS[schema_type]
+    run(write_config(tmp_path, _topic_from_text(schema_type, text)))
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.comparison import SchemaShape
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    stored = make_sdk_client(om_env.url, JWT).get_by_name(Topic, "k.people")
+    flat = SchemaShape("messageSchema.schemaFields").flatten(
+        stored.model_dump(mode="json", by_alias=True, exclude_none=True)
+    )
+    root = city.split(".")[0]
+    assert flat[root] == "RECORD" and flat[f"{root}.id"] in ("INT", "LONG")
+    assert flat[city] == "STRING"
+
+    summary = run(write_config(tmp_path, _topic_from_text(schema_type, evolved), name="evolved"))
+    event = _by_fqn(summary)["k.people"]
+    assert event["operation"] == "UPDATE" and event["outcome"] == "success"
+    assert [(c["change"], c["path"]) for c in event["schema_changes"]] == [("type_changed", city)]
+
+
+def test_unreadable_schema_text_fails_the_topic_with_a_message(om_env: Any, tmp_path: Path) -> None:
+    failure = run_failing(write_config(tmp_path, _topic_from_text("Avro", "{not avro")))
+    (failed,) = [r for r in failure.results if r.fqn == "k.people"]
+    assert "schema_text is not a readable Avro schema" in (failed.error or "")
+    assert "Traceback" not in (failed.error or "")
+
+
+def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
+    om_env: Any, tmp_path: Path
+) -> None:
+    run(write_config(tmp_path, kinds_stack()))
+    derived = {kind.value for kind in DERIVED_KINDS}
+    edited = copy.deepcopy(kinds_stack())
+    for item in edited:
+        if item["type"] in derived:
+            item["properties"]["display_name"] = f"{item['name']} v2"
+    _edit(edited, "Sensitivity")["properties"]["mutually_exclusive"] = True  # a fact: PUT
+    _edit(edited, "data_eng")["properties"]["is_joinable"] = False
+    config = write_config(tmp_path, edited, name="edited")
+
+    preview = _by_fqn(run(config, dry_run=True, idempotency="update"))
+    for item in edited:
+        if item["type"] not in derived:
+            continue
+        event = next(e for e in preview.values() if e["entity_type"] == item["type"])
+        assert event["operation"] == "UPDATE", event
+        changes = {c["field"]: c["after"] for c in event["field_changes"]}
+        assert changes["displayName"] == f"{item['name']} v2"
+    assert {c["field"] for c in preview["Sensitivity"]["field_changes"]} == {
+        "displayName",
+        "mutuallyExclusive",
+    }
+    assert {c["field"] for c in preview["data_eng"]["field_changes"]} == {
+        "displayName",
+        "isJoinable",
+    }
+
+    applied = run(config, idempotency="update")
+    assert applied["operations"]["UPDATE"] == len(derived)
+    om_env.clear_requests()
+    settled = run(config, idempotency="update")
+    assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(edited)}
