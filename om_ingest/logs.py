@@ -37,7 +37,7 @@ def register_secrets_in(value: Any) -> None:
         register_secrets([value.get_secret_value()])
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            register_secrets_in(getattr(value, name))
+            register_secrets_in(getattr(value, name, None))  # constructed models may lack some
     elif isinstance(value, dict):
         for item in value.values():
             register_secrets_in(item)
