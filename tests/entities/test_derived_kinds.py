@@ -301,6 +301,11 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
         },
         {"type": "mlmodel_service", "name": "ml", "properties": {"service_type": "Mlflow"}},
         {
+            "type": "messaging_service",
+            "name": "mq",
+            "properties": {"service_type": "Kafka", "tags": ["PII.NoSuchTag"]},
+        },
+        {
             "type": "mlmodel",
             "name": "m",
             "properties": {
@@ -321,6 +326,7 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
     assert "team ghosts was not found in OpenMetadata" in errors["bob"]
     assert "owner 'nobody' is neither a user nor a team" in errors["C"]
     assert "table wh.db.s.gone was not found" in errors["ml.m"]
+    assert "PII.NoSuchTag" in errors["mq"] and "404" in errors["mq"]  # OM's own message
     assert not any("Traceback" in e for e in errors.values())
 
 
