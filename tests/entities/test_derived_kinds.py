@@ -490,3 +490,38 @@ def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
     om_env.clear_requests()
     settled = run(config, idempotency="update")
     assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(edited)}
+
+
+def test_a_curated_topic_description_is_kept_unless_override(om_env: Any, tmp_path: Path) -> None:
+    """The curation rules are the engine's, not the table's: a person's edit of a topic is
+    kept against a config edit, and replaced only with `override: true`."""
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import USER_JWT
+
+    entities: list[dict[str, Any]] = [
+        {"type": "messaging_service", "name": "mq", "properties": {"service_type": "Kafka"}},
+        {
+            "type": "topic",
+            "name": "orders",
+            "idempotency": "update",
+            "properties": {"service": "mq", "partitions": 3, "description": "Orders."},
+        },
+    ]
+    run(write_config(tmp_path, entities))
+    person = make_sdk_client(om_env.url, USER_JWT)
+    topic = person.get_by_name(Topic, "mq.orders")
+    curated = topic.model_copy(update={"description": type(topic.description)("Curated.")})
+    assert person.patch(Topic, topic, curated, skip_on_failure=False) is not None
+
+    entities[1]["properties"]["description"] = "All orders."
+    (event,) = [
+        e for e in audit_events(run(write_config(tmp_path, entities))) if e["fqn"] == "mq.orders"
+    ]
+    assert [c["field"] for c in event["kept_curated"]] == ["description"]
+    assert person.get_by_name(Topic, "mq.orders").description.root == "Curated."
+
+    entities[1]["override"] = True
+    run(write_config(tmp_path, entities))
+    assert person.get_by_name(Topic, "mq.orders").description.root == "All orders."
