@@ -6,6 +6,8 @@ OM joins name parts with `.` and wraps a part that contains a dot in double quot
 
 from __future__ import annotations
 
+from typing import Any
+
 from metadata.utils import fqn as om_fqn
 
 
@@ -15,9 +17,24 @@ def normalize(fqn: str) -> str:
 
 
 def split(fqn: str) -> list[str]:
-    """The FQN's parts, quoted parts kept quoted (so they can be joined back)."""
+    """The FQN's parts, quoted parts kept quoted (so they can be joined back). The SDK's
+    `fqn.split`, parsed by its own grammar, without the ANTLR listeners that print syntax
+    errors to stderr: a bad name here is a config error of one line, not console noise."""
+    from antlr4 import CommonTokenStream, InputStream, ParseTreeWalker
+    from antlr4.error.ErrorStrategy import BailErrorStrategy
+    from metadata.antlr.split_listener import FqnSplitListener
+    from metadata.generated.antlr.FqnLexer import FqnLexer
+    from metadata.generated.antlr.FqnParser import FqnParser
+
     try:
-        return list(om_fqn.split(fqn))
+        lexer = FqnLexer(InputStream(fqn))
+        lexer.removeErrorListeners()
+        parser = FqnParser(CommonTokenStream(lexer))
+        parser.removeErrorListeners()
+        parser._errHandler = BailErrorStrategy()
+        splitter: Any = FqnSplitListener()  # type: ignore[no-untyped-call]
+        ParseTreeWalker().walk(splitter, parser.fqn())  # type: ignore[no-untyped-call]
+        return list(splitter.split())
     except Exception as exc:  # the ANTLR parser raises its own error types
         raise ValueError(f"{fqn!r} is not a valid fully qualified name") from exc
 
@@ -39,3 +56,15 @@ def parent(fqn: str) -> str | None:
 def unquoted_parts(fqn: str) -> list[str]:
     """The names the FQN is made of, without OM's quoting."""
     return [om_fqn.unquote_name(part) for part in split(fqn)]
+
+
+def tag(value: str) -> str:
+    """`value` when it is a tag's FQN (`Classification.Tag`, or deeper for nested tags and
+    glossary terms); a config error names it otherwise."""
+    try:
+        parts = split(value)
+    except ValueError:
+        parts = []
+    if len(parts) < 2 or not all(parts):
+        raise ValueError(f"{value!r} is not a tag FQN (Classification.Tag)")
+    return value

@@ -24,6 +24,7 @@ from enum import Enum
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     ConfigDict,
@@ -35,6 +36,8 @@ from pydantic import (
     model_serializer,
 )
 from pydantic.alias_generators import to_snake
+
+from om_ingest import fqns
 
 LOOKUP = "@lookup"
 """Key of a marker standing for something looked up in OM at run time."""
@@ -100,7 +103,7 @@ def _owner_marker(name: str) -> dict[str, str]:
     return {LOOKUP: "owner", "name": name}
 
 
-TagName = Annotated[str, PlainSerializer(tag_label)]
+TagName = Annotated[str, AfterValidator(fqns.tag), PlainSerializer(tag_label)]
 OwnerName = Annotated[str, PlainSerializer(_owner_marker)]
 
 

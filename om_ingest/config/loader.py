@@ -86,7 +86,7 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
     try:
         config = IngestionConfig.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(exc, str(file), lines, (), IngestionConfig) from None
+        raise _validation_error(exc, str(file), lines, (), IngestionConfig, data) from None
     loaded = LoadedConfig(config=config, path=file, lines=lines)
     _check_sources(loaded)
     return loaded
@@ -371,12 +371,13 @@ def _validation_error(
     lines: Mapping[YamlPath, Position],
     prefix: YamlPath,
     model: type[BaseModel],
+    data: Any = None,
 ) -> ConfigError:
     first = exc.errors()[0]
     path: YamlPath = (*prefix, *first["loc"])
     message = str(first["msg"]).removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key" + _did_you_mean(path, model)
+        message = "unknown key" + _did_you_mean(path, model, data)
     elif first["type"] == "missing":
         message = "field required"
     elif "input" in first and not any(
@@ -399,11 +400,22 @@ _INTERNAL_FIELDS = {"discovered_from"}
 """Fields om-ingest sets itself; never suggested to a user."""
 
 
-def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
-    """Find the model owning the unknown key and suggest its closest field."""
+def _did_you_mean(path: YamlPath, root: type[BaseModel], data: Any = None) -> str:
+    """Find the model owning the unknown key and suggest its closest field (an entity's
+    `properties` by its `type`, looked up in the raw `data`)."""
+    from om_ingest.config.models import PROPERTY_MODELS, EntityType
+
     model: Any = root
+    node = data
     for part in path[:-1]:
+        entity_type = node.get("type") if isinstance(node, dict) else None
+        node = _child(node, part)
         if isinstance(part, int):
+            continue
+        if part == "properties" and entity_type in set(EntityType):
+            model = PROPERTY_MODELS.get(EntityType(entity_type))
+            if model is None:
+                return ""
             continue
         field_info = getattr(model, "model_fields", {}).get(part)
         if field_info is None:
@@ -417,7 +429,17 @@ def _did_you_mean(path: YamlPath, root: type[BaseModel]) -> str:
         if name not in _INTERNAL_FIELDS and not info.exclude  # removed settings: not offered
     ]
     hint = get_close_matches(str(path[-1]), names, n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else f" (allowed: {', '.join(names)})"
+    if hint:
+        return f" (did you mean {hint[0]!r}?)"
+    return f" (allowed: {', '.join(names)})" if names else ""
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

@@ -26,7 +26,11 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from om_ingest import fqns
 from om_ingest.config.om_types import DATA_TYPES, DATABASE_SERVICE_TYPES, TABLE_TYPES
+
+TagFQN = Annotated[str, AfterValidator(fqns.tag)]
+"""A tag named by its FQN, `Classification.Tag`."""
 
 
 class StrictModel(BaseModel):
@@ -369,7 +373,7 @@ class EntityProperties(PropertiesBase):
 
     display_name: str | None = None
     description: str | None = None
-    tags: list[str] = Field(default_factory=list, description="Tag FQNs, e.g. PII.Sensitive")
+    tags: list[TagFQN] = Field(default_factory=list, description="Tag FQNs, e.g. PII.Sensitive")
     owners: list[str] = Field(default_factory=list, description="User or team names")
 
 
@@ -409,7 +413,7 @@ class ColumnSpec(StrictModel):
     scale: int | None = Field(default=None, ge=0)
     constraint: ColumnConstraint | None = None
     description: str | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[TagFQN] = Field(default_factory=list)
     children: list[ColumnSpec] = Field(default_factory=list)
 
     @field_validator("data_type", "array_data_type")
@@ -600,7 +604,7 @@ class DefaultsConfig(StrictModel):
     idempotency: IdempotencyMode = IdempotencyMode.SKIP
     override: bool = False
     profiling: ProfilingConfig | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[TagFQN] = Field(default_factory=list)
     owners: list[str] = Field(default_factory=list)
 
 

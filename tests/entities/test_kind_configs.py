@@ -5,6 +5,7 @@ plan, and a membership cycle is a located error."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,10 @@ def _write(tmp_path: Path, entities: list[dict[str, Any]], name: str = "c") -> P
 
 
 def _line_of(path: Path, key: str) -> int:
-    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if f"{key}:" in line)
+    """The line holding `key` as a key (not inside a longer key such as `database:`)."""
+    pattern = re.compile(rf"(^|[\s{{,-]){re.escape(key)}:")
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if pattern.search(line))
 
 
 NESTED = {

@@ -50,6 +50,14 @@ CORPUS: list[tuple[str, str, int, str, str]] = [
         "entities[0].descripton",
         "allowed: type, name, discovery, properties",
     ),
+    (
+        "typo in a kind's properties",
+        HEAD
+        + "entities:\n  - type: database\n    name: d\n    properties: {service: s, descripton: x}\n",
+        7,
+        "entities[0].properties.descripton",
+        "did you mean 'description'",
+    ),
     ("missing key", HEAD + "entities:\n  - {name: x}\n", 5, "entities[0].type", "field required"),
     (
         "bad enum",
