@@ -13,19 +13,24 @@ from om_ingest.testing.moto_s3 import MotoS3Server
 
 def lake_config(
     tmp_path: Path,
-    moto: MotoS3Server,
+    moto: MotoS3Server | None,
     schema: str | None = None,
     properties: dict[str, Any] | None = None,
     source: dict[str, Any] | None = None,
     entity: dict[str, Any] | None = None,
+    discovery: dict[str, Any] | None = None,
+    om: bool = True,
     **top: Any,
 ) -> dict[str, Any]:
     """`properties`: extra source properties; `source`: extra source keys; `entity`: extra
-    discovery-entity properties; `top`: top-level sections (profiling, defaults, …)."""
+    discovery-entity properties; `discovery`: extra discovery keys (a filter); `om=False`
+    leaves `openmetadata:` out (the run takes OM_HOST/OM_JWT); `top`: top-level sections
+    (profiling, defaults, …)."""
     props = {"database_schema": schema} if schema else {}
+    connection = {"openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"}} if om else {}
     return {
         "metadata": {"name": "lake"},
-        "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+        **connection,
         "audit": {"output_dir": str(tmp_path / "audit")},
         "sources": [
             {
@@ -34,7 +39,7 @@ def lake_config(
                 "properties": {
                     "bucket": "lake",
                     "prefix": "warehouse/",
-                    "endpoint_url": moto.endpoint_url,
+                    **({"endpoint_url": moto.endpoint_url} if moto else {}),
                     "aws_access_key_id": "testing",
                     "aws_secret_access_key": "testing",
                     **(properties or {}),
@@ -45,7 +50,7 @@ def lake_config(
         "entities": [
             {
                 "type": "table",
-                "discovery": {"source": "lake"},
+                "discovery": {"source": "lake", **(discovery or {})},
                 "properties": {**props, **(entity or {})},
             }
         ],

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flows.ingest import ingest
 from om_ingest.audit import read_events
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
 from om_ingest.testing.moto_s3 import MotoS3Server
+from tests.lake_configs import lake_config, write_config
 
 
 def test_filter_schema_ingests_only_that_schemas_tables_into_it(
@@ -23,34 +22,8 @@ def test_filter_schema_ingests_only_that_schemas_tables_into_it(
         target = LakeTarget.s3(client, "lake")
         write_synthetic_lake(target, "warehouse/sales", 2, 3)
         write_synthetic_lake(target, "warehouse/hr", 1, 3)
-        config = tmp_path / "schema_filter.yaml"
-        config.write_text(
-            yaml.safe_dump(
-                {
-                    "audit": {"output_dir": str(tmp_path / "audit")},
-                    "sources": [
-                        {
-                            "name": "lake",
-                            "type": "s3_hudi",
-                            "properties": {
-                                "bucket": "lake",
-                                "prefix": "warehouse/",
-                                "endpoint_url": moto.endpoint_url,
-                                "aws_access_key_id": "testing",
-                                "aws_secret_access_key": "testing",
-                            },
-                        }
-                    ],
-                    "entities": [
-                        {
-                            "type": "table",
-                            "discovery": {"source": "lake", "filter": {"schema": "sales"}},
-                        }
-                    ],
-                }
-            )
-        )
-        summary = ingest(str(config))
+        config = lake_config(tmp_path, moto, discovery={"filter": {"schema": "sales"}}, om=False)
+        summary = ingest(write_config(tmp_path, config))
     events, _ = read_events(summary["audit_file"])
     tables = sorted(e["fqn"] for e in events if e["entity_type"] == "table")
     assert tables == ["lake.lake.sales.table_00000", "lake.lake.sales.table_00001"]

@@ -21,6 +21,8 @@ from om_ingest.sandbox import ThreadedSandbox
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
 from om_ingest.testing.moto_s3 import MotoS3Server
 from tests.conftest import JWT
+from tests.lake_configs import lake_config as shared_lake_config
+from tests.lake_configs import write_config
 
 AWS_KEY_ID = "AKIAFLOWPLANTED9Z8Y"
 AWS_SECRET = "aws-flow-SECRET-31c4e2a7"
@@ -28,30 +30,15 @@ AWS_SECRET = "aws-flow-SECRET-31c4e2a7"
 suffixes = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=6, max_size=24)
 
 
-def lake_config(tmp_path: Path, endpoint: str, key_id: str, secret: str) -> Path:
-    path = tmp_path / "secret_source.yaml"
-    path.write_text(
-        yaml.safe_dump(
-            {
-                "audit": {"output_dir": str(tmp_path / "audit")},
-                "sources": [
-                    {
-                        "name": "lake",
-                        "type": "s3_hudi",
-                        "properties": {
-                            "bucket": "lake",
-                            "prefix": "warehouse/",
-                            "endpoint_url": endpoint,
-                            "aws_access_key_id": key_id,
-                            "aws_secret_access_key": secret,
-                        },
-                    }
-                ],
-                "entities": [{"type": "table", "discovery": {"source": "lake"}}],
-            }
-        )
-    )
-    return path
+def lake_config(tmp_path: Path, endpoint: str, key_id: str, secret: str) -> str:
+    """A lake source holding the planted keys; OM from the environment."""
+    properties = {
+        "endpoint_url": endpoint,
+        "aws_access_key_id": key_id,
+        "aws_secret_access_key": secret,
+    }
+    config = shared_lake_config(tmp_path, None, properties=properties, om=False)
+    return write_config(tmp_path, config, "secret_source.yaml")
 
 
 @settings(
