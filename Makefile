@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
-.PHONY: install test lint typecheck demo bench blocks schema reference clean
+.PHONY: install system-deps test lint typecheck demo bench blocks schema reference clean
 
 $(UV):
 	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
@@ -19,7 +19,14 @@ lint: install
 typecheck: install
 	$(RUN) mypy om_ingest flows blocks deployments
 
-test: install
+# Servers the source tests run for real (SERVERS.md): PostgreSQL from Debian's packages.
+system-deps:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+
+test: install system-deps
 	$(RUN) ruff check .
 	$(RUN) mypy om_ingest flows blocks deployments
 	$(RUN) pytest $(PYTEST_ARGS)

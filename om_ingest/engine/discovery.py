@@ -1,9 +1,9 @@
 """Expand `discovery:` entities: their parents before planning, their tables as a stream.
 
 Before planning, each discovery entity's source is checked and the parents the config does not
-declare (the Datalake service, database and schema a lake's tables live in) are added as
-implied entities; the discovery entity itself stays in the plan as a placeholder under its
-schema. When the run reaches the placeholder, `Expansion.discover` streams what the source
+declare (the service of the source's type, database and schema its tables live in) are added as
+implied entities; the discovery entity itself stays in the plan as a placeholder under each
+schema it writes into. When the run reaches the placeholder, `Expansion.discover` streams what the source
 finds, so writes start while later tables are still being read (S3 listings and hudi-rs reads
 overlap OpenMetadata calls) and no more than the source's read window is held in memory at a
 time. A table the source cannot read becomes a failed result naming its location; a source
@@ -257,29 +257,28 @@ def expand_entities(
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
             expansion.incomplete.add(source_config.name)
             continue
-        schema_fqn = (
-            parent_fqn_of(template) or getattr(source, "default_schema_fqn", lambda: None)()
-        )
-        if schema_fqn is None:
+        targets = source.targets(parent_fqn_of(template))
+        if not targets:
             raise loaded.error(
                 ("entities", index, "properties"), "discovered tables need `database_schema`"
             )
-        for implied in _implied_parents(schema_fqn, expansion.known):
-            expansion.entities.append(implied)
-            expansion.known.add(entity_fqn(implied))
-        placeholder = _with_schema(template, schema_fqn)
-        key = desired_key(
-            placeholder,
-            source_config,
-            source,
-            mode=idempotency or template.idempotency or config.defaults.idempotency,
-            override=template.override or config.defaults.override,
-            host=host or "",
-        )
-        expansion.streams[len(expansion.entities)] = _Stream(
-            template, source_config, source, schema_fqn, key
-        )
-        expansion.entities.append(placeholder)
+        for schema_fqn, narrowed in targets:
+            for implied in _implied_parents(schema_fqn, expansion.known, source.service_type):
+                expansion.entities.append(implied)
+                expansion.known.add(entity_fqn(implied))
+            placeholder = _with_schema(template, schema_fqn)
+            key = desired_key(
+                placeholder,
+                source_config,
+                narrowed,
+                mode=idempotency or template.idempotency or config.defaults.idempotency,
+                override=template.override or config.defaults.override,
+                host=host or "",
+            )
+            expansion.streams[len(expansion.entities)] = _Stream(
+                template, source_config, narrowed, schema_fqn, key
+            )
+            expansion.entities.append(placeholder)
     return expansion
 
 
@@ -315,11 +314,12 @@ def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:
     return template.model_copy(update={"properties": data})
 
 
-def _implied_parents(schema_fqn: str, known: set[str]) -> list[EntityConfig]:
-    """The Datalake service, database and schema a discovered table needs, if undeclared."""
+def _implied_parents(schema_fqn: str, known: set[str], service_type: str) -> list[EntityConfig]:
+    """The service (of the source's type), database and schema a discovered table needs, if
+    undeclared."""
     service, database, schema = fqns.unquoted_parts(schema_fqn)
     chain = [
-        (EntityType.DATABASE_SERVICE, service, {"service_type": "Datalake"}),
+        (EntityType.DATABASE_SERVICE, service, {"service_type": service_type}),
         (EntityType.DATABASE, database, {"service": fqns.child(None, service)}),
         (
             EntityType.DATABASE_SCHEMA,

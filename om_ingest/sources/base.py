@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pyarrow as pa
 
@@ -60,9 +60,24 @@ class TableStatistics:
 class DataSource(ABC):
     """Connect, discover entities (streamed), extract schemas, sample rows, disconnect."""
 
+    service_type: ClassVar[str] = "Datalake"
+    """OM's DatabaseServiceType of the service a discovery adds when the config declares none."""
+
     def __init__(self, config: SourceConfig, properties: Any) -> None:
         self.config = config
         self.properties = properties
+
+    def default_schema_fqn(self) -> str | None:
+        """The OM schema discovered tables go to when the config names none."""
+        return None
+
+    def targets(self, declared_schema: str | None) -> list[tuple[str, DataSource]]:
+        """Each OM schema this discovery writes into, with the source that lists its tables
+        (one stream each). A source whose tables span schemas (a database's schemas, a
+        catalog's namespaces) returns one narrowed source per schema; `declared_schema` (the
+        discovery entity's `database_schema`) puts everything into that one schema."""
+        schema = declared_schema or self.default_schema_fqn()
+        return [(schema, self)] if schema is not None else []
 
     @abstractmethod
     def connect(self) -> None: ...
