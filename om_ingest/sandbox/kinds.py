@@ -180,6 +180,7 @@ KINDS: tuple[Kind, ...] = (
             "locationPath",
             "processedLineage",
         ),
+        columns=("columns",),
     ),
     Kind(
         "classifications",

@@ -548,7 +548,11 @@ def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
     for item in edited:
         if item["type"] not in derived:
             continue
-        event = next(e for e in preview.values() if e["entity_type"] == item["type"])
+        event = next(
+            e
+            for e in preview.values()
+            if e["entity_type"] == item["type"] and e["fqn"].endswith(item["name"])
+        )
         assert event["operation"] == "UPDATE", event
         changes = {c["field"]: c["after"] for c in event["field_changes"]}
         assert changes["displayName"] == f"{item['name']} v2"
