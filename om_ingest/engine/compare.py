@@ -131,7 +131,10 @@ def _references(value: Any, like: Any = None) -> Any:
             return ref.get("fullyQualifiedName") if isinstance(ref, dict) else value
         if "id" in value and "type" in value:
             return value["id"]
-        return {k: _references(v, like.get(k) if isinstance(like, dict) else None) for k, v in value.items()}
+        return {
+            k: _references(v, like.get(k) if isinstance(like, dict) else None)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         first = like[0] if isinstance(like, list) and like else None
         items = [_references(v, first if isinstance(first, str) else None) for v in value]

@@ -147,13 +147,21 @@ class DerivedHandler(EntityHandler):
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The request of an entity that names nothing to look up (else: `request`)."""
-        return self.create_model.model_validate(self._request_only(self.spec(entity, parent_fqn)))
+        return self._validated(self._request_only(self.spec(entity, parent_fqn)))
 
     def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         body = _resolve(lookup, self._request_only(self.spec(entity, parent_fqn)))
         if self.complete is not None:
             body = self.complete(body)
-        return self.create_model.model_validate(body)
+        return self._validated(body)
+
+    def _validated(self, body: dict[str, Any]) -> BaseModel:
+        """The request with its defaults parsed as OM parses them: the SDK leaves some as
+        written in the schema (a glossary term's `mutuallyExclusive` is the string 'false'),
+        which would never equal what OM answers."""
+        request = self.create_model.model_validate(body)
+        dumped = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return self.create_model.model_validate(dumped)
 
     def _request_only(self, body: dict[str, Any]) -> dict[str, Any]:
         """`body` without the config's side fields (a pipeline's `statuses`)."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field, replace
 from om_ingest import fqns
 from om_ingest.config.derived import LOOKUP, EntityRefSpec, marked, request_body
 from om_ingest.config.models import (
+    NESTED_PARENT,
     EntityConfig,
     EntityProperties,
     EntityType,
-    NESTED_PARENT,
     IdempotencyMode,
     PropertiesBase,
 )

@@ -330,7 +330,14 @@ class EntityApi:
             for e in self.store.all_of(kind.type_name)
             if include == "all" or bool(e.get("deleted")) == (include == "deleted")
         ]
-        for key in ("service", "database", "databaseSchema", "classification", "glossary", "parent"):
+        for key in (
+            "service",
+            "database",
+            "databaseSchema",
+            "classification",
+            "glossary",
+            "parent",
+        ):
             if key in params:
                 items = [
                     e for e in items if (e.get(key) or {}).get("fullyQualifiedName") == params[key]

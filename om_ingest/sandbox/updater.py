@@ -165,7 +165,9 @@ def changes(kind: Kind, old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[
             for sub in sorted((set(before) | set(after)) - {inner}):
                 _record(change, f"{key}.{sub}", before.get(sub), after.get(sub))
             if before.get(inner) != after.get(inner):
-                breaking |= _column_changes(change, nested[key], before.get(inner), after.get(inner))
+                breaking |= _column_changes(
+                    change, nested[key], before.get(inner), after.get(inner)
+                )
         else:
             _record(change, key, before, after)
     return change, breaking

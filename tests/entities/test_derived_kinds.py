@@ -182,7 +182,11 @@ def kinds_stack() -> list[dict[str, Any]]:
             "type": "domain",
             "name": "Finance",
             "idempotency": "update",
-            "properties": {"domain_type": "Aggregate", "description": "Money.", "experts": ["alice"]},
+            "properties": {
+                "domain_type": "Aggregate",
+                "description": "Money.",
+                "experts": ["alice"],
+            },
         },
         {
             "type": "domain",
@@ -296,6 +300,13 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     index["properties"]["fields"][1]["children"].append(
         {"name": "currency", "data_type": "KEYWORD"}
     )
+    landing = _edit(evolved, "landing")
+    landing["properties"]["data_model"]["columns"][0]["children"] = [
+        {"name": "id", "data_type": "STRING"},
+        {"name": "source", "data_type": "STRING"},
+    ]
+    _edit(evolved, "Revenue")["properties"]["synonyms"] = ["income", "sales"]
+    _edit(evolved, "Finance")["properties"]["domain_type"] = "Consumer-aligned"
     config = write_config(tmp_path, evolved, name="evolved")
 
     om_env.clear_requests()
@@ -305,7 +316,7 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
     failure = run_failing(config, idempotency="fail")
     failed = [r for r in failure.results if r.outcome.value == "failed"]
-    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice"}
+    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice", "s3"}
     assert all("already exists and idempotency is 'fail'" in (r.error or "") for r in failed)
     assert {r.outcome.value for r in failure.results} == {"failed", "blocked"}  # children
 
@@ -316,7 +327,13 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
         fqn: {
             (c["change"], c["path"], c["before"], c["after"]) for c in events[fqn]["schema_changes"]
         }
-        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn", "es.products")
+        for fqn in (
+            "kafka.orders",
+            "airflow.daily_etl",
+            "mlflow.churn",
+            "es.products",
+            "s3.landing",
+        )
     }
     assert schema["kafka.orders"] == {
         ("type_changed", "order.id", "LONG", "STRING"),
@@ -329,17 +346,33 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     }
     assert schema["mlflow.churn"] == {("type_changed", "tenure", "numerical", "categorical")}
     assert schema["es.products"] == {("added", "price.currency", None, "KEYWORD")}
+    assert schema["s3.landing"] == {
+        ("type_changed", "event.id", "BIGINT", "STRING"),
+        ("added", "event.source", None, "STRING"),
+        ("removed", "event.at", "TIMESTAMP", None),
+    }
     fields = {
         fqn: {c["field"]: (c["before"], c["after"]) for c in events[fqn]["field_changes"]}
-        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn")
+        for fqn in (
+            "kafka.orders",
+            "airflow.daily_etl",
+            "mlflow.churn",
+            "Business.Revenue",
+            "Finance",
+        )
     }
     assert fields["kafka.orders"]["partitions"] == (3, 6)
     assert fields["mlflow.churn"]["algorithm"] == ("xgboost", "lightgbm")
     assert fields["airflow.daily_etl"]["tasks.extract.downstreamTasks"] == (["load"], ["publish"])
+    assert fields["Business.Revenue"] == {"synonyms": (["income"], ["income", "sales"])}
+    assert fields["Finance"] == {"domainType": ("Aggregate", "Consumer-aligned")}
 
     om_env.clear_requests()
     applied = run(config)
     assert sorted(e["path"] for e in om_env.write_calls()) == [
+        "/api/v1/containers",
+        "/api/v1/domains",
+        "/api/v1/glossaryTerms",
         "/api/v1/mlmodels",
         "/api/v1/pipelines",
         "/api/v1/searchIndexes",
@@ -361,10 +394,47 @@ def test_a_missing_external_parent_blocks_its_children(om_env: Any, tmp_path: Pa
         {"type": "topic", "name": "t", "properties": {"service": "legacy", "partitions": 1}},
         {"type": "classification", "name": "C", "properties": {"description": "c"}},
         {"type": "tag", "name": "T", "properties": {"classification": "C", "description": "t"}},
+        {"type": "storage_service", "name": "lake", "external": True},
+        {"type": "container", "name": "b", "properties": {"service": "lake"}},
+        {
+            "type": "container",
+            "name": "day",
+            "properties": {"service": "lake", "parent": {"type": "container", "fqn": "lake.b"}},
+        },
+        {"type": "glossary", "name": "Gone", "external": True},
+        {
+            "type": "glossary_term",
+            "name": "t",
+            "properties": {"glossary": "Gone", "description": "d"},
+        },
+        {
+            "type": "glossary_term",
+            "name": "u",
+            "properties": {"glossary": "Gone", "parent": "Gone.t", "description": "d"},
+        },
+        {"type": "domain", "name": "Old", "external": True},
+        {
+            "type": "domain",
+            "name": "Sub",
+            "properties": {"domain_type": "Aggregate", "description": "d", "parent": "Old"},
+        },
     ]
     failure = run_failing(write_config(tmp_path, entities))
     outcome = {r.fqn: r.outcome.value for r in failure.results}
-    assert outcome == {"legacy": "failed", "legacy.t": "blocked", "C": "success", "C.T": "success"}
+    assert outcome == {
+        "legacy": "failed",
+        "legacy.t": "blocked",
+        "C": "success",
+        "C.T": "success",
+        "lake": "failed",
+        "lake.b": "blocked",
+        "lake.b.day": "blocked",
+        "Gone": "failed",
+        "Gone.t": "blocked",
+        "Gone.t.u": "blocked",
+        "Old": "failed",
+        "Old.Sub": "blocked",
+    }
 
 
 def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Path) -> None:
@@ -396,9 +466,42 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
                 ],
             },
         },
+        {"type": "team", "name": "crew", "properties": {"team_type": "Group", "users": ["ghost"]}},
+        {"type": "storage_service", "name": "st", "properties": {"service_type": "S3"}},
+        {
+            "type": "container",
+            "name": "c",
+            "properties": {
+                "service": "st",
+                "data_model": {
+                    "columns": [{"name": "x", "data_type": "INT", "tags": ["PII.NoSuchTag"]}]
+                },
+            },
+        },
+        {"type": "glossary", "name": "G", "properties": {"description": "g"}},
+        {
+            "type": "glossary_term",
+            "name": "t",
+            "properties": {"glossary": "G", "description": "t", "tags": ["PII.NoSuchTag"]},
+        },
+        {
+            "type": "glossary_term",
+            "name": "r",
+            "properties": {"glossary": "G", "description": "r", "related_terms": ["G.gone"]},
+        },
+        {
+            "type": "domain",
+            "name": "D",
+            "properties": {"domain_type": "Aggregate", "description": "d", "experts": ["nobody"]},
+        },
     ]
     failure = run_failing(write_config(tmp_path, entities))
     errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
+    assert "user ghost was not found in OpenMetadata" in errors["crew"]
+    for fqn in ("st.c", "G.t"):
+        assert "tag instance for PII.NoSuchTag not found" in errors[fqn] and "404" in errors[fqn]
+    assert "glossaryTerm instance for G.gone not found" in errors["G.r"]
+    assert "user instance for nobody not found" in errors["D"]
     assert "team ghosts was not found in OpenMetadata" in errors["bob"]
     assert "owner 'nobody' is neither a user nor a team" in errors["C"]
     assert "table wh.db.s.gone was not found" in errors["ml.m"]

@@ -64,9 +64,9 @@ def test_topic_partitions_are_tracked_a_field_s_display_type_is_not(
     assert stored.messageSchema.schemaFields[0].children[0].dataTypeDisplay == "long"
     more = client.create_or_update(_topic(unique, partitions=3))
     assert more.version.root == 0.2
-    assert [(c.name.root, c.oldValue, c.newValue) for c in more.changeDescription.fieldsUpdated] == [
-        ("partitions", 1, 3)
-    ]
+    assert [
+        (c.name.root, c.oldValue, c.newValue) for c in more.changeDescription.fieldsUpdated
+    ] == [("partitions", 1, 3)]
     retyped = _topic(unique, partitions=3)
     retyped.messageSchema.schemaFields[0].children[0].dataType = "STRING"
     change = client.create_or_update(retyped)
@@ -108,9 +108,7 @@ def _container(p: str, columns: list[dict[str, Any]], **fields: Any) -> CreateCo
     return CreateContainerRequest.model_validate({**body, **fields})
 
 
-NESTED = [
-    {"name": "event", "dataType": "STRUCT", "children": [{"name": "id", "dataType": "INT"}]}
-]
+NESTED = [{"name": "event", "dataType": "STRUCT", "children": [{"name": "id", "dataType": "INT"}]}]
 
 
 def test_container_columns_are_tracked_as_columns_its_size_without_a_version(
@@ -123,7 +121,9 @@ def test_container_columns_are_tracked_as_columns_its_size_without_a_version(
     assert moved.version.root == 0.1 and moved.fullPath is None  # untracked: dropped
     counted = client.create_or_update(_container(unique, NESTED, numberOfObjects=5))
     assert counted.version.root == 0.1 and counted.numberOfObjects == 5  # stored, unversioned
-    added = [{**NESTED[0], "children": [*NESTED[0]["children"], {"name": "at", "dataType": "DATE"}]}]
+    added = [
+        {**NESTED[0], "children": [*NESTED[0]["children"], {"name": "at", "dataType": "DATE"}]}
+    ]
     grown = client.create_or_update(_container(unique, added, numberOfObjects=5))
     assert grown.version.root == 0.2
     assert _names(grown.changeDescription.fieldsAdded) == ["dataModel.columns.event"]
@@ -203,7 +203,7 @@ def test_missing_parents_and_unknown_names_are_oms_404s(client: Any, unique: str
         )
     client.create_or_update(CreateStorageServiceRequest(name=f"{unique}s3", serviceType="S3"))
     tagged = [{"name": "c", "dataType": "INT", "tags": [_label("PII.NoSuchTag")]}]
-    with pytest.raises(APIError, match="tag instance for PII.NoSuchTag not found"):
+    with pytest.raises(APIError, match=r"tag instance for PII\.NoSuchTag not found"):
         client.create_or_update(_container(unique, tagged))
 
 
