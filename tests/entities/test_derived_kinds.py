@@ -675,36 +675,143 @@ def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
     assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(edited)}
 
 
-def test_a_curated_topic_description_is_kept_unless_override(om_env: Any, tmp_path: Path) -> None:
-    """The curation rules are the engine's, not the table's: a person's edit of a topic is
+CURATED_CASES: dict[str, tuple[list[dict[str, Any]], str, str]] = {
+    # kind: (entities, the curated one last; its FQN; its SDK entity class)
+    "topic": (
+        [
+            {"type": "messaging_service", "name": "mq", "properties": {"service_type": "Kafka"}},
+            {"type": "topic", "name": "orders", "properties": {"service": "mq", "partitions": 3}},
+        ],
+        "mq.orders",
+        "metadata.generated.schema.entity.data.topic.Topic",
+    ),
+    "container": (
+        [
+            {"type": "storage_service", "name": "s3", "properties": {"service_type": "S3"}},
+            {"type": "container", "name": "b", "properties": {"service": "s3"}},
+            {
+                "type": "container",
+                "name": "day",
+                "properties": {"service": "s3", "parent": {"type": "container", "fqn": "s3.b"}},
+            },
+        ],
+        "s3.b.day",
+        "metadata.generated.schema.entity.data.container.Container",
+    ),
+    "glossary_term": (
+        [
+            {"type": "glossary", "name": "G", "properties": {"description": "g"}},
+            {"type": "glossary_term", "name": "t", "properties": {"glossary": "G"}},
+        ],
+        "G.t",
+        "metadata.generated.schema.entity.data.glossaryTerm.GlossaryTerm",
+    ),
+    "domain": (
+        [{"type": "domain", "name": "Fin", "properties": {"domain_type": "Aggregate"}}],
+        "Fin",
+        "metadata.generated.schema.entity.domains.domain.Domain",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CURATED_CASES))
+def test_a_curated_description_is_kept_unless_override(
+    om_env: Any, tmp_path: Path, kind: str
+) -> None:
+    """The curation rules are the engine's, not the table's: a person's edit of an entity is
     kept against a config edit, and replaced only with `override: true`."""
-    from metadata.generated.schema.entity.data.topic import Topic
+    import importlib
 
     from om_ingest.sandbox.testing import make_sdk_client
     from tests.conftest import USER_JWT
 
-    entities: list[dict[str, Any]] = [
-        {"type": "messaging_service", "name": "mq", "properties": {"service_type": "Kafka"}},
-        {
-            "type": "topic",
-            "name": "orders",
-            "idempotency": "update",
-            "properties": {"service": "mq", "partitions": 3, "description": "Orders."},
-        },
-    ]
+    cases, fqn, dotted = CURATED_CASES[kind]
+    entities = copy.deepcopy(cases)
+    module, _, name = dotted.rpartition(".")
+    entity_class = getattr(importlib.import_module(module), name)
+    curated = entities[-1]
+    curated["idempotency"] = "update"
+    curated["properties"]["description"] = "As written."
     run(write_config(tmp_path, entities))
     person = make_sdk_client(om_env.url, USER_JWT)
-    topic = person.get_by_name(Topic, "mq.orders")
-    curated = topic.model_copy(update={"description": type(topic.description)("Curated.")})
-    assert person.patch(Topic, topic, curated, skip_on_failure=False) is not None
+    stored = person.get_by_name(entity_class, fqn)
+    edited = stored.model_copy(update={"description": type(stored.description)("Curated.")})
+    assert person.patch(entity_class, stored, edited, skip_on_failure=False) is not None
 
-    entities[1]["properties"]["description"] = "All orders."
-    (event,) = [
-        e for e in audit_events(run(write_config(tmp_path, entities))) if e["fqn"] == "mq.orders"
-    ]
+    curated["properties"]["description"] = "Rewritten."
+    (event,) = [e for e in audit_events(run(write_config(tmp_path, entities))) if e["fqn"] == fqn]
     assert [c["field"] for c in event["kept_curated"]] == ["description"]
-    assert person.get_by_name(Topic, "mq.orders").description.root == "Curated."
+    assert person.get_by_name(entity_class, fqn).description.root == "Curated."
 
-    entities[1]["override"] = True
+    curated["override"] = True
     run(write_config(tmp_path, entities))
-    assert person.get_by_name(Topic, "mq.orders").description.root == "All orders."
+    assert person.get_by_name(entity_class, fqn).description.root == "Rewritten."
+
+
+def _pipeline_with_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"type": "pipeline_service", "name": "af", "properties": {"service_type": "Airflow"}},
+        {
+            "type": "pipeline",
+            "name": "etl",
+            "idempotency": "update",
+            "properties": {
+                "service": "af",
+                "tasks": [{"name": "extract"}, {"name": "load"}],
+                "statuses": runs,
+            },
+        },
+    ]
+
+
+RUN_1 = {
+    "timestamp": 1_764_460_800_000,
+    "execution_status": "Successful",
+    "task_status": [
+        {"name": "extract", "execution_status": "Successful", "start_time": 1_764_460_800_000},
+        {"name": "load", "execution_status": "Successful", "end_time": 1_764_460_900_000},
+    ],
+}
+RUN_2 = {"timestamp": 1_764_547_200_000, "execution_status": "Failed"}
+
+
+def test_pipeline_runs_are_added_once_and_shown_in_the_dry_run(om_env: Any, tmp_path: Path) -> None:
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    client = make_sdk_client(om_env.url, JWT)
+    created = _by_fqn(run(write_config(tmp_path, _pipeline_with_runs([RUN_1]))))["af.etl"]
+    assert [(c["field"], c["after"]) for c in created["field_changes"]] == [
+        ("pipelineStatus.1764460800000", "Successful")
+    ]
+    (stored,) = client.list_pipeline_statuses("af.etl", RUN_1["timestamp"], RUN_2["timestamp"])
+    assert [(t.name, t.executionStatus.value) for t in stored.taskStatus] == [
+        ("extract", "Successful"),
+        ("load", "Successful"),
+    ]
+
+    om_env.clear_requests()
+    rerun = run(write_config(tmp_path, _pipeline_with_runs([RUN_1]), name="again"))
+    assert om_env.write_calls() == [] and rerun["operations"]["SKIP"] == 2
+
+    both = write_config(tmp_path, _pipeline_with_runs([RUN_1, RUN_2]), name="both")
+    preview = _by_fqn(run(both, dry_run=True))["af.etl"]
+    assert preview["operation"] == "UPDATE"
+    assert [(c["field"], c["before"], c["after"]) for c in preview["field_changes"]] == [
+        ("pipelineStatus.1764547200000", None, "Failed")
+    ]
+    assert om_env.write_calls() == []
+    run(both)
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/pipelines/af.etl/status"]
+    runs = client.list_pipeline_statuses("af.etl", RUN_1["timestamp"], RUN_2["timestamp"])
+    assert sorted(r.executionStatus.value for r in runs) == ["Failed", "Successful"]
+
+
+def test_a_run_naming_an_unknown_task_fails_the_pipeline_with_om_s_message(
+    om_env: Any, tmp_path: Path
+) -> None:
+    bad = {**RUN_2, "task_status": [{"name": "transform", "execution_status": "Failed"}]}
+    failure = run_failing(write_config(tmp_path, _pipeline_with_runs([bad])))
+    (failed,) = [r for r in failure.results if r.fqn == "af.etl"]
+    assert "Invalid task name transform" in (failed.error or "")
+    assert "Traceback" not in (failed.error or "")
