@@ -52,7 +52,8 @@ SKIPPED_FIELDS = frozenset(
         "createPasswordType",
         "password",
         "confirmPassword",
-        # references to kinds om-ingest does not declare yet (domains, roles, …)
+        # references to kinds om-ingest does not declare yet (roles, …); a nested kind's
+        # `parent` is kept by that kind (`derived_properties(keep=…)`)
         "domains",
         "dataProducts",
         "roles",
@@ -221,6 +222,7 @@ def mirror(
     required: frozenset[str] = frozenset(),
     skipped: frozenset[str] = SKIPPED_FIELDS - {"name"},
     doc: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     """The snake_case config model mirroring `model` (one generated class per SDK class)."""
     cached = _MIRRORS.get(model) if title is None else None
@@ -241,6 +243,7 @@ def mirror(
             continue
         attribute, spec = _field(key, info, annotation, info.is_required() or key in required)
         fields[attribute] = spec
+    fields.update(extra or {})
     del _PENDING[model]
     generated: type[BaseModel] = create_model(
         class_name, __base__=base, __doc__=doc or _model_doc(model), **fields
@@ -281,18 +284,35 @@ def derived_properties(
     title: str,
     parent: str | None,
     doc: str,
+    keep: frozenset[str] = frozenset(),
+    extra: dict[str, Any] | None = None,
 ) -> type[BaseModel]:
     """The `properties` model of one entity kind, from its Create…Request model. The entity's
-    name comes from the entity; its parent (`parent`, a Create field) is required."""
+    name comes from the entity; its parent (`parent`, a Create field) is required. `keep`:
+    fields of `SKIPPED_FIELDS` this kind does declare (a nested kind's `parent`); `extra`:
+    config fields beside the request's (`side_list`)."""
     return mirror(
         create,
         _NAMES,
         base=base,
         title=title,
         required=frozenset({parent}) if parent else frozenset(),
-        skipped=SKIPPED_FIELDS,
+        skipped=SKIPPED_FIELDS - keep,
         doc=doc,
+        extra=extra,
     )
+
+
+def side_list(dotted: str, description: str) -> tuple[Any, Any]:
+    """A config field holding a list of the SDK model `dotted` (under
+    `metadata.generated.schema`), mirrored in snake_case: facts written beside the entity by
+    their own endpoint (a pipeline's runs), not by its Create request."""
+    import importlib
+
+    module, _, name = dotted.rpartition(".")
+    model = getattr(importlib.import_module(f"metadata.generated.schema.{module}"), name)
+    item = mirror(model, _NAMES)
+    return list[item] | None, Field(None, description=description)  # type: ignore[valid-type]
 
 
 def request_body(props: BaseModel) -> dict[str, Any]:

@@ -81,6 +81,12 @@ class EntityType(StrEnum):
     SEARCH_SERVICE = "search_service"
     SEARCH_INDEX = "search_index"
     DATA_CONTRACT = "data_contract"
+    # storage and governance
+    STORAGE_SERVICE = "storage_service"
+    CONTAINER = "container"
+    GLOSSARY = "glossary"
+    GLOSSARY_TERM = "glossary_term"
+    DOMAIN = "domain"
 
 
 # --- metadata / connection -------------------------------------------------------------
@@ -463,9 +469,24 @@ DERIVED_KINDS: dict[EntityType, tuple[str, str | None]] = {
     EntityType.SEARCH_SERVICE: ("services.createSearchService", None),
     EntityType.SEARCH_INDEX: ("data.createSearchIndex", "service"),
     EntityType.DATA_CONTRACT: ("data.createDataContract", "entity"),
+    # storage and governance
+    EntityType.STORAGE_SERVICE: ("services.createStorageService", None),
+    EntityType.CONTAINER: ("data.createContainer", "service"),
+    EntityType.GLOSSARY: ("data.createGlossary", None),
+    EntityType.GLOSSARY_TERM: ("data.createGlossaryTerm", "glossary"),
+    EntityType.DOMAIN: ("domains.createDomain", None),
 }
 """Kinds whose `properties` mirror their SDK Create…Request (module under
 `metadata.generated.schema.api`, and the field naming the parent): `config.derived`."""
+
+NESTED_PARENT: dict[EntityType, str] = {
+    EntityType.CONTAINER: "parent",
+    EntityType.GLOSSARY_TERM: "parent",
+    EntityType.DOMAIN: "parent",
+}
+"""Kinds that nest in one of their own kind: the Create field naming that parent (a
+container's parent container, a term's parent term, a subdomain's domain). When set it is
+the entity's parent (its FQN is the parent's plus its name), else the `DERIVED_KINDS` one is."""
 
 
 def create_request_model(kind: EntityType) -> type[BaseModel]:
@@ -481,8 +502,17 @@ def create_request_model(kind: EntityType) -> type[BaseModel]:
 
 
 def _derived_models() -> dict[EntityType, type[PropertiesBase]]:
-    from om_ingest.config.derived import derived_properties
+    from om_ingest.config.derived import derived_properties, side_list
 
+    side = {
+        EntityType.PIPELINE: {
+            "statuses": side_list(
+                "entity.data.pipeline.PipelineStatus",
+                "Runs of the pipeline (OM's PipelineStatus, one per timestamp in epoch ms), "
+                "added after the pipeline is written; one OM already has is not sent again",
+            )
+        }
+    }
     return {
         kind: derived_properties(  # type: ignore[misc]
             create_request_model(kind),
@@ -491,6 +521,8 @@ def _derived_models() -> dict[EntityType, type[PropertiesBase]]:
             parent=parent,
             doc=f"The `{kind.value}` properties: the fields of OpenMetadata's "
             f"`{create_request_model(kind).__name__}` in snake_case.",
+            keep=frozenset({NESTED_PARENT[kind]}) if kind in NESTED_PARENT else frozenset(),
+            extra=side.get(kind, {}),
         )
         for kind, (_, parent) in DERIVED_KINDS.items()
     }

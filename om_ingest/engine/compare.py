@@ -93,7 +93,7 @@ def compare(
         if key in set_only and key not in desired:
             continue
         before, after = _fact(current.get(key), key, shape), _fact(desired.get(key), key, shape)
-        if _references(after) != _references(before):
+        if _references(after) != _references(before, like=after):
             result.field_changes.append(FieldChange(field=key, before=before, after=after))
             result.needs_put = True
     wanted_ext = desired.get("extension") or {}
@@ -120,15 +120,24 @@ def _fact(value: Any, key: str, shape: SchemaShape | None) -> Any:
     return {k: v for k, v in value.items() if k != inner}
 
 
-def _references(value: Any) -> Any:
+def _references(value: Any, like: Any = None) -> Any:
     """A value with every entity reference reduced to its id, so what a request names by id
-    (a user's teams) equals the references OM answers with; lists of ids compare as sets."""
+    (a user's teams) equals the references OM answers with; lists of ids compare as sets.
+    Where the request (`like`) names the entity by FQN or name (a term's parent, a domain's
+    experts, related terms), the reference is reduced to its FQN instead."""
     if isinstance(value, dict):
+        if isinstance(like, str):
+            ref = value.get("term", value)  # a related term: {relationType, term}
+            return ref.get("fullyQualifiedName") if isinstance(ref, dict) else value
         if "id" in value and "type" in value:
             return value["id"]
-        return {k: _references(v) for k, v in value.items()}
+        return {
+            k: _references(v, like.get(k) if isinstance(like, dict) else None)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
-        items = [_references(v) for v in value]
+        first = like[0] if isinstance(like, list) and like else None
+        items = [_references(v, first if isinstance(first, str) else None) for v in value]
         return sorted(items) if all(isinstance(i, str) for i in items) else items
     return value
 

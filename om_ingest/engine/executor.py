@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.engine.runs import add_runs, run_changes, runs_to_add
 from om_ingest.entities import handler_for
 from om_ingest.entities.lookups import Resolver
 from om_ingest.errors import OmIngestError
@@ -107,20 +108,28 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         else client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
     )
 
+    declared_runs = handler.runs(entity)
     if current is None:
+        new_runs = run_changes(declared_runs, {})
         if task.dry_run:
             return EntityResult(
-                **base, operation=Operation.CREATE, outcome=Outcome.DRY_RUN, request=desired
+                **base,
+                operation=Operation.CREATE,
+                outcome=Outcome.DRY_RUN,
+                request=desired,
+                field_changes=new_runs,
             )
         if desired.get("extension"):
             client.ensure_custom_properties(handler.entity_class, desired["extension"])
         created = client.create_or_update(request)
+        add_runs(client, node.fqn, declared_runs)
         return EntityResult(
             **base,
             operation=Operation.CREATE,
             outcome=Outcome.SUCCESS,
             version_after=_version(created),
             entity_id=_id(created),
+            field_changes=new_runs,
         )
 
     have = as_json(current)
@@ -131,6 +140,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         task.override,
         authors=lambda: client.authors(handler.entity_class, have["id"], handler.schema_key),
     )
+    missing_runs, held_runs = runs_to_add(client, node.fqn, declared_runs)
+    comparison.field_changes += run_changes(missing_runs, held_runs)
     facts: dict[str, Any] = {
         **base,
         "schema_changes": comparison.schema_diff.to_json(),
@@ -159,6 +170,7 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
     updated = _update(client, handler, request, desired, current, comparison)
+    add_runs(client, node.fqn, missing_runs)
     return EntityResult(
         **facts,
         operation=Operation.UPDATE,

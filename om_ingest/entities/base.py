@@ -79,6 +79,11 @@ class EntityHandler(ABC):
         rules: `engine.compare`). Only fields OM's updater applies on PUT belong here."""
         return frozenset()
 
+    def runs(self, entity: EntityConfig) -> list[dict[str, Any]]:
+        """Run statuses the config declares for the entity (a pipeline's), written by their
+        own endpoint after the entity; none for most kinds."""
+        return []
+
     def owned_when_set(self) -> frozenset[str]:
         """Like `owned_fields`, compared only when the config sets them (OM fills defaults
         for the others, which must not read as differences)."""

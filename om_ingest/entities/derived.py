@@ -20,6 +20,7 @@ from om_ingest.comparison import SchemaShape
 from om_ingest.config.derived import LOOKUP, request_body
 from om_ingest.config.models import (
     DERIVED_KINDS,
+    NESTED_PARENT,
     EntityConfig,
     EntityType,
     PropertiesBase,
@@ -89,6 +90,19 @@ KINDS: dict[EntityType, Kind] = {
     EntityType.DATA_CONTRACT: Kind(
         "data.dataContract.DataContract", ("owners", "reviewers", "extension")
     ),
+    # storage and governance
+    EntityType.STORAGE_SERVICE: Kind("services.storageService.StorageService", ("owners", "tags")),
+    EntityType.CONTAINER: Kind(
+        "data.container.Container",
+        ("owners", "tags", "extension", "dataModel", "parent"),
+        SchemaShape("dataModel.columns", facts=("constraint",)),
+    ),
+    EntityType.GLOSSARY: Kind("data.glossary.Glossary", ("owners", "tags", "reviewers")),
+    EntityType.GLOSSARY_TERM: Kind(
+        "data.glossaryTerm.GlossaryTerm",
+        ("owners", "tags", "reviewers", "relatedTerms", "extension"),
+    ),
+    EntityType.DOMAIN: Kind("domains.domain.Domain", ("owners", "tags", "experts", "extension")),
 }
 
 
@@ -116,33 +130,55 @@ class DerivedHandler(EntityHandler):
         self.schema_shape = kind.shape  # type: ignore[misc]
         self.create_model = create_request_model(entity_type)
         self.parent_field = DERIVED_KINDS[entity_type][1]
+        self.nested_parent = NESTED_PARENT.get(entity_type)
         self.complete = kind.complete
+        self.request_keys = frozenset(
+            info.alias or name for name, info in self.create_model.model_fields.items()
+        )
 
     def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
         props = entity.properties
         assert isinstance(props, PropertiesBase) and entity.name is not None
         body = {"name": entity.name, **request_body(props)}
-        if self.parent_field and parent_fqn and isinstance(body.get(self.parent_field), str):
-            body[self.parent_field] = parent_fqn
+        key = self.nested_parent if body.get(self.nested_parent or "") else self.parent_field
+        if key and parent_fqn and isinstance(body.get(key), str):
+            body[key] = parent_fqn
         return body
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The request of an entity that names nothing to look up (else: `request`)."""
-        return self.create_model.model_validate(self.spec(entity, parent_fqn))
+        return self._validated(self._request_only(self.spec(entity, parent_fqn)))
 
     def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
-        body = _resolve(lookup, self.spec(entity, parent_fqn))
+        body = _resolve(lookup, self._request_only(self.spec(entity, parent_fqn)))
         if self.complete is not None:
             body = self.complete(body)
-        return self.create_model.model_validate(body)
+        return self._validated(body)
+
+    def _validated(self, body: dict[str, Any]) -> BaseModel:
+        """The request with its defaults parsed as OM parses them: the SDK leaves some as
+        written in the schema (a glossary term's `mutuallyExclusive` is the string 'false'),
+        which would never equal what OM answers."""
+        request = self.create_model.model_validate(body)
+        dumped = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return self.create_model.model_validate(dumped)
+
+    def _request_only(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`body` without the config's side fields (a pipeline's `statuses`)."""
+        return {key: value for key, value in body.items() if key in self.request_keys}
+
+    def runs(self, entity: EntityConfig) -> list[dict[str, Any]]:
+        """The pipeline runs (PipelineStatus JSON) the config declares, oldest first."""
+        props = entity.properties
+        statuses = request_body(props).get("statuses") if isinstance(props, BaseModel) else None
+        return sorted(statuses or [], key=lambda status: int(status["timestamp"]))
 
     def owned_when_set(self) -> frozenset[str]:
-        fields = {info.alias or name for name, info in self.create_model.model_fields.items()}
         root = self.schema_shape.keys[0] if self.schema_shape else None
         inner = self.schema_shape is not None and len(self.schema_shape.keys) > 1
         return frozenset(
             key
-            for key in fields - CURATED - {self.parent_field}
+            for key in self.request_keys - CURATED - {self.parent_field}
             if key != root or inner  # a nested schema's container has facts of its own
         )
 

@@ -294,6 +294,19 @@ class OMClient:
         with self._call("PUT tableProfile"):
             return self.sdk.ingest_profile_data(table=table, profile_request=profile_request)
 
+    def pipeline_runs(self, fqn: str, timestamps: list[int]) -> dict[int, dict[str, Any]]:
+        """The runs OM has for the pipeline between the first and last of `timestamps`."""
+        with self._call("GET pipeline status"):
+            found = self.sdk.list_pipeline_statuses(fqn, min(timestamps), max(timestamps))
+        runs = (s.model_dump(mode="json", exclude_none=True, by_alias=True) for s in found)
+        return {int(run["timestamp"]): run for run in runs}
+
+    def add_pipeline_run(self, fqn: str, status: dict[str, Any]) -> None:
+        from metadata.generated.schema.entity.data.pipeline import PipelineStatus
+
+        with self._call("PUT pipeline status"):
+            self.sdk.add_pipeline_status(fqn, PipelineStatus.model_validate(status))
+
     def soft_delete(self, entity: type[T], entity_id: str) -> None:
         with self._call(f"DELETE {entity.__name__}"):
             self.sdk.delete(entity=entity, entity_id=entity_id, recursive=False, hard_delete=False)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from om_ingest import fqns
 from om_ingest.config.derived import LOOKUP, EntityRefSpec, marked, request_body
 from om_ingest.config.models import (
+    NESTED_PARENT,
     EntityConfig,
     EntityProperties,
     EntityType,
@@ -34,8 +35,15 @@ PARENT_FIELD: dict[EntityType, str] = {
     EntityType.MLMODEL: "service",
     EntityType.SEARCH_INDEX: "service",
     EntityType.DATA_CONTRACT: "entity",
+    # storage and governance (a nested one's own-kind parent: `NESTED_PARENT`)
+    EntityType.CONTAINER: "service",
+    EntityType.GLOSSARY_TERM: "glossary",
 }
 """The property naming each kind's parent by FQN; kinds absent here have no parent."""
+
+NAMED_REFERENCES = ("experts", "relatedTerms")
+"""Request fields naming other entities by name or FQN as plain strings (a domain's expert
+users, a glossary term's related terms): references like the lookup markers."""
 
 Locator = Callable[[tuple[str | int, ...], str], ConfigError]
 
@@ -80,13 +88,26 @@ class Plan:
         return len(self.by_fqn)
 
 
+def parent_key(entity: EntityConfig) -> str | None:
+    """The property naming the entity's parent: its own-kind parent when it names one (a
+    nested container's `parent`), else the kind's `PARENT_FIELD`."""
+    nested = NESTED_PARENT.get(entity.type)
+    if nested is not None and _property(entity, nested):
+        return nested
+    return PARENT_FIELD.get(entity.type)
+
+
+def _property(entity: EntityConfig, key: str) -> object:
+    props = entity.properties
+    return getattr(props, key, None) if isinstance(props, PropertiesBase) else props.get(key)
+
+
 def parent_fqn_of(entity: EntityConfig) -> str | None:
     """The parent FQN an entity names in its properties, normalised; None for roots."""
-    key = PARENT_FIELD.get(entity.type)
+    key = parent_key(entity)
     if key is None:
         return None
-    props = entity.properties
-    value = getattr(props, key, None) if isinstance(props, PropertiesBase) else props.get(key)
+    value = _property(entity, key)
     if isinstance(value, EntityRefSpec | dict):  # a data contract's entity: {type, fqn}
         value = value.fqn if isinstance(value, EntityRefSpec) else value.get("fqn")
     return fqns.normalize(value) if isinstance(value, str) and value else None
@@ -118,6 +139,7 @@ def references_of(entity: EntityConfig) -> list[str]:
             for marker in marked(body, LOOKUP)
         ]
         found += [fqns.normalize(label["tagFQN"]) for label in marked(body, "tagFQN")]
+        found += [fqns.normalize(name) for key in NAMED_REFERENCES for name in body.get(key) or []]
     else:
         return []
     parent = parent_fqn_of(entity)
@@ -229,7 +251,7 @@ def _check_references(
 
     exempt = node.is_discovery or node.external
     if node.parent_fqn is not None and not known(node.parent_fqn) and not exempt:
-        key = PARENT_FIELD[node.type]
+        key = parent_key(node.entity) or ""
         raise fail(
             ("entities", node.index, "properties", key),
             f"parent {node.parent_fqn} is not declared{_quoting_hint(node.parent_fqn, by_fqn)}; "

@@ -47,6 +47,7 @@ from om_ingest.sandbox.updater import (
     content,
     next_version,
     put_merge,
+    unversioned_change,
 )
 
 UNAUTHENTICATED = ("/api/v1/system/version",)
@@ -56,8 +57,22 @@ UUID_LINKS = {
     "team": {"users": "user", "parents": "team", "children": "team", "defaultRoles": "role"},
     "user": {"teams": "team", "roles": "role", "personas": "persona"},
 }
+# Create fields naming other entities by FQN or name, per kind: field → the referenced kind.
+NAMED_LINKS = {
+    "domain": {"experts": "user"},
+    "glossaryTerm": {"relatedTerms": "glossaryTerm"},
+}
 # PATCH cannot move an entity (EntityRepository.restorePatchAttributes).
-PATCH_RESTORED = ("id", "name", "fullyQualifiedName", "service", "serviceType", "database")
+PATCH_RESTORED = (
+    "id",
+    "name",
+    "fullyQualifiedName",
+    "service",
+    "serviceType",
+    "database",
+    "parent",
+    "glossary",
+)
 
 
 def sdk_version() -> str:
@@ -315,7 +330,14 @@ class EntityApi:
             for e in self.store.all_of(kind.type_name)
             if include == "all" or bool(e.get("deleted")) == (include == "deleted")
         ]
-        for key in ("service", "database", "databaseSchema", "classification"):
+        for key in (
+            "service",
+            "database",
+            "databaseSchema",
+            "classification",
+            "glossary",
+            "parent",
+        ):
             if key in params:
                 items = [
                     e for e in items if (e.get(key) or {}).get("fullyQualifiedName") == params[key]
@@ -363,7 +385,10 @@ class EntityApi:
                 self.store, kind.type_name, create["extension"]
             )
         parent = self._parent(kind, create)
-        if parent is None:
+        nested = self._nested_parent(kind, create)
+        if nested is not None:
+            fqn = f"{nested['fullyQualifiedName']}.{quote_name(create['name'])}"
+        elif parent is None:
             fqn = quote_name(create["name"])
         elif kind.type_name == "dataContract":
             fqn = f"{parent['fullyQualifiedName']}.dataContract_{create['name']}"
@@ -382,6 +407,8 @@ class EntityApi:
                     f"with ID {ref['id']}",
                 )
         entity = self._build(kind, create, parent, fqn)
+        if nested is not None and kind.nested_parent:
+            entity[kind.nested_parent] = self._ref(nested, kind.type_name)
         if existing is None:
             entity.update(id=str(uuid.uuid4()), version=0.1)
             self._stamp(kind, entity, caller)
@@ -432,15 +459,30 @@ class EntityApi:
             raise ApiError(404, f"{kind.parent_kind} instance for {parent_fqn} not found")
         return parent
 
+    def _nested_parent(self, kind: Kind, create: dict[str, Any]) -> dict[str, Any] | None:
+        """The same-kind parent a create names (a container's by reference {id, type}, a
+        glossary term's or a domain's by FQN), soft-deleted ones included; None: a root."""
+        value = create.get(kind.nested_parent or "")
+        if not value:
+            return None
+        if isinstance(value, dict):
+            found = self.store.get(kind.type_name, value["id"])
+            key = value["id"]
+        else:
+            found, key = self.store.get_by_fqn(kind.type_name, value), value
+        if found is None:
+            raise ApiError(404, f"{kind.type_name} instance for {key} not found")
+        return found
+
     def _build(
         self, kind: Kind, create: dict[str, Any], parent: dict[str, Any] | None, fqn: str
     ) -> dict[str, Any]:
         """The entity a create request describes, references resolved and validated."""
-        entity = {
-            k: v for k, v in create.items() if k != kind.parent_field and k in kind.entity_fields
-        }
+        skipped = {kind.parent_field, kind.nested_parent}
+        entity = {k: v for k, v in create.items() if k not in skipped and k in kind.entity_fields}
         entity["fullyQualifiedName"] = fqn
-        entity["deleted"] = False
+        if "deleted" in kind.entity_fields:  # domains have no soft delete
+            entity["deleted"] = False
         if parent is not None and kind.type_name == "dataContract":
             entity["entity"] = self._ref(parent, create["entity"]["type"])
         elif parent is not None and kind.type_name == "tag" and create.get("parent"):
@@ -463,13 +505,34 @@ class EntityApi:
             entity["botUser"] = self._ref(user, "user")
         if "columns" in entity and kind.type_name == "table":
             entity["columns"] = _column_fqns(validation.validate_columns(entity["columns"]), fqn)
+        if (entity.get("dataModel") or {}).get("columns"):  # ContainerRepository: FQNs only
+            model = entity["dataModel"]
+            entity["dataModel"] = {**model, "columns": _column_fqns(model["columns"], fqn)}
+        for field, target in NAMED_LINKS.get(kind.type_name, {}).items():
+            if entity.get(field):
+                entity[field] = [self._named_link(target, name) for name in entity[field]]
         self._check_links(entity)
         return entity
 
+    def _named_link(self, target: str, name: str) -> dict[str, Any]:
+        """A reference to the entity a create names by FQN (a user by name), or a 404."""
+        found = self._by_name(BY_TYPE[target], name)
+        if found is None:
+            raise ApiError(404, f"{target} instance for {name} not found")
+        if target == "glossaryTerm":  # TermRelation
+            return {"relationType": "relatedTo", "term": self._ref(found, target)}
+        return self._ref(found, target)
+
     def _check_links(self, entity: dict[str, Any]) -> None:
-        """Tags exist and respect mutual exclusion; owners exist and are users or Groups."""
+        """Tags exist and respect mutual exclusion; owners exist and are users or Groups;
+        reviewers exist."""
         validation.check_tags(self.store, entity.get("tags"))
         validation.check_column_tags(self.store, entity.get("columns"))
+        validation.check_column_tags(self.store, (entity.get("dataModel") or {}).get("columns"))
+        if entity.get("reviewers"):
+            entity["reviewers"] = [
+                self._ref_by_id(ref["type"], ref["id"]) for ref in entity["reviewers"]
+            ]
         if entity.get("owners"):
             entity["owners"] = [
                 self._ref(validation.owner_entity(self.store, ref), ref["type"])
@@ -505,6 +568,10 @@ class EntityApi:
         base = history[-2] if consolidate else existing
         change, major = changes(kind, content(base), content(proposed))
         if not any_change(change):
+            if not consolidate and unversioned_change(kind, content(base), content(proposed)):
+                entity = {**content(proposed), **managed}  # stored, same version
+                self.store.put(kind.type_name, entity)
+                return entity
             if not consolidate:
                 return existing  # nothing OM's updater records: the proposal is dropped
             self.store.drop_last_version(existing["id"])
@@ -575,6 +642,10 @@ class EntityApi:
                 patched[key] = entity[key]
         if "columns" in patched:
             patched["columns"] = _column_fqns(patched["columns"], entity["fullyQualifiedName"])
+        if (patched.get("dataModel") or {}).get("columns"):
+            model = patched["dataModel"]
+            columns = _column_fqns(model["columns"], entity["fullyQualifiedName"])
+            patched["dataModel"] = {**model, "columns": columns}
         self._check_links(patched)
         for name in reads.LIST_FIELDS:
             if patched.get(name) == []:
@@ -590,6 +661,7 @@ class EntityApi:
         self, kind: Kind, entity: dict[str, Any], params: dict[str, str], caller: Caller
     ) -> dict[str, Any]:
         recursive, hard = _flag(params, "recursive"), _flag(params, "hardDelete")
+        hard |= "deleted" not in kind.entity_fields  # e.g. domains: never soft-deleted
         children = self._children(entity["id"])
         if children and not recursive:
             raise ApiError(
@@ -620,7 +692,11 @@ class EntityApi:
             kind = BY_TYPE.get(record["kind"])
             if kind is None or kind.type_name == "dataContract":
                 continue  # types; and an entity HAS its contract, it does not contain it
-            if kind.parent_field and (child.get(kind.parent_field) or {}).get("id") == entity_id:
+            nested = child.get(kind.nested_parent or "") or {}
+            if nested:  # a nested container is its parent container's child only
+                if nested.get("id") == entity_id:
+                    found.append((record["kind"], child))
+            elif kind.parent_field and (child.get(kind.parent_field) or {}).get("id") == entity_id:
                 found.append((record["kind"], child))
         return found
 

@@ -31,6 +31,19 @@ class Kind:
     tracked: tuple[str, ...] | None = None
     """Fields besides COMMON_TRACKED its updater records (`entitySpecificUpdate`); None:
     every field is compared (kinds whose updater we have not transcribed)."""
+    columns: tuple[str, ...] = ()
+    """Tracked field lists recorded as columns are (`ColumnEntityUpdater.updateColumns`:
+    matched by name and type, added / deleted / per-column attributes), dotted when nested
+    (`dataModel.columns`: the object's other keys are recorded one by one)."""
+    named_lists: tuple[str, ...] = ()
+    """Tracked lists recorded only when an item of a new name comes or one goes (a
+    pipeline's tasks: `taskMatch` is by name; then only descriptions are compared)."""
+    unversioned: tuple[str, ...] = ()
+    """Fields stored when they change without a new version (`recordChange(…, false)`)."""
+    nested_parent: str | None = None
+    """Create field naming a parent of the same kind (a container's parent container by
+    reference, a term's parent term or a domain's parent by FQN): when set, the FQN is the
+    parent's plus the name."""
 
     @cached_property
     def create_model(self) -> type[BaseModel]:
@@ -100,6 +113,9 @@ COMMON_TRACKED = (
     "certification",
 )
 
+# ServiceEntityRepository.ServiceUpdater: the connection and its ingestion runner.
+SERVICE_TRACKED = ("connection", "ingestionRunner")
+
 
 def _load(dotted: str) -> Any:
     module, _, name = dotted.rpartition(".")
@@ -112,6 +128,7 @@ KINDS: tuple[Kind, ...] = (
         "databaseService",
         "api.services.createDatabaseService.CreateDatabaseServiceRequest",
         "entity.services.databaseService.DatabaseService",
+        tracked=SERVICE_TRACKED,
     ),
     Kind(
         "databases",
@@ -121,6 +138,7 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "databaseService",
         extra_fields=("databaseSchemas", "location", "databaseProfilerConfig"),
+        tracked=("retentionPeriod", "sourceUrl", "sourceHash", "default"),
     ),
     Kind(
         "databaseSchemas",
@@ -130,6 +148,7 @@ KINDS: tuple[Kind, ...] = (
         "database",
         "database",
         extra_fields=("tables", "databaseSchemaProfilerConfig"),
+        tracked=("retentionPeriod", "sourceUrl", "sourceHash"),
     ),
     Kind(
         "tables",
@@ -161,6 +180,7 @@ KINDS: tuple[Kind, ...] = (
             "locationPath",
             "processedLineage",
         ),
+        columns=("columns",),
     ),
     Kind(
         "classifications",
@@ -168,6 +188,7 @@ KINDS: tuple[Kind, ...] = (
         "api.classification.createClassification.CreateClassificationRequest",
         "entity.classification.classification.Classification",
         extra_fields=("termCount", "usageCount"),
+        tracked=("mutuallyExclusive", "disabled", "autoClassificationConfig"),
     ),
     Kind(
         "tags",
@@ -177,6 +198,7 @@ KINDS: tuple[Kind, ...] = (
         "classification",
         "classification",
         extra_fields=("children", "usageCount"),
+        tracked=("mutuallyExclusive", "disabled", "parent", "classification", "recognizers"),
     ),
     Kind(
         "users",
@@ -184,6 +206,20 @@ KINDS: tuple[Kind, ...] = (
         "api.teams.createUser.CreateUserRequest",
         "entity.teams.user.User",
         extra_fields=("profile", "roles", "teams", "personas", "defaultPersona", "follows", "owns"),
+        # UserRepository.UserUpdater
+        tracked=(
+            "profile",
+            "timezone",
+            "isBot",
+            "isAdmin",
+            "email",
+            "teams",
+            "roles",
+            "personas",
+            "defaultPersona",
+            "externalId",
+            "scimUserName",
+        ),
     ),
     Kind(
         "teams",
@@ -201,13 +237,28 @@ KINDS: tuple[Kind, ...] = (
             "userCount",
             "childrenCount",
         ),
+        # TeamRepository.TeamUpdater
+        tracked=(
+            "profile",
+            "isJoinable",
+            "teamType",
+            "email",
+            "parents",
+            "children",
+            "defaultRoles",
+            "users",
+            "policies",
+            "defaultPersona",
+            "externalId",
+        ),
     ),
-    Kind("bots", "bot", "api.createBot.CreateBot", "entity.bot.Bot"),
+    Kind("bots", "bot", "api.createBot.CreateBot", "entity.bot.Bot", tracked=("botUser",)),
     Kind(
         "services/pipelineServices",
         "pipelineService",
         "api.services.createPipelineService.CreatePipelineServiceRequest",
         "entity.services.pipelineService.PipelineService",
+        tracked=SERVICE_TRACKED,
     ),
     Kind(
         "pipelines",
@@ -217,12 +268,17 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "pipelineService",
         extra_fields=("tasks", "pipelineStatus"),
+        # PipelineRepository.PipelineUpdater (tasks: taskMatch by name, then descriptions)
+        tracked=("tasks", "state", "sourceUrl", "concurrency", "pipelineLocation", "sourceHash"),
+        named_lists=("tasks",),
+        unversioned=("sourceHash",),
     ),
     Kind(
         "services/messagingServices",
         "messagingService",
         "api.services.createMessagingService.CreateMessagingServiceRequest",
         "entity.services.messagingService.MessagingService",
+        tracked=SERVICE_TRACKED,
     ),
     Kind(
         "topics",
@@ -232,12 +288,28 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "messagingService",
         extra_fields=("sampleData",),
+        # TopicRepository.TopicUpdater
+        tracked=(
+            "maximumMessageSize",
+            "minimumInSyncReplicas",
+            "partitions",
+            "replicationFactor",
+            "retentionTime",
+            "retentionSize",
+            "topicConfig",
+            "cleanupPolicies",
+            "messageSchema",
+            "sourceUrl",
+            "sourceHash",
+        ),
+        columns=("messageSchema.schemaFields",),
     ),
     Kind(
         "services/mlmodelServices",
         "mlmodelService",
         "api.services.createMlModelService.CreateMlModelServiceRequest",
         "entity.services.mlmodelService.MlModelService",
+        tracked=SERVICE_TRACKED,
     ),
     Kind(
         "mlmodels",
@@ -247,6 +319,18 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "mlmodelService",
         extra_fields=("dashboard",),
+        # MlModelRepository.MlModelUpdater
+        tracked=(
+            "algorithm",
+            "dashboard",
+            "server",
+            "target",
+            "mlFeatures",
+            "mlHyperParameters",
+            "mlStore",
+            "sourceUrl",
+            "sourceHash",
+        ),
     ),
     # A contract names its entity by EntityReference {id, type}, any data asset; its FQN is
     # `{entity FQN}.dataContract_{name}` (OM's DataContractRepository).
@@ -256,12 +340,27 @@ KINDS: tuple[Kind, ...] = (
         "api.data.createDataContract.CreateDataContractRequest",
         "entity.data.dataContract.DataContract",
         "entity",
+        # DataContractRepository.DataContractUpdater
+        tracked=(
+            "entityStatus",
+            "schema",
+            "semantics",
+            "qualityExpectations",
+            "sla",
+            "termsOfUse",
+            "security",
+            "effectiveFrom",
+            "effectiveUntil",
+            "sourceUrl",
+            "odcsQualityRules",
+        ),
     ),
     Kind(
         "services/searchServices",
         "searchService",
         "api.services.createSearchService.CreateSearchServiceRequest",
         "entity.services.searchService.SearchService",
+        tracked=SERVICE_TRACKED,
     ),
     Kind(
         "searchIndexes",
@@ -271,6 +370,70 @@ KINDS: tuple[Kind, ...] = (
         "service",
         "searchService",
         extra_fields=("fields", "sampleData"),
+        # SearchIndexRepository.SearchIndexUpdater
+        tracked=("fields", "searchIndexSettings", "indexType", "sourceHash"),
+        columns=("fields",),
+    ),
+    # storage and governance
+    Kind(
+        "services/storageServices",
+        "storageService",
+        "api.services.createStorageService.CreateStorageServiceRequest",
+        "entity.services.storageService.StorageService",
+        tracked=SERVICE_TRACKED,
+    ),
+    Kind(
+        "containers",
+        "container",
+        "api.data.createContainer.CreateContainerRequest",
+        "entity.data.container.Container",
+        "service",
+        "storageService",
+        extra_fields=("parent", "children", "dataModel"),
+        # ContainerRepository.ContainerUpdater
+        tracked=("dataModel", "prefix", "fileFormats", "sourceUrl"),
+        columns=("dataModel.columns",),
+        unversioned=("numberOfObjects", "size"),
+        nested_parent="parent",
+    ),
+    Kind(
+        "glossaries",
+        "glossary",
+        "api.data.createGlossary.CreateGlossaryRequest",
+        "entity.data.glossary.Glossary",
+        extra_fields=("usageCount", "termCount"),
+        tracked=("mutuallyExclusive",),  # GlossaryRepository.GlossaryUpdater
+    ),
+    Kind(
+        "glossaryTerms",
+        "glossaryTerm",
+        "api.data.createGlossaryTerm.CreateGlossaryTermRequest",
+        "entity.data.glossaryTerm.GlossaryTerm",
+        "glossary",
+        "glossary",
+        extra_fields=("children", "relatedTerms", "usageCount", "childrenCount"),
+        # GlossaryTermRepository.GlossaryTermUpdater
+        tracked=(
+            "synonyms",
+            "references",
+            "relatedTerms",
+            "mutuallyExclusive",
+            "parent",
+            "glossary",
+            "entityStatus",
+            "iri",
+            "conceptMappings",
+        ),
+        nested_parent="parent",
+    ),
+    Kind(
+        "domains",
+        "domain",
+        "api.domains.createDomain.CreateDomainRequest",
+        "entity.domains.domain.Domain",
+        extra_fields=("children", "childrenCount"),
+        tracked=("domainType", "parent"),  # DomainRepository.DomainUpdater
+        nested_parent="parent",
     ),
 )
 

@@ -57,8 +57,10 @@ def put_merge(
         entity.pop("owners", None)
         if existing.get("owners"):
             entity["owners"] = existing["owners"]
-    if "columns" in entity and existing.get("columns"):
-        entity["columns"] = merge_columns(entity["columns"], existing["columns"], bot)
+    for path in kind.columns:
+        new_columns, old_columns = at_path(entity, path), at_path(existing, path)
+        if new_columns and old_columns:
+            set_path(entity, path, merge_columns(new_columns, old_columns, bot))
     for key in SIDECAR:  # kept beside the entity, not by its PUT
         if key in existing:
             entity[key] = existing[key]
@@ -66,6 +68,25 @@ def put_merge(
         if key not in kind.create_fields and key not in entity and key not in SERVER_MANAGED:
             entity[key] = value
     return entity
+
+
+def at_path(entity: dict[str, Any], path: str) -> Any:
+    """The value at a dotted path (`dataModel.columns`), None when absent."""
+    node: Any = entity
+    for key in path.split("."):
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def set_path(entity: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at a dotted path whose parents exist (copying them, not mutating)."""
+    outer, _, last = path.rpartition(".")
+    if not outer:
+        entity[last] = value
+        return
+    head, _, rest = outer.partition(".")
+    entity[head] = dict(entity[head])
+    set_path(entity[head], f"{rest}.{last}" if rest else last, value)
 
 
 def column_match(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -130,12 +151,55 @@ def changes(kind: Kind, old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[
     keys = (set(old) | set(new)) - SERVER_MANAGED
     if tracked is not None:
         keys &= tracked
-    for key in sorted(keys - {"columns"}):
-        _record(change, key, old.get(key), new.get(key))
+    nested = {path.split(".")[0]: path for path in kind.columns if "." in path}
     breaking = False
-    if "columns" in keys and old.get("columns") != new.get("columns"):
-        breaking = _column_changes(change, "columns", old.get("columns"), new.get("columns"))
+    for key in sorted(keys):
+        before, after = old.get(key), new.get(key)
+        if key in kind.columns:
+            if before != after:
+                breaking |= _column_changes(change, key, before, after)
+        elif key in kind.named_lists:
+            _named_list_changes(change, key, before, after)
+        elif key in nested and isinstance(before, dict) and isinstance(after, dict):
+            inner = nested[key].removeprefix(f"{key}.")
+            for sub in sorted((set(before) | set(after)) - {inner}):
+                _record(change, f"{key}.{sub}", before.get(sub), after.get(sub))
+            if before.get(inner) != after.get(inner):
+                breaking |= _column_changes(
+                    change, nested[key], before.get(inner), after.get(inner)
+                )
+        else:
+            _record(change, key, before, after)
     return change, breaking
+
+
+def unversioned_change(kind: Kind, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """A field OM stores without a new version differs (a container's size)."""
+    return any(old.get(key) != new.get(key) for key in kind.unversioned)
+
+
+def _named_list_changes(
+    change: dict[str, list[dict[str, Any]]],
+    field: str,
+    before: list[dict[str, Any]] | None,
+    after: list[dict[str, Any]] | None,
+) -> None:
+    """PipelineUpdater.updateTasks: each kept item's description; the items added and
+    deleted (matched by name) only when one came or went."""
+    before, after = before or [], after or []
+    old_names = {item["name"] for item in before}
+    new_names = {item["name"] for item in after}
+    for item in after:
+        stored = next((o for o in before if o["name"] == item["name"]), None)
+        if stored is not None:
+            desc = "description"
+            _record(change, f"{field}.{item['name']}.{desc}", stored.get(desc), item.get(desc))
+    added = [item for item in after if item["name"] not in old_names]
+    deleted = [item for item in before if item["name"] not in new_names]
+    if added:
+        change["fieldsAdded"].append({"name": field, "newValue": json.dumps(added)})
+    if deleted:
+        change["fieldsDeleted"].append({"name": field, "oldValue": json.dumps(deleted)})
 
 
 def any_change(change: dict[str, Any]) -> bool:

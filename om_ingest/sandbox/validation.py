@@ -50,10 +50,11 @@ def check_tags(store: EntityStore, tags: list[dict[str, Any]] | None) -> None:
     by_classification: dict[str, str] = {}
     for label in tags or []:
         fqn = label["tagFQN"]
-        tag = store.get_by_fqn("tag", fqn)
-        if tag is None or label.get("source", "Classification") != "Classification":
-            kind = "glossaryTerm" if label.get("source") == "Glossary" else "tag"
+        kind = "glossaryTerm" if label.get("source") == "Glossary" else "tag"
+        if store.get_by_fqn(kind, fqn) is None:
             raise ApiError(404, f"{kind} instance for {fqn} not found")
+        if kind == "glossaryTerm":
+            continue
         classification = fqns.split(fqn)[0]
         found = store.get_by_fqn("classification", classification)
         if found is not None and found.get("mutuallyExclusive"):

@@ -117,6 +117,86 @@ def kinds_stack() -> list[dict[str, Any]]:
                 ],
             },
         },
+        # storage and governance
+        {"type": "storage_service", "name": "s3", "properties": {"service_type": "S3"}},
+        {
+            "type": "container",
+            "name": "landing",
+            "idempotency": "update",
+            "properties": {
+                "service": "s3",
+                "prefix": "/landing",
+                "file_formats": ["parquet"],
+                "number_of_objects": 10,
+                "data_model": {
+                    "is_partitioned": False,
+                    "columns": [
+                        {
+                            "name": "event",
+                            "data_type": "STRUCT",
+                            "children": [
+                                {"name": "id", "data_type": "BIGINT"},
+                                {"name": "at", "data_type": "TIMESTAMP"},
+                            ],
+                        }
+                    ],
+                },
+            },
+        },
+        {
+            "type": "container",
+            "name": "daily",
+            "properties": {
+                "service": "s3",
+                "parent": {"type": "container", "fqn": "s3.landing"},
+                "file_formats": ["csv"],
+            },
+        },
+        {
+            "type": "glossary",
+            "name": "Business",
+            "properties": {"description": "Business terms.", "reviewers": ["alice"]},
+        },
+        {
+            "type": "glossary_term",
+            "name": "Revenue",
+            "idempotency": "update",
+            "properties": {
+                "glossary": "Business",
+                "description": "Money in.",
+                "synonyms": ["income"],
+                "reviewers": ["alice"],
+            },
+        },
+        {
+            "type": "glossary_term",
+            "name": "Net",
+            "properties": {
+                "glossary": "Business",
+                "parent": "Business.Revenue",
+                "description": "After costs.",
+                "related_terms": ["Business.Revenue"],
+            },
+        },
+        {
+            "type": "domain",
+            "name": "Finance",
+            "idempotency": "update",
+            "properties": {
+                "domain_type": "Aggregate",
+                "description": "Money.",
+                "experts": ["alice"],
+            },
+        },
+        {
+            "type": "domain",
+            "name": "Payments",
+            "properties": {
+                "domain_type": "Source-aligned",
+                "description": "Paying.",
+                "parent": "Finance",
+            },
+        },
         {
             "type": "database_service",
             "name": "wh",
@@ -220,6 +300,13 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     index["properties"]["fields"][1]["children"].append(
         {"name": "currency", "data_type": "KEYWORD"}
     )
+    landing = _edit(evolved, "landing")
+    landing["properties"]["data_model"]["columns"][0]["children"] = [
+        {"name": "id", "data_type": "STRING"},
+        {"name": "source", "data_type": "STRING"},
+    ]
+    _edit(evolved, "Revenue")["properties"]["synonyms"] = ["income", "sales"]
+    _edit(evolved, "Finance")["properties"]["domain_type"] = "Consumer-aligned"
     config = write_config(tmp_path, evolved, name="evolved")
 
     om_env.clear_requests()
@@ -229,7 +316,7 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
     failure = run_failing(config, idempotency="fail")
     failed = [r for r in failure.results if r.outcome.value == "failed"]
-    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice"}
+    assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice", "s3"}
     assert all("already exists and idempotency is 'fail'" in (r.error or "") for r in failed)
     assert {r.outcome.value for r in failure.results} == {"failed", "blocked"}  # children
 
@@ -240,7 +327,13 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
         fqn: {
             (c["change"], c["path"], c["before"], c["after"]) for c in events[fqn]["schema_changes"]
         }
-        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn", "es.products")
+        for fqn in (
+            "kafka.orders",
+            "airflow.daily_etl",
+            "mlflow.churn",
+            "es.products",
+            "s3.landing",
+        )
     }
     assert schema["kafka.orders"] == {
         ("type_changed", "order.id", "LONG", "STRING"),
@@ -253,17 +346,33 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     }
     assert schema["mlflow.churn"] == {("type_changed", "tenure", "numerical", "categorical")}
     assert schema["es.products"] == {("added", "price.currency", None, "KEYWORD")}
+    assert schema["s3.landing"] == {
+        ("type_changed", "event.id", "BIGINT", "STRING"),
+        ("added", "event.source", None, "STRING"),
+        ("removed", "event.at", "TIMESTAMP", None),
+    }
     fields = {
         fqn: {c["field"]: (c["before"], c["after"]) for c in events[fqn]["field_changes"]}
-        for fqn in ("kafka.orders", "airflow.daily_etl", "mlflow.churn")
+        for fqn in (
+            "kafka.orders",
+            "airflow.daily_etl",
+            "mlflow.churn",
+            "Business.Revenue",
+            "Finance",
+        )
     }
     assert fields["kafka.orders"]["partitions"] == (3, 6)
     assert fields["mlflow.churn"]["algorithm"] == ("xgboost", "lightgbm")
     assert fields["airflow.daily_etl"]["tasks.extract.downstreamTasks"] == (["load"], ["publish"])
+    assert fields["Business.Revenue"] == {"synonyms": (["income"], ["income", "sales"])}
+    assert fields["Finance"] == {"domainType": ("Aggregate", "Consumer-aligned")}
 
     om_env.clear_requests()
     applied = run(config)
     assert sorted(e["path"] for e in om_env.write_calls()) == [
+        "/api/v1/containers",
+        "/api/v1/domains",
+        "/api/v1/glossaryTerms",
         "/api/v1/mlmodels",
         "/api/v1/pipelines",
         "/api/v1/searchIndexes",
@@ -285,10 +394,47 @@ def test_a_missing_external_parent_blocks_its_children(om_env: Any, tmp_path: Pa
         {"type": "topic", "name": "t", "properties": {"service": "legacy", "partitions": 1}},
         {"type": "classification", "name": "C", "properties": {"description": "c"}},
         {"type": "tag", "name": "T", "properties": {"classification": "C", "description": "t"}},
+        {"type": "storage_service", "name": "lake", "external": True},
+        {"type": "container", "name": "b", "properties": {"service": "lake"}},
+        {
+            "type": "container",
+            "name": "day",
+            "properties": {"service": "lake", "parent": {"type": "container", "fqn": "lake.b"}},
+        },
+        {"type": "glossary", "name": "Gone", "external": True},
+        {
+            "type": "glossary_term",
+            "name": "t",
+            "properties": {"glossary": "Gone", "description": "d"},
+        },
+        {
+            "type": "glossary_term",
+            "name": "u",
+            "properties": {"glossary": "Gone", "parent": "Gone.t", "description": "d"},
+        },
+        {"type": "domain", "name": "Old", "external": True},
+        {
+            "type": "domain",
+            "name": "Sub",
+            "properties": {"domain_type": "Aggregate", "description": "d", "parent": "Old"},
+        },
     ]
     failure = run_failing(write_config(tmp_path, entities))
     outcome = {r.fqn: r.outcome.value for r in failure.results}
-    assert outcome == {"legacy": "failed", "legacy.t": "blocked", "C": "success", "C.T": "success"}
+    assert outcome == {
+        "legacy": "failed",
+        "legacy.t": "blocked",
+        "C": "success",
+        "C.T": "success",
+        "lake": "failed",
+        "lake.b": "blocked",
+        "lake.b.day": "blocked",
+        "Gone": "failed",
+        "Gone.t": "blocked",
+        "Gone.t.u": "blocked",
+        "Old": "failed",
+        "Old.Sub": "blocked",
+    }
 
 
 def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Path) -> None:
@@ -320,9 +466,42 @@ def test_unknown_names_fail_the_entity_with_a_message(om_env: Any, tmp_path: Pat
                 ],
             },
         },
+        {"type": "team", "name": "crew", "properties": {"team_type": "Group", "users": ["ghost"]}},
+        {"type": "storage_service", "name": "st", "properties": {"service_type": "S3"}},
+        {
+            "type": "container",
+            "name": "c",
+            "properties": {
+                "service": "st",
+                "data_model": {
+                    "columns": [{"name": "x", "data_type": "INT", "tags": ["PII.NoSuchTag"]}]
+                },
+            },
+        },
+        {"type": "glossary", "name": "G", "properties": {"description": "g"}},
+        {
+            "type": "glossary_term",
+            "name": "t",
+            "properties": {"glossary": "G", "description": "t", "tags": ["PII.NoSuchTag"]},
+        },
+        {
+            "type": "glossary_term",
+            "name": "r",
+            "properties": {"glossary": "G", "description": "r", "related_terms": ["G.gone"]},
+        },
+        {
+            "type": "domain",
+            "name": "D",
+            "properties": {"domain_type": "Aggregate", "description": "d", "experts": ["nobody"]},
+        },
     ]
     failure = run_failing(write_config(tmp_path, entities))
     errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
+    assert "user ghost was not found in OpenMetadata" in errors["crew"]
+    for fqn in ("st.c", "G.t"):
+        assert "tag instance for PII.NoSuchTag not found" in errors[fqn] and "404" in errors[fqn]
+    assert "glossaryTerm instance for G.gone not found" in errors["G.r"]
+    assert "user instance for nobody not found" in errors["D"]
     assert "team ghosts was not found in OpenMetadata" in errors["bob"]
     assert "owner 'nobody' is neither a user nor a team" in errors["C"]
     assert "table wh.db.s.gone was not found" in errors["ml.m"]
@@ -472,7 +651,11 @@ def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
     for item in edited:
         if item["type"] not in derived:
             continue
-        event = next(e for e in preview.values() if e["entity_type"] == item["type"])
+        event = next(
+            e
+            for e in preview.values()
+            if e["entity_type"] == item["type"] and e["fqn"].endswith(item["name"])
+        )
         assert event["operation"] == "UPDATE", event
         changes = {c["field"]: c["after"] for c in event["field_changes"]}
         assert changes["displayName"] == f"{item['name']} v2"
@@ -486,42 +669,149 @@ def test_metadata_and_facts_of_every_kind_are_updated_then_settle(
     }
 
     applied = run(config, idempotency="update")
-    assert applied["operations"]["UPDATE"] == len(derived)
+    assert applied["operations"]["UPDATE"] == len([e for e in edited if e["type"] in derived])
     om_env.clear_requests()
     settled = run(config, idempotency="update")
     assert om_env.write_calls() == [] and settled["operations"] == {"SKIP": len(edited)}
 
 
-def test_a_curated_topic_description_is_kept_unless_override(om_env: Any, tmp_path: Path) -> None:
-    """The curation rules are the engine's, not the table's: a person's edit of a topic is
+CURATED_CASES: dict[str, tuple[list[dict[str, Any]], str, str]] = {
+    # kind: (entities, the curated one last; its FQN; its SDK entity class)
+    "topic": (
+        [
+            {"type": "messaging_service", "name": "mq", "properties": {"service_type": "Kafka"}},
+            {"type": "topic", "name": "orders", "properties": {"service": "mq", "partitions": 3}},
+        ],
+        "mq.orders",
+        "metadata.generated.schema.entity.data.topic.Topic",
+    ),
+    "container": (
+        [
+            {"type": "storage_service", "name": "s3", "properties": {"service_type": "S3"}},
+            {"type": "container", "name": "b", "properties": {"service": "s3"}},
+            {
+                "type": "container",
+                "name": "day",
+                "properties": {"service": "s3", "parent": {"type": "container", "fqn": "s3.b"}},
+            },
+        ],
+        "s3.b.day",
+        "metadata.generated.schema.entity.data.container.Container",
+    ),
+    "glossary_term": (
+        [
+            {"type": "glossary", "name": "G", "properties": {"description": "g"}},
+            {"type": "glossary_term", "name": "t", "properties": {"glossary": "G"}},
+        ],
+        "G.t",
+        "metadata.generated.schema.entity.data.glossaryTerm.GlossaryTerm",
+    ),
+    "domain": (
+        [{"type": "domain", "name": "Fin", "properties": {"domain_type": "Aggregate"}}],
+        "Fin",
+        "metadata.generated.schema.entity.domains.domain.Domain",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CURATED_CASES))
+def test_a_curated_description_is_kept_unless_override(
+    om_env: Any, tmp_path: Path, kind: str
+) -> None:
+    """The curation rules are the engine's, not the table's: a person's edit of an entity is
     kept against a config edit, and replaced only with `override: true`."""
-    from metadata.generated.schema.entity.data.topic import Topic
+    import importlib
 
     from om_ingest.sandbox.testing import make_sdk_client
     from tests.conftest import USER_JWT
 
-    entities: list[dict[str, Any]] = [
-        {"type": "messaging_service", "name": "mq", "properties": {"service_type": "Kafka"}},
-        {
-            "type": "topic",
-            "name": "orders",
-            "idempotency": "update",
-            "properties": {"service": "mq", "partitions": 3, "description": "Orders."},
-        },
-    ]
+    cases, fqn, dotted = CURATED_CASES[kind]
+    entities = copy.deepcopy(cases)
+    module, _, name = dotted.rpartition(".")
+    entity_class = getattr(importlib.import_module(module), name)
+    curated = entities[-1]
+    curated["idempotency"] = "update"
+    curated["properties"]["description"] = "As written."
     run(write_config(tmp_path, entities))
     person = make_sdk_client(om_env.url, USER_JWT)
-    topic = person.get_by_name(Topic, "mq.orders")
-    curated = topic.model_copy(update={"description": type(topic.description)("Curated.")})
-    assert person.patch(Topic, topic, curated, skip_on_failure=False) is not None
+    stored = person.get_by_name(entity_class, fqn)
+    edited = stored.model_copy(update={"description": type(stored.description)("Curated.")})
+    assert person.patch(entity_class, stored, edited, skip_on_failure=False) is not None
 
-    entities[1]["properties"]["description"] = "All orders."
-    (event,) = [
-        e for e in audit_events(run(write_config(tmp_path, entities))) if e["fqn"] == "mq.orders"
-    ]
+    curated["properties"]["description"] = "Rewritten."
+    (event,) = [e for e in audit_events(run(write_config(tmp_path, entities))) if e["fqn"] == fqn]
     assert [c["field"] for c in event["kept_curated"]] == ["description"]
-    assert person.get_by_name(Topic, "mq.orders").description.root == "Curated."
+    assert person.get_by_name(entity_class, fqn).description.root == "Curated."
 
-    entities[1]["override"] = True
+    curated["override"] = True
     run(write_config(tmp_path, entities))
-    assert person.get_by_name(Topic, "mq.orders").description.root == "All orders."
+    assert person.get_by_name(entity_class, fqn).description.root == "Rewritten."
+
+
+def _pipeline_with_runs(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"type": "pipeline_service", "name": "af", "properties": {"service_type": "Airflow"}},
+        {
+            "type": "pipeline",
+            "name": "etl",
+            "idempotency": "update",
+            "properties": {
+                "service": "af",
+                "tasks": [{"name": "extract"}, {"name": "load"}],
+                "statuses": runs,
+            },
+        },
+    ]
+
+
+RUN_1 = {
+    "timestamp": 1_764_460_800_000,
+    "execution_status": "Successful",
+    "task_status": [
+        {"name": "extract", "execution_status": "Successful", "start_time": 1_764_460_800_000},
+        {"name": "load", "execution_status": "Successful", "end_time": 1_764_460_900_000},
+    ],
+}
+RUN_2 = {"timestamp": 1_764_547_200_000, "execution_status": "Failed"}
+
+
+def test_pipeline_runs_are_added_once_and_shown_in_the_dry_run(om_env: Any, tmp_path: Path) -> None:
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    client = make_sdk_client(om_env.url, JWT)
+    created = _by_fqn(run(write_config(tmp_path, _pipeline_with_runs([RUN_1]))))["af.etl"]
+    assert [(c["field"], c["after"]) for c in created["field_changes"]] == [
+        ("pipelineStatus.1764460800000", "Successful")
+    ]
+    (stored,) = client.list_pipeline_statuses("af.etl", RUN_1["timestamp"], RUN_2["timestamp"])
+    assert [(t.name, t.executionStatus.value) for t in stored.taskStatus] == [
+        ("extract", "Successful"),
+        ("load", "Successful"),
+    ]
+
+    om_env.clear_requests()
+    rerun = run(write_config(tmp_path, _pipeline_with_runs([RUN_1]), name="again"))
+    assert om_env.write_calls() == [] and rerun["operations"]["SKIP"] == 2
+
+    both = write_config(tmp_path, _pipeline_with_runs([RUN_1, RUN_2]), name="both")
+    preview = _by_fqn(run(both, dry_run=True))["af.etl"]
+    assert preview["operation"] == "UPDATE"
+    assert [(c["field"], c["before"], c["after"]) for c in preview["field_changes"]] == [
+        ("pipelineStatus.1764547200000", None, "Failed")
+    ]
+    assert om_env.write_calls() == []
+    run(both)
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/pipelines/af.etl/status"]
+    runs = client.list_pipeline_statuses("af.etl", RUN_1["timestamp"], RUN_2["timestamp"])
+    assert sorted(r.executionStatus.value for r in runs) == ["Failed", "Successful"]
+
+
+def test_a_run_naming_an_unknown_task_fails_the_pipeline_with_om_s_message(
+    om_env: Any, tmp_path: Path
+) -> None:
+    bad = {**RUN_2, "task_status": [{"name": "transform", "execution_status": "Failed"}]}
+    failure = run_failing(write_config(tmp_path, _pipeline_with_runs([bad])))
+    (failed,) = [r for r in failure.results if r.fqn == "af.etl"]
+    assert "Invalid task name transform" in (failed.error or "")
+    assert "Traceback" not in (failed.error or "")

@@ -49,6 +49,7 @@ NESTED = {
     "topic": ("message_schema", "schema_fields", 0, "children", 1),
     "mlmodel": ("ml_features", 0),
     "search_index": ("fields", 1, "children", 0),
+    "container": ("data_model", "columns", 0, "children", 1),
 }
 
 
@@ -128,6 +129,82 @@ def test_references_order_the_plan_and_a_membership_cycle_is_located(tmp_path: P
         build_plan(list(loaded.config.entities), loaded.error)
     assert "dependency cycle: bob -> eng -> bob" in str(info.value)
     assert info.value.line == _line_of(path, "- type") and str(path) in str(info.value)
+
+
+def test_teams_whose_parents_form_a_cycle_are_a_located_config_error(tmp_path: Path) -> None:
+    entities: list[dict[str, Any]] = [
+        {"type": "team", "name": "a", "properties": {"team_type": "Group", "parents": ["b"]}},
+        {"type": "team", "name": "b", "properties": {"team_type": "Group", "parents": ["a"]}},
+    ]
+    path = _write(tmp_path, entities)
+    loaded = load_config(path)
+    with pytest.raises(ConfigError) as info:
+        build_plan(list(loaded.config.entities), loaded.error)
+    assert "dependency cycle: a -> b -> a" in str(info.value)
+    assert info.value.line == _line_of(path, "- type") and str(path) in str(info.value)
+
+
+def test_nested_kinds_are_planned_under_their_own_kind(tmp_path: Path) -> None:
+    """A term under its parent term, a container under its parent container, a subdomain
+    under its domain, experts and related terms before what names them; an undeclared
+    parent (the glossary of a term) is a located error."""
+    entities: list[dict[str, Any]] = [
+        {
+            "type": "glossary_term",
+            "name": "Net",
+            "properties": {
+                "glossary": "Biz",
+                "parent": "Biz.Revenue",
+                "description": "d",
+                "related_terms": ["Biz.Gross"],
+            },
+        },
+        {
+            "type": "glossary_term",
+            "name": "Gross",
+            "properties": {"glossary": "Biz", "description": "d"},
+        },
+        {
+            "type": "glossary_term",
+            "name": "Revenue",
+            "properties": {"glossary": "Biz", "description": "d"},
+        },
+        {"type": "glossary", "name": "Biz", "properties": {"description": "d"}},
+        {
+            "type": "container",
+            "name": "day",
+            "properties": {"service": "s3", "parent": {"type": "container", "fqn": "s3.bucket"}},
+        },
+        {"type": "container", "name": "bucket", "properties": {"service": "s3"}},
+        {"type": "storage_service", "name": "s3", "properties": {"service_type": "S3"}},
+        {
+            "type": "domain",
+            "name": "Pay",
+            "properties": {"domain_type": "Aggregate", "description": "d", "parent": "Fin"},
+        },
+        {
+            "type": "domain",
+            "name": "Fin",
+            "properties": {"domain_type": "Aggregate", "description": "d", "experts": ["ann"]},
+        },
+        {"type": "user", "name": "ann", "properties": {"email": "ann@x.io"}},
+    ]
+    loaded = load_config(_write(tmp_path, entities))
+    plan = build_plan(list(loaded.config.entities), loaded.error)
+    order = [node.fqn for node in plan.order]
+    assert set(order) >= {"Biz.Revenue.Net", "s3.bucket.day", "Fin.Pay"}
+    assert order.index("Biz") < order.index("Biz.Revenue") < order.index("Biz.Revenue.Net")
+    assert order.index("Biz.Gross") < order.index("Biz.Revenue.Net")
+    assert order.index("s3") < order.index("s3.bucket") < order.index("s3.bucket.day")
+    assert order.index("ann") < order.index("Fin") < order.index("Fin.Pay")
+
+    orphan = [e for e in entities if e["type"] != "glossary"]
+    path = _write(tmp_path, orphan, "orphan")
+    loaded = load_config(path)
+    with pytest.raises(ConfigError) as info:
+        build_plan(list(loaded.config.entities), loaded.error)
+    assert "parent Biz is not declared" in str(info.value)
+    assert info.value.path == "entities[1].properties.glossary"
 
 
 def test_every_kind_has_a_handler() -> None:

@@ -1,5 +1,5 @@
 """The comparison on each kind's schema shape (topic fields, search index fields, ML
-features, pipeline tasks), on generated field trees: identical trees differ in nothing, one
+features, pipeline tasks, container data model columns), on generated field trees: identical trees differ in nothing, one
 edit at any depth is exactly one schema change at its path, and an update's PUT body keeps
 the config's structure with the descriptions OM holds."""
 
@@ -20,6 +20,7 @@ TYPES = {
     EntityType.SEARCH_INDEX: ["TEXT", "KEYWORD", "FLOAT", "OBJECT"],
     EntityType.MLMODEL: ["numerical", "categorical"],
     EntityType.PIPELINE: ["PythonOperator", "BashOperator", "SQLOperator"],
+    EntityType.CONTAINER: ["INT", "STRING", "STRUCT", "ARRAY"],
 }
 NAMES = st.text("abcdef", min_size=1, max_size=3)
 

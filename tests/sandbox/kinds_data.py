@@ -131,6 +131,45 @@ def bodies(p: str) -> list[tuple[str, str, str, str, dict[str, Any]]]:
                 "fields": [{"name": "f", "dataType": "TEXT"}],
             },
         ),
+        (
+            "api.services.createStorageService",
+            "CreateStorageServiceRequest",
+            "entity.services.storageService",
+            "StorageService",
+            {"name": f"{p}stsvc", "serviceType": "S3"},
+        ),
+        (
+            "api.data.createContainer",
+            "CreateContainerRequest",
+            "entity.data.container",
+            "Container",
+            {
+                "name": f"{p}bucket",
+                "service": f"{p}stsvc",
+                "dataModel": {"columns": [{"name": "c", "dataType": "INT"}]},
+            },
+        ),
+        (
+            "api.data.createGlossary",
+            "CreateGlossaryRequest",
+            "entity.data.glossary",
+            "Glossary",
+            {"name": f"{p}gloss", "description": "d"},
+        ),
+        (
+            "api.data.createGlossaryTerm",
+            "CreateGlossaryTermRequest",
+            "entity.data.glossaryTerm",
+            "GlossaryTerm",
+            {"name": f"{p}term", "glossary": f"{p}gloss", "description": "d"},
+        ),
+        (
+            "api.domains.createDomain",
+            "CreateDomainRequest",
+            "entity.domains.domain",
+            "Domain",
+            {"name": f"{p}dom", "description": "d", "domainType": "Aggregate"},
+        ),
     ]
 
 
