@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from om_ingest.config.models import EntityConfig
 from om_ingest.errors import PlanError
-from om_ingest.planning import PackedEntity, build_plan
+from om_ingest.planning import Key, PackedEntity, build_plan
 
 
 def entity(type_: str, name: str, **props: Any) -> EntityConfig:
@@ -101,7 +101,7 @@ def test_external_parent_satisfies_the_reference() -> None:
     ]
     plan = build_plan(entities)
     assert [n.fqn for n in plan.order] == ["prod.db", "prod.db.s"]
-    assert plan.by_fqn["prod.db"].entity.external
+    assert plan.by_key[Key("database", "prod.db")].entity.external
 
 
 def test_unknown_depends_on_is_an_error() -> None:
@@ -149,10 +149,10 @@ def test_any_dag_orders_every_dependency_first(entities: list[EntityConfig]) -> 
     assert set(level_of) == {e.name for e in entities}
     for node in plan.order:
         for dep in node.depends_on:
-            assert level_of[dep] < level_of[node.fqn]
+            assert level_of[dep.fqn] < level_of[node.fqn]
     # minimal levels: each node sits right after its deepest dependency
     for node in plan.order:
-        expected = max((level_of[d] + 1 for d in node.depends_on), default=0)
+        expected = max((level_of[d.fqn] + 1 for d in node.depends_on), default=0)
         assert level_of[node.fqn] == expected
     # deterministic: the same input gives the same plan
     assert [n.fqn for n in build_plan(entities).order] == [n.fqn for n in plan.order]
@@ -204,9 +204,11 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
     plan = build_plan([report, *stack()[1:], discovery])
     order = [n.fqn for n in plan.order]
     assert order.index("reporting") > order.index("svc.db.core.<tables from lake>")
-    assert plan.by_fqn["svc.db.core.<tables from lake>"].discovered_from == "lake"
+    assert plan.by_key[Key("table", "svc.db.core.<tables from lake>")].discovered_from == "lake"
     # the real table FQN stays the dependency (a failed table blocks `reporting`)
-    assert plan.by_fqn["reporting"].depends_on == ("svc.db.core.orders",)
+    assert plan.by_key[Key("database_service", "reporting")].depends_on == (
+        Key("table", "svc.db.core.orders"),
+    )
     with pytest.raises(PlanError, match=r"svc\.db\.other\.orders is not declared"):
         build_plan(
             [
