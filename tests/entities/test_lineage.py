@@ -8,14 +8,16 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner
 from metadata.generated.schema.entity.data.mlmodel import MlModel
 from metadata.generated.schema.entity.data.table import Table
 from metadata.generated.schema.entity.data.topic import Topic
 from metadata.generated.schema.type.entityLineage import EntityLineage
 
+from om_ingest.cli.main import cli
 from om_ingest.sandbox.testing import make_sdk_client
 from tests.conftest import JWT
-from tests.flows.test_ingest_flow import audit_events, run, write_config
+from tests.flows.test_ingest_flow import audit_events, run, run_failing, write_config
 
 
 def _table(name: str, *columns: dict[str, Any]) -> dict[str, Any]:
@@ -177,3 +179,122 @@ def test_every_shape_is_created_after_its_ends_and_rerun_without_writes(
     assert om_env.write_calls() == []
     # no duplicate edge after three runs: each pair once around each end
     assert _pairs(_graph(om_env, Table, "wh.db.s.raw_orders")) == EXPECTED_PAIRS
+
+
+def test_changed_details_are_shown_in_the_dry_run_then_applied_once(
+    om_env: Any, tmp_path: Path
+) -> None:
+    run(write_config(tmp_path, lineage_stack()))
+    edited = lineage_stack()
+    raw_to_orders = edited[0]["properties"]
+    raw_to_orders["columns"] = [{"from": ["id"], "to": "id"}]
+    raw_to_orders["description"] = "Orders, deduplicated"
+    edited[1]["properties"].pop("pipeline")
+    config = write_config(tmp_path, edited, name="edited")
+
+    om_env.clear_requests()
+    preview = _events(run(config, dry_run=True))
+    assert om_env.write_calls() == []
+    assert preview["raw_to_orders"]["operation"] == "UPDATE"
+    changes = {
+        c["field"]: (c["before"], c["after"]) for c in preview["raw_to_orders"]["field_changes"]
+    }
+    assert changes == {
+        "lineageDetails.columnsLineage": (
+            [
+                "wh.db.s.raw_orders.amount, wh.db.s.raw_orders.fee → wh.db.s.orders.total",
+                "wh.db.s.raw_orders.customer.city → wh.db.s.orders.city",
+                "wh.db.s.raw_orders.id → wh.db.s.orders.id",
+            ],
+            ["wh.db.s.raw_orders.id → wh.db.s.orders.id"],
+        ),
+        "lineageDetails.description": ("Cleaned orders", "Orders, deduplicated"),
+    }
+    assert [
+        (c["field"], c["before"], c["after"]) for c in preview["orders_to_daily"]["field_changes"]
+    ] == [("lineageDetails.pipeline", "airflow.nightly", None)]
+    assert {preview[e]["operation"] for e in ("events_to_raw", "orders_to_churn")} == {"SKIP"}
+
+    skipped = _events(run(config, idempotency="skip"))
+    assert "2 change(s) detected, not applied" in skipped["raw_to_orders"]["reason"]
+    assert om_env.write_calls() == []
+
+    applied = _events(run(config))
+    assert {fqn for fqn, e in applied.items() if e["operation"] == "UPDATE"} == {
+        "raw_to_orders",
+        "orders_to_daily",
+    }
+    assert [c["path"] for c in om_env.write_calls()] == ["/api/v1/lineage", "/api/v1/lineage"]
+    details = _details(_graph(om_env, Table, "wh.db.s.raw_orders"), "wh.db.s.orders")
+    assert [c.toColumn.root for c in details.columnsLineage] == ["wh.db.s.orders.id"]
+    assert _details(_graph(om_env, Table, "wh.db.s.orders"), "wh.db.s.daily").pipeline is None
+    om_env.clear_requests()
+    settled = _events(run(config, refresh_cache=True))
+    assert om_env.write_calls() == [] and {e["operation"] for e in settled.values()} == {"SKIP"}
+    assert _pairs(_graph(om_env, Table, "wh.db.s.raw_orders")) == EXPECTED_PAIRS
+
+
+def test_a_missing_end_fails_the_edge_and_a_failed_end_blocks_it(
+    om_env: Any, tmp_path: Path
+) -> None:
+    entities = [
+        *lineage_stack(),
+        _edge("from_nowhere", ("table", "wh.db.s.gone"), ("table", "wh.db.s.orders")),
+        _edge(
+            "bad_column",
+            ("table", "wh.db.s.raw_orders"),
+            ("table", "wh.db.s.orders"),
+            columns=[{"from": ["nope"], "to": "id"}],
+        ),
+        # an end declared in the config that fails (its service does not exist): blocked
+        {"type": "messaging_service", "name": "legacy", "external": True},
+        {"type": "topic", "name": "clicks", "properties": {"service": "legacy", "partitions": 1}},
+        _edge("clicks_to_raw", ("topic", "legacy.clicks"), ("table", "wh.db.s.raw_orders")),
+    ]
+    failure = run_failing(write_config(tmp_path, entities))
+    results = {r.fqn: r for r in failure.results if r.entity_type == "lineage"}
+    missing = results["from_nowhere"]
+    assert missing.outcome.value == "failed"
+    assert missing.error == "lineage `from`: table wh.db.s.gone was not found in OpenMetadata"
+    bad = results["bad_column"]
+    assert bad.outcome.value == "failed"
+    assert "table wh.db.s.raw_orders has no column nope" in (bad.error or "")
+    assert "amount, customer, customer.city, fee, id" in (bad.error or "")
+    blocked = results["clicks_to_raw"]
+    assert blocked.outcome.value == "blocked"
+    assert "legacy.clicks failed or is blocked" in blocked.reason
+    assert {results[e].outcome.value for e in ("raw_to_orders", "events_to_raw")} == {"success"}
+    assert not any("Traceback" in (r.error or "") for r in results.values())
+
+
+def _validate(tmp_path: Path, entities: list[dict[str, Any]]) -> tuple[int, str]:
+    path = write_config(tmp_path, entities)
+    result = CliRunner().invoke(
+        cli, ["validate", path], env={"OM_HOST": "http://127.0.0.1:1", "OM_JWT": "x"}
+    )
+    return result.exit_code, result.stderr.strip()
+
+
+def test_bad_edges_are_located_config_errors(tmp_path: Path) -> None:
+    topic_columns = _edge(
+        "e", ("topic", "k.t"), ("table", "a.b.c.d"), columns=[{"from": ["x"], "to": "y"}]
+    )
+    code, line = _validate(tmp_path, [topic_columns])
+    assert code == 2
+    assert "entities[0].properties.columns: " in line
+    assert "column mappings are between tables only (this edge is topic → table)" in line
+    assert line.startswith(f"error: {tmp_path}")
+
+    unknown = _edge("e", ("table", "a.b.c.d"), ("table", "a.b.c.e"), colour="blue")
+    code, line = _validate(tmp_path, [unknown])
+    assert code == 2 and "entities[0].properties.colour: unknown key" in line
+
+    not_a_pipeline = _edge(
+        "e", ("table", "a.b.c.d"), ("table", "a.b.c.e"), pipeline={"type": "topic", "fqn": "k.t"}
+    )
+    code, line = _validate(tmp_path, [not_a_pipeline])
+    assert code == 2 and "entities[0].properties.pipeline" in line and "type: pipeline" in line
+
+    external = {**_edge("e", ("table", "a.b.c.d"), ("table", "a.b.c.e")), "external": True}
+    code, line = _validate(tmp_path, [external])
+    assert code == 2 and "not `external`" in line

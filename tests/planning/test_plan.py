@@ -217,3 +217,42 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
                 discovery,
             ]
         )
+
+
+def test_one_name_in_several_kinds_plans_each_with_typed_references() -> None:
+    """OM's FQN namespaces are per entity type: a team, a pipeline service and a messaging
+    service may all be called `ops`; each reference means the kind it names."""
+    entities = [
+        EntityConfig.model_validate(
+            {"type": "pipeline", "name": "etl", "properties": {"service": "ops", "owners": ["ops"]}}
+        ),
+        EntityConfig.model_validate(
+            {"type": "user", "name": "ann", "properties": {"email": "a@x.io", "teams": ["ops"]}}
+        ),
+        entity("team", "ops", team_type="Group"),
+        entity("pipeline_service", "ops", service_type="Airflow"),
+        entity("messaging_service", "ops", service_type="Kafka"),
+    ]
+    plan = build_plan(entities)
+    assert sorted(plan.by_key) == sorted(
+        [
+            Key("pipeline", "ops.etl"),
+            Key("user", "ann"),
+            Key("team", "ops"),
+            Key("pipeline_service", "ops"),
+            Key("messaging_service", "ops"),
+        ]
+    )
+    depends = {node.key: set(node.depends_on) for node in plan.order}
+    assert depends[Key("pipeline", "ops.etl")] == {
+        Key("pipeline_service", "ops"),  # its parent
+        Key("team", "ops"),  # its owner: a user or a team of that name
+    }
+    assert depends[Key("user", "ann")] == {Key("team", "ops")}
+    assert plan.levels[0] == [
+        plan.by_key[Key("team", "ops")],
+        plan.by_key[Key("pipeline_service", "ops")],
+        plan.by_key[Key("messaging_service", "ops")],
+    ]
+    with pytest.raises(PlanError, match="team ops is declared twice"):
+        build_plan([*entities, entity("team", "ops", team_type="Group")])
