@@ -86,7 +86,7 @@ class EntityFailed(OmIngestError):
 
 
 def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
-    """Idempotency key: OM host, FQN, canonical desired spec and idempotency mode."""
+    """Idempotency key: OM host, kind and FQN, canonical desired spec and idempotency mode."""
     job: EntityTask = parameters["job"]
     if job.dry_run:
         return None
@@ -95,6 +95,7 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     raw = "\n".join(
         [
             client.api_url,
+            job.node.type.value,
             job.node.fqn,
             spec,
             job.mode.value,
@@ -173,11 +174,14 @@ def _revalidated(
     job: EntityTask, cached: EntityResult, client_key: str, writer: Task[..., EntityResult]
 ) -> EntityResult:
     """A cache hit is trusted only if OM still holds the same entity (id) at the cached
-    version: one deleted and re-created since starts again at 0.1 with another id."""
+    version: one deleted and re-created since starts again at 0.1 with another id. What has
+    no version (a lineage edge) is compared again, which writes only if it differs."""
     from om_ingest.entities import handler_for
 
     client = _clients[client_key].scoped()
     expected = cached.version_after if cached.version_after is not None else cached.version_before
+    if expected is None:
+        return _rerun(job, client_key, writer)
     try:
         current = call_with_retries(  # a rate-limited check must not fail the entity
             lambda: client.get_by_name(handler_for(job.node.type).entity_class, job.node.fqn),

@@ -178,20 +178,22 @@ def profile_tables(
 def record_schemas(
     config: IngestionConfig, entities: list[EntitySpec], results: list[EntityResult]
 ) -> int:
-    """A schema snapshot for every table now in step with OM (stored when it changed)."""
-    from om_ingest.engine.compare import as_json
+    """A schema snapshot for every entity with a structural schema (a table's columns, a
+    topic's fields, a pipeline's tasks, …: its handler's `schema_shape`) now in step with OM,
+    stored when it changed."""
     from om_ingest.entities import handler_for
     from om_ingest.planning import entity_fqn, parent_fqn_of
     from om_ingest.profiling.schema_profiler import record_schema
 
-    ok = {r.fqn for r in results if r.in_step}
+    ok = {(r.entity_type, r.fqn) for r in results if r.in_step}
     stored = 0
     for spec in entities:
         entity = unpacked(spec)
+        handler = handler_for(entity.type)
         fqn = entity_fqn(entity)
-        if entity.type.value != "table" or fqn not in ok:
+        if handler.schema_shape is None or (entity.type.value, fqn) not in ok:
             continue
-        request = as_json(handler_for(entity.type).build_request(entity, parent_fqn_of(entity)))
+        fields = handler.schema_fields(entity, parent_fqn_of(entity))
         storage = ProfileStorage(profiling_for(entity, config).storage.base_path)
-        stored += record_schema(storage, fqn, request.get("columns", []))
+        stored += record_schema(storage, fqn, fields, handler.schema_shape, entity.type.value)
     return stored

@@ -1,8 +1,11 @@
 """`make demo`: a lake of Hudi tables on a local S3 (moto) ingested into the OM API sandbox.
 
 Steps: validate → plan → dry run → ingest → evolve one table → re-ingest (exactly one UPDATE,
-with its schema diff) → schema history of the evolved table. Every ingest also profiles the
-tables with Great Expectations (the dry run computes and shows profiles without pushing them). Everything runs on 127.0.0.1 and is stopped by PID at the end.
+with its schema diff) → schema history of the evolved table → ingest `complete_stack.yaml`
+(every kind, lineage edges included) → the lineage of one of its tables, read back from OM
+through the SDK. Every ingest of the lake also profiles its tables with Great Expectations
+(the dry run computes and shows profiles without pushing them). Everything runs on 127.0.0.1
+and is stopped by PID at the end.
 """
 
 from __future__ import annotations
@@ -13,15 +16,22 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
+from rich.console import Console
+from rich.table import Table
 
+from om_ingest.rendering.lineage import lineage_table
 from om_ingest.sandbox import SandboxServer
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import MotoS3Server
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "examples" / "s3_hudi_profiling.yaml"
+COMPLETE_STACK = ROOT / "configs" / "examples" / "complete_stack.yaml"
+LINEAGE_OF = "warehouse.analytics.marts.daily_revenue"
+"""The complete stack's table with edges up- and downstream: the one the demo shows."""
 ADDRESS = pa.struct([("city", pa.string()), ("zip", pa.int32())])
 
 
@@ -63,6 +73,42 @@ KEYS = {
     "sales/customers": ("customer_id", None),
     "finance/payments": ("payment_id", None),
 }
+
+
+def lineage_of(sdk: Any, fqn: str = LINEAGE_OF) -> Table:
+    """The table's lineage one hop up- and downstream, as OM answers it through the SDK."""
+    from metadata.generated.schema.entity.data.table import Table as OmTable
+
+    return lineage_table(sdk.get_lineage_by_name(OmTable, fqn, up_depth=1, down_depth=1))
+
+
+def complete_stack(
+    sandbox: SandboxServer, token: str, target: LakeTarget, audit: str, env: dict[str, str]
+) -> int:
+    """Ingest complete_stack.yaml (its `external: true` service created first, as it exists
+    in a real OM) and print the lineage of one of its tables."""
+    from metadata.generated.schema.api.services.createDatabaseService import (
+        CreateDatabaseServiceRequest,
+    )
+    from pydantic import SecretStr
+
+    from om_ingest.config.models import api_url
+    from om_ingest.openmetadata.client import connect_openmetadata
+
+    print("\n# complete_stack.yaml: one entity of every kind, lineage edges included")
+    sdk = connect_openmetadata(api_url(sandbox.host_port), SecretStr(token))
+    sdk.create_or_update(
+        CreateDatabaseServiceRequest.model_validate(
+            {"name": "warehouse", "serviceType": "CustomDatabase"}
+        )
+    )
+    clicks = pa.table({"click_id": pa.array([1, 2], pa.int64()), "page": pa.array(["/", "/a"])})
+    write_table(target, "raw/clicks", clicks, record_key="click_id")
+    if om_ingest("ingest", str(COMPLETE_STACK), "--audit-dir", audit, env=env) != 0:
+        return 1
+    print(f"\n# lineage of {LINEAGE_OF}, read back from OpenMetadata")
+    Console(width=int(env.get("COLUMNS", "160")), soft_wrap=True).print(lineage_of(sdk))
+    return 0
 
 
 def om_ingest(*args: str, env: dict[str, str]) -> int:
@@ -131,6 +177,9 @@ def main() -> int:
             return 1
         evolved = "lake_svc.warehouse.hudi.orders"
         if om_ingest("history", evolved, "--profiles-dir", profiles, env=env) != 0:
+            return 1
+        # its own audit dir: the state of its source `lake` (raw/) is not the lake's above
+        if complete_stack(sandbox, token, target, f"{audit}-complete-stack", env) != 0:
             return 1
         print(
             f"\naudit logs:     {audit}\nprofiles:       {profiles} (data/ and schema/ JSON)\n"

@@ -174,16 +174,30 @@ def ingest(
     type=click.Path(file_okay=False),
     help="The profiling storage base_path.",
 )
-def history(fqn: str, profiles_dir: str) -> None:
-    """Show how the schema of table FQN evolved across runs."""
-    from om_ingest.profiling.schema_profiler import render_history_table, schema_history
+@click.option(
+    "--type",
+    "kind",
+    default=None,
+    help="Only this entity type (e.g. topic), when kinds share the FQN.",
+)
+def history(fqn: str, profiles_dir: str, kind: str | None) -> None:
+    """Show how the schema of FQN evolved across runs: a table's columns, a topic's message
+    schema, a search index's fields, an ML model's features, a pipeline's tasks, …"""
+    from om_ingest.profiling.schema_profiler import (
+        kinds_with_history,
+        render_history_table,
+        schema_history,
+    )
     from om_ingest.profiling.storage import ProfileStorage
 
-    events = schema_history(ProfileStorage(profiles_dir), fqn)
-    if not events:
-        stderr.print(f"no schema snapshots of {fqn} under {profiles_dir}", highlight=False)
+    storage = ProfileStorage(profiles_dir)
+    kinds = [k for k in kinds_with_history(storage, fqn) if kind in (None, k)]
+    if not kinds:
+        what = f"{kind} " if kind else ""
+        stderr.print(f"no schema snapshots of {what}{fqn} under {profiles_dir}", highlight=False)
         sys.exit(1)
-    stdout.print(render_history_table(fqn, events))
+    for found in kinds:
+        stdout.print(render_history_table(fqn, schema_history(storage, fqn, found), found))
 
 
 @cli.group()

@@ -125,6 +125,8 @@ class EntityRefSpec(_Strict):
 
         if value not in {t.value for t in EntityType}:
             raise ValueError(f"{value!r} is not an entity type om-ingest knows")
+        if value == EntityType.LINEAGE.value:
+            raise ValueError("a lineage edge is not an entity another one can name")
         return value
 
     @model_serializer

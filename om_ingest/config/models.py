@@ -27,6 +27,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from om_ingest import fqns
+from om_ingest.config.derived import EntityRefSpec
 from om_ingest.config.om_types import DATA_TYPES, DATABASE_SERVICE_TYPES, TABLE_TYPES
 
 TagFQN = Annotated[str, AfterValidator(fqns.tag)]
@@ -87,6 +88,8 @@ class EntityType(StrEnum):
     GLOSSARY = "glossary"
     GLOSSARY_TERM = "glossary_term"
     DOMAIN = "domain"
+    # lineage: an edge between two entities (named by a label, not an FQN)
+    LINEAGE = "lineage"
 
 
 # --- metadata / connection -------------------------------------------------------------
@@ -455,6 +458,61 @@ class TableProperties(EntityProperties):
         return _check_choice(value, TABLE_TYPES)
 
 
+# --- lineage ---------------------------------------------------------------------------------
+
+
+class ColumnLineageSpec(StrictModel):
+    """Columns of the `from` table feeding one column of the `to` table: names relative to
+    their table (nested ones dotted: `address.city`), or their full column FQNs."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    from_: list[str] = Field(alias="from", min_length=1, description="Columns of `from`")
+    to: str = Field(min_length=1, description="The column of `to` they feed")
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class LineageProperties(PropertiesBase):
+    """A lineage edge `from` → `to` (OpenMetadata's `AddLineageRequest`); the entity's `name`
+    is only its label. Both ends (and the pipeline) are looked up by FQN when it runs."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, populate_by_name=True)
+
+    from_: EntityRefSpec = Field(alias="from", description="The upstream entity: {type, fqn}")
+    to: EntityRefSpec = Field(description="The downstream entity: {type, fqn}")
+    pipeline: EntityRefSpec | None = Field(
+        default=None, description="The pipeline that moves the data: {type: pipeline, fqn}"
+    )
+    columns: list[ColumnLineageSpec] = Field(
+        default_factory=list, description="Column mappings (both ends tables)"
+    )
+    description: str | None = None
+
+    @field_validator("pipeline")
+    @classmethod
+    def _a_pipeline(cls, ref: EntityRefSpec | None) -> EntityRefSpec | None:
+        if ref is not None and ref.type != EntityType.PIPELINE.value:
+            raise ValueError(f"the pipeline of an edge is a `type: pipeline` (got {ref.type!r})")
+        return ref
+
+    @field_validator("columns")
+    @classmethod
+    def _between_tables(
+        cls, columns: list[ColumnLineageSpec], info: ValidationInfo
+    ) -> list[ColumnLineageSpec]:
+        ends = [info.data.get("from_"), info.data.get("to")]
+        if columns and not all(
+            isinstance(end, EntityRefSpec) and end.type == EntityType.TABLE.value for end in ends
+        ):
+            kinds = " → ".join(end.type if isinstance(end, EntityRefSpec) else "?" for end in ends)
+            raise ValueError(f"column mappings are between tables only (this edge is {kinds})")
+        return columns
+
+
 DERIVED_KINDS: dict[EntityType, tuple[str, str | None]] = {
     EntityType.CLASSIFICATION: ("classification.createClassification", None),
     EntityType.TAG: ("classification.createTag", "classification"),
@@ -534,6 +592,7 @@ PROPERTY_MODELS: dict[EntityType, type[PropertiesBase]] = {
     EntityType.DATABASE_SCHEMA: DatabaseSchemaProperties,
     EntityType.TABLE: TableProperties,
     **_derived_models(),
+    EntityType.LINEAGE: LineageProperties,
 }
 """The typed `properties` model of every entity kind."""
 
@@ -627,6 +686,8 @@ class EntityConfig(StrictModel):
     def _named_or_discovered(self) -> EntityConfig:
         if self.name is None and self.discovery is None:
             raise ValueError("an entity needs a `name` (or `discovery` to find its names)")
+        if self.type is EntityType.LINEAGE and (self.external or self.discovery is not None):
+            raise ValueError("a lineage edge is declared by its ends: not `external`/`discovery`")
         return self
 
 

@@ -18,6 +18,7 @@ from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.runs import add_runs, run_changes, runs_to_add
 from om_ingest.entities import handler_for
+from om_ingest.entities.base import SelfManagedHandler
 from om_ingest.entities.lookups import Resolver
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
@@ -101,6 +102,8 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
             outcome=Outcome.VALIDATION_ERROR,
             error=_validation_message(exc),
         )
+    if isinstance(handler, SelfManagedHandler):
+        return _process_self_managed(client, task, handler, request, base)
     desired = as_json(request)
     current = (
         None
@@ -150,23 +153,9 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         "version_before": _version(current),
         "entity_id": _id(current),
     }
-    if task.mode is IdempotencyMode.FAIL:
-        return EntityResult(
-            **facts,
-            operation=Operation.FAIL,
-            outcome=Outcome.FAILED,
-            error=f"{node.fqn} already exists and idempotency is 'fail'",
-        )
-    if task.mode is IdempotencyMode.SKIP or not comparison:
-        reason = "exists (idempotency: skip)" if task.mode is IdempotencyMode.SKIP else "up to date"
-        if comparison and task.mode is IdempotencyMode.SKIP:
-            reason += f"; {_change_count(comparison)} change(s) detected, not applied"
-        return EntityResult(
-            **facts,
-            operation=Operation.SKIP,
-            outcome=Outcome.SKIPPED,
-            reason=reason,
-        )
+    settled = _settled(task, facts, _change_count(comparison))
+    if settled is not None:
+        return settled
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
     updated = _update(client, handler, request, desired, current, comparison)
@@ -177,6 +166,57 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         outcome=Outcome.SUCCESS,
         version_after=_version(updated),
     )
+
+
+def _settled(task: EntityTask, facts: dict[str, Any], changes: int) -> EntityResult | None:
+    """The result when the idempotency mode, or finding nothing to change, decides for an
+    entity that exists; None when it is to be updated."""
+    if task.mode is IdempotencyMode.FAIL:
+        return EntityResult(
+            **facts,
+            operation=Operation.FAIL,
+            outcome=Outcome.FAILED,
+            error=f"{task.node.fqn} already exists and idempotency is 'fail'",
+        )
+    if task.mode is IdempotencyMode.SKIP or not changes:
+        reason = "exists (idempotency: skip)" if task.mode is IdempotencyMode.SKIP else "up to date"
+        if changes and task.mode is IdempotencyMode.SKIP:
+            reason += f"; {changes} change(s) detected, not applied"
+        return EntityResult(
+            **facts, operation=Operation.SKIP, outcome=Outcome.SKIPPED, reason=reason
+        )
+    return None
+
+
+def _process_self_managed(
+    client: OMClient,
+    task: EntityTask,
+    handler: SelfManagedHandler,
+    request: Any,
+    base: dict[str, Any],
+) -> EntityResult:
+    """A kind that reads, compares and writes itself (a lineage edge), under the same
+    modes, dry run and results as any entity."""
+    current = handler.read(client, request)
+    if current is None:
+        if task.dry_run:
+            return EntityResult(
+                **base,
+                operation=Operation.CREATE,
+                outcome=Outcome.DRY_RUN,
+                request=as_json(request),
+            )
+        handler.write(client, request)
+        return EntityResult(**base, operation=Operation.CREATE, outcome=Outcome.SUCCESS)
+    changes = handler.changes(handler.desired(request), current)
+    facts: dict[str, Any] = {**base, "field_changes": changes}
+    settled = _settled(task, facts, len(changes))
+    if settled is not None:
+        return settled
+    if task.dry_run:
+        return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
+    handler.write(client, request)
+    return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.SUCCESS)
 
 
 def _update(

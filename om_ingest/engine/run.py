@@ -21,7 +21,7 @@ from om_ingest.config import LoadedConfig
 from om_ingest.config.models import IdempotencyMode
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
-from om_ingest.planning import EntitySpec, Plan, PlannedEntity, build_plan, planned
+from om_ingest.planning import EntitySpec, Key, Plan, PlannedEntity, build_plan, planned
 
 ResultHook = Callable[[EntityResult], None]
 Dispatch = Callable[[Sequence[EntityTask], ResultHook], None]
@@ -125,7 +125,7 @@ def execute_run(
         started_at=started.isoformat(),
     )
     results: list[EntityResult] = []
-    failed: set[str] = set()
+    failed: set[Key] = set()
     with AuditLog(audit_dir, ctx.run_id, started) as audit:
 
         def record(result: EntityResult) -> None:
@@ -133,7 +133,7 @@ def execute_run(
             summary.add(result)
             results.append(result)
             if result.failed:
-                failed.add(result.fqn)
+                failed.add(Key(result.entity_type, result.fqn))
             if on_result is not None:
                 on_result(result)
 
@@ -161,7 +161,7 @@ def execute_run(
     return summary, results
 
 
-def _failed_dependency(node: PlannedEntity, failed: set[str]) -> str | None:
+def _failed_dependency(node: PlannedEntity, failed: set[Key]) -> Key | None:
     return next((dep for dep in node.depends_on if dep in failed), None)
 
 

@@ -19,7 +19,9 @@ from om_ingest.config.models import EntityConfig, EntityProperties, EntityType
 from om_ingest.errors import OmIngestError
 
 if TYPE_CHECKING:
+    from om_ingest.engine.results import FieldChange
     from om_ingest.entities.lookups import Resolver
+    from om_ingest.openmetadata import OMClient
 
 H = TypeVar("H", bound="type[EntityHandler]")
 
@@ -53,6 +55,13 @@ class EntityHandler(ABC):
     @abstractmethod
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The Create…Request for this entity (parents named by FQN)."""
+
+    def schema_fields(self, entity: EntityConfig, parent_fqn: str | None) -> list[dict[str, Any]]:
+        """The structural schema the config asks for, as OM's field JSON (none without a
+        `schema_shape`): what a schema snapshot records."""
+        if self.schema_shape is None:
+            return []
+        return self.schema_shape.fields_of(self.spec(entity, parent_fqn))
 
     def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
         """The canonical JSON of what the config asks for, before any OM lookup (the
@@ -90,6 +99,29 @@ class EntityHandler(ABC):
         return frozenset()
 
 
+class SelfManagedHandler(EntityHandler):
+    """A kind that is not an OM entity with an id and versions (a lineage edge): it reads,
+    compares and writes itself. The executor applies the same idempotency modes, dry run,
+    results and audit to what it reports; curated metadata and version history do not apply.
+    """
+
+    @abstractmethod
+    def read(self, client: OMClient, request: BaseModel) -> dict[str, Any] | None:
+        """What OM holds for `request` now (comparable with `desired`), or None if nothing."""
+
+    @abstractmethod
+    def desired(self, request: BaseModel) -> dict[str, Any]:
+        """What the request asks OM to hold, in the shape `read` answers."""
+
+    @abstractmethod
+    def changes(self, desired: dict[str, Any], current: dict[str, Any]) -> list[FieldChange]:
+        """Every difference the write would apply (empty: in step)."""
+
+    @abstractmethod
+    def write(self, client: OMClient, request: BaseModel) -> None:
+        """Create or replace what `request` describes."""
+
+
 def register(entity_type: EntityType) -> Callable[[H], H]:
     def decorate(cls: H) -> H:
         cls.entity_type = entity_type
@@ -101,7 +133,7 @@ def register(entity_type: EntityType) -> Callable[[H], H]:
 
 def handler_for(entity_type: EntityType) -> EntityHandler:
     # Importing the handler modules registers them.
-    from om_ingest.entities import database, derived  # noqa: F401
+    from om_ingest.entities import database, derived, lineage  # noqa: F401
 
     try:
         return _HANDLERS[entity_type]
@@ -129,4 +161,11 @@ def _owner_names(entity: EntityConfig) -> list[str]:
     return list(props.owners) if isinstance(props, EntityProperties) else []
 
 
-__all__ = ["EntityHandler", "common_fields", "handler_for", "register", "tag_label"]
+__all__ = [
+    "EntityHandler",
+    "SelfManagedHandler",
+    "common_fields",
+    "handler_for",
+    "register",
+    "tag_label",
+]

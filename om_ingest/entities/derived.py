@@ -145,6 +145,13 @@ class DerivedHandler(EntityHandler):
             body[key] = parent_fqn
         return body
 
+    def schema_fields(self, entity: EntityConfig, parent_fqn: str | None) -> list[dict[str, Any]]:
+        """The schema as the request will carry it (a topic's fields parsed from its text)."""
+        if self.schema_shape is None:
+            return []
+        body = self.spec(entity, parent_fqn)
+        return self.schema_shape.fields_of(self.complete(body) if self.complete else body)
+
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The request of an entity that names nothing to look up (else: `request`)."""
         return self._validated(self._request_only(self.spec(entity, parent_fqn)))

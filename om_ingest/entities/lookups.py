@@ -26,8 +26,9 @@ STAND_IN_ID = "00000000-0000-0000-0000-000000000000"
 @dataclass(frozen=True)
 class Resolver:
     client: OMClient
-    pending: frozenset[str] = frozenset()
-    """FQNs a dry run would have created before this entity (its planned dependencies)."""
+    pending: frozenset[tuple[str, str]] = frozenset()
+    """(config type, FQN) of what a dry run would have created before this entity (its
+    planned dependencies: `planning.Key`s)."""
 
     def owners(self, names: list[str]) -> list[dict[str, str]]:
         """Owner (or reviewer) references: a user of that name, else a team."""
@@ -36,17 +37,29 @@ class Resolver:
             try:
                 refs += self.client.owner_refs([name])
             except OpenMetadataError:
-                if fqns.child(None, name) not in self.pending:
+                kind = next(
+                    (k for k in ("user", "team") if (k, fqns.child(None, name)) in self.pending),
+                    None,
+                )
+                if kind is None:
                     raise
-                refs.append({"id": STAND_IN_ID, "type": "user", "name": name})
+                refs.append({"id": STAND_IN_ID, "type": kind, "name": name})
         return refs
 
     def entity(self, entity_class: type[BaseModel], fqn: str, what: str) -> str:
-        """The id of the entity `fqn` (`what` names its kind in the error), or a stand-in
-        for a pending one."""
-        found: Any = self.client.get_by_name(entity_class, fqn)
+        """The id of the entity `fqn` (`what`: its config type), or a stand-in for a pending
+        one."""
+        found = self.find(entity_class, fqn, what)
+        return STAND_IN_ID if found is None else str(found.id.root)
+
+    def find(
+        self, entity_class: type[BaseModel], fqn: str, what: str, fields: list[str] | None = None
+    ) -> Any:
+        """The entity `fqn` of config type `what` as OM holds it (with `fields`), or None for
+        a pending one; an unknown one raises `OpenMetadataError` naming it."""
+        found: Any = self.client.get_by_name(entity_class, fqn, fields=fields)
         if found is not None:
-            return str(found.id.root)
-        if fqns.normalize(fqn) in self.pending:
-            return STAND_IN_ID
+            return found
+        if (what, fqns.normalize(fqn)) in self.pending:
+            return None
         raise OpenMetadataError(f"{what} {fqn} was not found in OpenMetadata")

@@ -290,6 +290,41 @@ class OMClient:
         with self._call(f"PUT {type(request).__name__}"):
             return self.sdk.create_or_update(request)
 
+    def lineage(
+        self, entity_type: str, entity_id: str, upstream: int = 1, downstream: int = 1
+    ) -> dict[str, Any]:
+        """OM's `EntityLineage` around one entity (`entity_type` as OM names it: `table`,
+        `mlmodel`, …). The SDK answers None for any failure (it logs the status); the entity
+        was just looked up, so that is taken as transient (retried)."""
+        with self._call(f"GET lineage of {entity_type} {entity_id}"):
+            answer: dict[str, Any] | None = self.sdk.get_lineage_by_id(
+                entity_type, entity_id, up_depth=upstream, down_depth=downstream
+            )
+        if answer is None:
+            raise TransientOpenMetadataError(
+                f"GET lineage of {entity_type} {entity_id}: OpenMetadata at {self.api_url} "
+                "gave no answer"
+            )
+        return answer
+
+    def add_lineage(self, request: BaseModel) -> None:
+        """PUT one lineage edge (OM adds it or replaces its details). The SDK reports a
+        failure as `{"error": "Error <status> trying to PUT lineage for …: <message>"}`."""
+        with self._call("PUT lineage"):
+            answer = self.sdk.add_lineage(request, check_patch=False, return_lineage=False)
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if error:
+            found = _LINEAGE_ERROR.match(str(error))
+            status = int(found.group(1)) if found else None
+            message = (
+                f"PUT lineage: OpenMetadata answered {status}: {found.group(2)}"
+                if found
+                else f"PUT lineage: {error}"
+            )
+            if _is_transient(Exception(message), status):
+                raise TransientOpenMetadataError(message, status=status)
+            raise OpenMetadataError(message, status=status)
+
     def put_table_profile(self, table: Any, profile_request: BaseModel) -> Any:
         with self._call("PUT tableProfile"):
             return self.sdk.ingest_profile_data(table=table, profile_request=profile_request)
@@ -406,6 +441,7 @@ def _reason(exc: BaseException) -> str:
     return f"{type(root).__name__}: {root}"
 
 
+_LINEAGE_ERROR = re.compile(r"Error (\d+) trying to PUT lineage for .*\}: (.*)$", re.DOTALL)
 _SOCKET_ERROR = re.compile(r"\[Errno -?\d+\] [^'\")]+|timed out|Name or service not known")
 _TRANSPORT_ERRORS = (
     requests.ConnectionError,

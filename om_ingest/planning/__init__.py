@@ -3,6 +3,7 @@
 from om_ingest.planning.packed import EntitySpec, PackedEntity, unpacked
 from om_ingest.planning.plan import (
     PARENT_FIELD,
+    Key,
     Plan,
     PlannedEntity,
     build_plan,
@@ -14,6 +15,7 @@ from om_ingest.planning.plan import (
 __all__ = [
     "PARENT_FIELD",
     "EntitySpec",
+    "Key",
     "PackedEntity",
     "Plan",
     "PlannedEntity",

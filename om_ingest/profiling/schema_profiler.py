@@ -1,9 +1,12 @@
-"""Schema snapshots and their history: which columns were added, removed or retyped when.
+"""Schema snapshots and their history: which fields were added, removed or retyped when.
 
-A snapshot is the flattened structural schema (dotted path → type, nested children included)
-and its fingerprint, a sha256 of that canonical form: stable under key order, descriptions and
-tags, changed by any structural change. History compares consecutive snapshots with the same
-comparator the engine uses for updates.
+Every kind with a structural schema keeps them (a table's columns, a topic's message schema
+fields, a search index's fields, an ML model's features, a pipeline's tasks, …: its handler's
+`schema_shape`). A snapshot is the flattened schema (dotted path → type, nested children
+included) and its fingerprint, a sha256 of that canonical form: stable under key order,
+descriptions and tags, changed by any structural change. History compares consecutive
+snapshots with the same comparator the engine uses for updates. Tables' snapshots live under
+`schema/`, other kinds' under `schema-<kind>/` (FQNs are unique per kind only).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from typing import Any
 from pydantic import BaseModel
 from rich.table import Table
 
-from om_ingest.comparison import diff_schemas, flatten_fields
+from om_ingest.comparison import SchemaShape, diff_schemas, flatten_fields
 from om_ingest.profiling.storage import ProfileStorage
+
+TABLE_SHAPE = SchemaShape("columns")
 
 
 class SchemaChangeEvent(BaseModel):
@@ -28,27 +33,52 @@ class SchemaChangeEvent(BaseModel):
     after: str | None = None
 
 
-def schema_snapshot(columns_json: list[dict[str, Any]]) -> dict[str, Any]:
-    """Snapshot of OM column JSON (camelCase, as requests and entities carry it)."""
-    flat = flatten_fields(columns_json)
+def snapshot_folder(kind: str) -> str:
+    """Where a kind's snapshots are stored (a profile type of `ProfileStorage`)."""
+    return "schema" if kind == "table" else f"schema-{kind}"
+
+
+def schema_snapshot(
+    fields_json: list[dict[str, Any]], shape: SchemaShape = TABLE_SHAPE
+) -> dict[str, Any]:
+    """Snapshot of OM field JSON (camelCase, as requests and entities carry it) of `shape`."""
+    flat = flatten_fields(fields_json, shape.children, type_key=shape.type_key)
     canonical = json.dumps(sorted(flat.items()), separators=(",", ":"))
     return {"fingerprint": hashlib.sha256(canonical.encode()).hexdigest(), "fields": flat}
 
 
-def record_schema(storage: ProfileStorage, fqn: str, columns_json: list[dict[str, Any]]) -> bool:
+def record_schema(
+    storage: ProfileStorage,
+    fqn: str,
+    fields_json: list[dict[str, Any]],
+    shape: SchemaShape = TABLE_SHAPE,
+    kind: str = "table",
+) -> bool:
     """Store this run's snapshot when the schema differs from the last one; True if stored."""
-    snapshot = schema_snapshot(columns_json)
-    latest = storage.load_latest("schema", fqn)
+    snapshot = schema_snapshot(fields_json, shape)
+    latest = storage.load_latest(snapshot_folder(kind), fqn)
     if latest is not None and latest.get("fingerprint") == snapshot["fingerprint"]:
         return False
-    storage.save("schema", fqn, snapshot)
+    storage.save(snapshot_folder(kind), fqn, {"kind": kind, **snapshot})
     return True
 
 
-def schema_history(storage: ProfileStorage, fqn: str) -> list[SchemaChangeEvent]:
+def kinds_with_history(storage: ProfileStorage, fqn: str) -> list[str]:
+    """The kinds holding snapshots of `fqn` (usually one), tables first."""
+    kinds = []
+    for folder in sorted(storage.base.glob("schema*")):
+        kind = "table" if folder.name == "schema" else folder.name.removeprefix("schema-")
+        if storage.snapshots(folder.name, fqn):
+            kinds.append(kind)
+    return sorted(kinds, key=lambda k: (k != "table", k))
+
+
+def schema_history(
+    storage: ProfileStorage, fqn: str, kind: str = "table"
+) -> list[SchemaChangeEvent]:
     events: list[SchemaChangeEvent] = []
     previous: dict[str, str] | None = None
-    for path in storage.snapshots("schema", fqn):
+    for path in storage.snapshots(snapshot_folder(kind), fqn):
         snapshot = json.loads(path.read_text())
         fields: dict[str, str] = snapshot["fields"]
         if previous is None:
@@ -76,9 +106,10 @@ def _when(at: str) -> str:
     return datetime.fromisoformat(at).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
 
 
-def render_history_table(fqn: str, events: list[SchemaChangeEvent]) -> Table:
-    table = Table(title=f"Schema history of {fqn}")
-    for column in ("when", "change", "column", "before", "after"):
+def render_history_table(fqn: str, events: list[SchemaChangeEvent], kind: str = "table") -> Table:
+    what = "column" if kind == "table" else "field"
+    table = Table(title=f"Schema history of {fqn}" + ("" if kind == "table" else f" ({kind})"))
+    for column in ("when", "change", what, "before", "after"):
         table.add_column(column, overflow="fold")
     for event in events:
         table.add_row(

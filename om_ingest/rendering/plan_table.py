@@ -26,6 +26,11 @@ def render_plan(plan: Plan, config: IngestionConfig) -> Table:
             if node.is_discovery:
                 mode += " · discovered"
             table.add_row(
-                str(step), str(depth), node.type.value, node.fqn, mode, ", ".join(node.depends_on)
+                str(step),
+                str(depth),
+                node.type.value,
+                node.fqn,
+                mode,
+                ", ".join(map(str, node.depends_on)),
             )
     return table

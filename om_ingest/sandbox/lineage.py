@@ -1,7 +1,11 @@
 """`/v1/lineage`: edges between entities (LineageResource, LineageRepository).
 
 PUT adds or replaces the edge `fromEntity → toEntity` (both must exist and not be deleted;
-an empty 200 answers); GET `/{type}/{id}` or `/{type}/name/{fqn}` answers OM's
+an empty 200 answers), as `LineageRepository.addLineage` does: the details are replaced
+(created/updated at and by: now, the caller), a pipeline on the edge must exist and is stored
+as its full reference, and column mappings naming a column an end does not have are dropped
+without an error (`validateLineageDetails`: an unknown `toColumn` drops the mapping, unknown
+`fromColumns` are left out of it); GET `/{type}/{id}` or `/{type}/name/{fqn}` answers OM's
 `EntityLineage` (the entity, the other nodes, up- and downstream edges as id pairs) to
 `upstreamDepth`/`downstreamDepth` (0 to 3, default 1), leaving soft-deleted entities out; edges
 are deleted one by one (by ids or by names) or all of one `lineageDetails.source` touching an
@@ -79,13 +83,20 @@ class Lineage:
         target = self._entity(edge["toEntity"]["type"], edge["toEntity"]["id"])
         key = f"{source['id']}>{target['id']}"
         now = int(time.time() * 1000)
-        stored = self.store.get(STORE_KIND, key)
         details = dict(edge.get("lineageDetails") or {})
         details.setdefault("source", "Manual")
-        previous = (stored or {}).get("lineageDetails") or {}
-        details["createdAt"] = previous.get("createdAt", now)
-        details["createdBy"] = previous.get("createdBy", caller.name)
-        details.update(updatedAt=now, updatedBy=caller.name)
+        if details.get("pipeline"):
+            pipeline = details["pipeline"]
+            details["pipeline"] = self.ref(
+                self._entity(pipeline["type"], pipeline["id"]), pipeline["type"]
+            )
+        if details.get("columnsLineage"):
+            details["columnsLineage"] = _known_columns(
+                details["columnsLineage"],
+                (source, edge["fromEntity"]["type"]),
+                (target, edge["toEntity"]["type"]),
+            )
+        details.update(createdAt=now, createdBy=caller.name, updatedAt=now, updatedBy=caller.name)
         record = {
             "id": key,
             "fullyQualifiedName": key,
@@ -182,6 +193,57 @@ class Lineage:
         if entity is None or entity.get("deleted"):
             raise ApiError(404, f"{type_name} instance for {key} not found")
         return entity
+
+
+CHILDREN = {
+    "table": ("columns",),
+    "topic": ("messageSchema", "schemaFields"),
+    "searchIndex": ("fields",),
+    "container": ("dataModel", "columns"),
+    "dashboardDataModel": ("columns",),
+}
+"""Where each kind keeps the fields column lineage may name (`getChildrenNames`)."""
+
+
+def _children(entity: dict[str, Any], type_name: str) -> set[str]:
+    """The entity's field names relative to it, nested ones dotted; ML features flat."""
+    if type_name == "mlmodel":
+        return {f["name"] for f in entity.get("mlFeatures") or []}
+    node: Any = entity
+    for key in CHILDREN.get(type_name, ()):
+        node = node.get(key) if isinstance(node, dict) else None
+    names: set[str] = set()
+
+    def walk(fields: list[dict[str, Any]], prefix: str) -> None:
+        for field in fields:
+            name = f"{prefix}{field['name']}"
+            names.add(name)
+            walk(field.get("children") or [], f"{name}.")
+
+    walk(node if isinstance(node, list) else [], "")
+    return names
+
+
+def _known_columns(
+    mappings: list[dict[str, Any]],
+    source: tuple[dict[str, Any], str],
+    target: tuple[dict[str, Any], str],
+) -> list[dict[str, Any]]:
+    """The mappings whose columns both ends have; unknown ones dropped, as OM does."""
+    (from_entity, from_type), (to_entity, to_type) = source, target
+    from_names, to_names = _children(from_entity, from_type), _children(to_entity, to_type)
+    from_prefix = f"{from_entity['fullyQualifiedName']}."
+    to_prefix = f"{to_entity['fullyQualifiedName']}."
+    kept = []
+    for mapping in mappings:
+        if str(mapping.get("toColumn", "")).replace(to_prefix, "") not in to_names:
+            continue
+        columns = [
+            c for c in mapping.get("fromColumns") or [] if c.replace(from_prefix, "") in from_names
+        ]
+        if columns:
+            kept.append({**mapping, "fromColumns": columns})
+    return kept
 
 
 def _depth(params: dict[str, str], name: str) -> int:

@@ -62,3 +62,35 @@ def test_it_ingests_against_the_sandbox_and_reruns_without_writes(
         again = ingest(str(EXAMPLE), audit_dir=str(tmp_path / "audit"))
         assert om_env.write_calls() == []
         assert set(again["operations"]) == {"SKIP"}
+    _the_demo_shows_the_lineage_of_daily_revenue(om_env)
+
+
+def _the_demo_shows_the_lineage_of_daily_revenue(om_env: Any) -> None:
+    """`make demo` ends with this table, read back from OM through the SDK: one row per
+    edge, with its pipeline and column mappings."""
+    from rich.console import Console
+
+    from om_ingest.demo import lineage_of
+
+    console = Console(record=True, width=250)
+    console.print(lineage_of(make_sdk_client(om_env.url, JWT)))
+    rows = sorted(
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in console.export_text().splitlines()
+        if line.startswith("│") and ("upstream" in line or "downstream" in line)
+    )
+    marts = "warehouse.analytics.marts"
+    assert [row[:4] for row in rows] == sorted(
+        [
+            ["upstream", f"table {marts}.orders", f"table {marts}.daily_revenue", ""],
+            [
+                "downstream",
+                f"table {marts}.daily_revenue",
+                f"table {marts}.channel_revenue",
+                "airflow.nightly_revenue",
+            ],
+            ["downstream", f"table {marts}.daily_revenue", "mlmodel mlflow.revenue_forecast", ""],
+        ]
+    )
+    upstream = next(row for row in rows if row[0] == "upstream")
+    assert upstream[4:] == ["order_day → day", "Summed per day"]  # the first mapping's line

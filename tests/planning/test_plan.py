@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from om_ingest.config.models import EntityConfig
 from om_ingest.errors import PlanError
-from om_ingest.planning import PackedEntity, build_plan
+from om_ingest.planning import Key, PackedEntity, build_plan
 
 
 def entity(type_: str, name: str, **props: Any) -> EntityConfig:
@@ -101,7 +101,7 @@ def test_external_parent_satisfies_the_reference() -> None:
     ]
     plan = build_plan(entities)
     assert [n.fqn for n in plan.order] == ["prod.db", "prod.db.s"]
-    assert plan.by_fqn["prod.db"].entity.external
+    assert plan.by_key[Key("database", "prod.db")].entity.external
 
 
 def test_unknown_depends_on_is_an_error() -> None:
@@ -149,10 +149,10 @@ def test_any_dag_orders_every_dependency_first(entities: list[EntityConfig]) -> 
     assert set(level_of) == {e.name for e in entities}
     for node in plan.order:
         for dep in node.depends_on:
-            assert level_of[dep] < level_of[node.fqn]
+            assert level_of[dep.fqn] < level_of[node.fqn]
     # minimal levels: each node sits right after its deepest dependency
     for node in plan.order:
-        expected = max((level_of[d] + 1 for d in node.depends_on), default=0)
+        expected = max((level_of[d.fqn] + 1 for d in node.depends_on), default=0)
         assert level_of[node.fqn] == expected
     # deterministic: the same input gives the same plan
     assert [n.fqn for n in build_plan(entities).order] == [n.fqn for n in plan.order]
@@ -204,9 +204,11 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
     plan = build_plan([report, *stack()[1:], discovery])
     order = [n.fqn for n in plan.order]
     assert order.index("reporting") > order.index("svc.db.core.<tables from lake>")
-    assert plan.by_fqn["svc.db.core.<tables from lake>"].discovered_from == "lake"
+    assert plan.by_key[Key("table", "svc.db.core.<tables from lake>")].discovered_from == "lake"
     # the real table FQN stays the dependency (a failed table blocks `reporting`)
-    assert plan.by_fqn["reporting"].depends_on == ("svc.db.core.orders",)
+    assert plan.by_key[Key("database_service", "reporting")].depends_on == (
+        Key("table", "svc.db.core.orders"),
+    )
     with pytest.raises(PlanError, match=r"svc\.db\.other\.orders is not declared"):
         build_plan(
             [
@@ -215,3 +217,42 @@ def test_a_dependency_on_a_discovered_table_waits_for_its_discovery() -> None:
                 discovery,
             ]
         )
+
+
+def test_one_name_in_several_kinds_plans_each_with_typed_references() -> None:
+    """OM's FQN namespaces are per entity type: a team, a pipeline service and a messaging
+    service may all be called `ops`; each reference means the kind it names."""
+    entities = [
+        EntityConfig.model_validate(
+            {"type": "pipeline", "name": "etl", "properties": {"service": "ops", "owners": ["ops"]}}
+        ),
+        EntityConfig.model_validate(
+            {"type": "user", "name": "ann", "properties": {"email": "a@x.io", "teams": ["ops"]}}
+        ),
+        entity("team", "ops", team_type="Group"),
+        entity("pipeline_service", "ops", service_type="Airflow"),
+        entity("messaging_service", "ops", service_type="Kafka"),
+    ]
+    plan = build_plan(entities)
+    assert sorted(plan.by_key) == sorted(
+        [
+            Key("pipeline", "ops.etl"),
+            Key("user", "ann"),
+            Key("team", "ops"),
+            Key("pipeline_service", "ops"),
+            Key("messaging_service", "ops"),
+        ]
+    )
+    depends = {node.key: set(node.depends_on) for node in plan.order}
+    assert depends[Key("pipeline", "ops.etl")] == {
+        Key("pipeline_service", "ops"),  # its parent
+        Key("team", "ops"),  # its owner: a user or a team of that name
+    }
+    assert depends[Key("user", "ann")] == {Key("team", "ops")}
+    assert plan.levels[0] == [
+        plan.by_key[Key("team", "ops")],
+        plan.by_key[Key("pipeline_service", "ops")],
+        plan.by_key[Key("messaging_service", "ops")],
+    ]
+    with pytest.raises(PlanError, match="team ops is declared twice"):
+        build_plan([*entities, entity("team", "ops", team_type="Group")])
