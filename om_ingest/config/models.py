@@ -427,6 +427,26 @@ class TableConstraintSpec(StrictModel):
         "UNIQUE", "PRIMARY_KEY", "FOREIGN_KEY", "SORT_KEY", "DIST_KEY", "CLUSTER_KEY"
     ]
     columns: list[str] = Field(min_length=1)
+    referred_columns: list[str] = Field(
+        default_factory=list,
+        description="FOREIGN_KEY: the referenced columns as OM column FQNs "
+        "(service.database.schema.table.column), in the order of `columns`",
+    )
+
+
+PartitionIntervalType = Literal[
+    "TIME-UNIT", "INTEGER-RANGE", "INGESTION-TIME", "COLUMN-VALUE", "INJECTED", "ENUM", "OTHER"
+]
+
+
+class PartitionColumnSpec(StrictModel):
+    """A partition column with how it partitions (OM's PartitionColumnDetails)."""
+
+    column: str = Field(min_length=1)
+    interval_type: PartitionIntervalType = "COLUMN-VALUE"
+    interval: str | None = Field(
+        default=None, description="e.g. a transform or granularity: day, bucket[16]"
+    )
 
 
 class TableProperties(EntityProperties):
@@ -436,7 +456,13 @@ class TableProperties(EntityProperties):
     )
     columns: list[ColumnSpec] = Field(default_factory=list)
     table_constraints: list[TableConstraintSpec] = Field(default_factory=list)
-    partition_columns: list[str] = Field(default_factory=list)
+    partition_columns: list[str | PartitionColumnSpec] = Field(
+        default_factory=list,
+        description="Column names (partitioned by value) or columns with their interval type",
+    )
+    view_definition: str | None = Field(
+        default=None, description="A view's SQL (OM's schemaDefinition)"
+    )
     location_path: str | None = None
     file_format: str | None = None
     custom_properties: dict[str, Any] = Field(

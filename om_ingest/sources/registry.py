@@ -1,4 +1,4 @@
-"""Source plugins by type name: `@register_source("s3_hudi")`.
+"""Source plugins by type name: `@register_source("s3_hudi")`, `@register_source("postgres")`.
 
 A plugin declares its `properties` model. Its `SecretStr` fields are the source's secret
 properties (kept as `SecretStr` in the loaded config, so no repr, dump or log shows them);
@@ -107,4 +107,5 @@ def unknown_type_message(source_type: str) -> str:
 
 
 def _load_builtin() -> None:
-    from om_ingest.sources.s3_hudi import connector  # noqa: F401  (registers s3_hudi)
+    from om_ingest.sources.postgres import connector as _postgres  # noqa: F401
+    from om_ingest.sources.s3_hudi import connector as _s3_hudi  # noqa: F401
