@@ -29,29 +29,23 @@ class PgDatabase:
     server: PostgresServer
     name: str
 
-    @property
-    def url(self) -> str:
-        return self.server.url.rsplit("/", 1)[0] + f"/{self.name}"
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` (psycopg2, autocommit, no parameters: `%` is plain SQL); its rows."""
+        import psycopg2
+
+        s = self.server
+        conn = psycopg2.connect(host=s.host, port=s.port, user=s.user, password=s.password,
+                                dbname=self.name)  # fmt: skip
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+                return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            conn.close()
 
     def execute(self, sql: str) -> None:
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
-        try:
-            with engine.connect() as conn:
-                conn.exec_driver_sql(sql)
-        finally:
-            engine.dispose()
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(row) for row in conn.exec_driver_sql(sql)]
-        finally:
-            engine.dispose()
+        self.query(sql)
 
     def source(self, name: str = "pg", **properties: Any) -> dict[str, Any]:
         """A `postgres` source entry for a config (the password through ${PG_PASSWORD})."""
