@@ -42,14 +42,24 @@ def gx_kind(data_type: str) -> str | None:
 
 
 def sample_query(
-    qualified: str, names: list[str], quote: Any, settings: ProfilingConfig
-) -> str | None:
-    """The SELECT the profile runs over; None: the whole table."""
+    qualified: str, names: list[str], quote: Any, settings: ProfilingConfig, stored: bool
+) -> str:
+    """The SELECT the profile runs over. `sample_percentage` on a relation that stores rows
+    (`stored`: a table or materialized view) is `TABLESAMPLE BERNOULLI`, seeded; a view has no
+    TABLESAMPLE, so its rows are kept by a hash of the whole row (the same rows for every
+    metric's query, and on every run)."""
     columns = ", ".join(quote(n) for n in names) or "*"
-    if settings.sample_percentage is not None:
+    percent = settings.sample_percentage
+    if percent is not None and stored:
         return (
             f"SELECT {columns} FROM {qualified} TABLESAMPLE BERNOULLI "
-            f"({settings.sample_percentage}) REPEATABLE ({SAMPLE_SEED})"
+            f"({percent}) REPEATABLE ({SAMPLE_SEED})"
+        )
+    if percent is not None:
+        kept = round(percent * 100)
+        return (
+            f"SELECT {columns} FROM {qualified} AS sampled "
+            f"WHERE mod(hashtext(sampled::text) & 2147483647, 10000) < {kept}"
         )
     rows = DEFAULT_SAMPLE_ROWS if settings.sample_rows is None else settings.sample_rows
     return f"SELECT {columns} FROM {qualified} LIMIT {rows}"
@@ -63,7 +73,10 @@ def profile_sql_table(
     columns: list[ColumnSpec],
     settings: ProfilingConfig,
     estimates: TableStatistics | None,
+    stored: bool = True,
 ) -> TableProfileResult:
+    """The profile of `schema.table`; `stored`: it holds rows (not a view), so TABLESAMPLE
+    applies."""
     wanted = set(settings.metrics or PROFILE_METRICS)
     names = selected_columns([c.name for c in columns], settings.columns.include,
                              settings.columns.exclude)  # fmt: skip
@@ -101,7 +114,7 @@ def profile_sql_table(
         )
         whole = source.add_table_asset("table", table_name=table, schema_name=schema)
         row_count = _row_count(whole.add_batch_definition_whole_table("all").get_batch())
-        query = sample_query(qualified, names, prep.quote, settings)
+        query = sample_query(qualified, names, prep.quote, settings, stored)
         asset = source.add_query_asset("sample", query=query)
         batch = asset.add_batch_definition_whole_table("all").get_batch()
         sampled = _row_count(batch)
@@ -125,8 +138,14 @@ def _row_count(batch: Any) -> int:
 
     gxe: Any = importlib.import_module("great_expectations.expectations")
     result: Any = batch.validate(gxe.ExpectTableRowCountToBeBetween(), result_format="SUMMARY")
-    if result.exception_info and result.exception_info.get("raised_exception"):
-        raise RuntimeError(str(result.exception_info.get("exception_message")))
+    if "observed_value" not in result.result:  # GX caught the database's error
+        info = result.exception_info or {}
+        messages = [
+            str(v.get("exception_message"))
+            for v in (info.values() if "raised_exception" not in info else [info])
+            if isinstance(v, dict) and v.get("exception_message")
+        ]
+        raise RuntimeError("; ".join(messages) or "no row count")
     return int(result.result["observed_value"])
 
 

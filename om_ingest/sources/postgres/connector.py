@@ -57,6 +57,8 @@ log = logging.getLogger("om_ingest.sources.postgres")
 
 UNCHANGED = "PostgreSQL catalog definition unchanged since the last run"
 TEMPORAL = {"DATE", "TIMESTAMP", "TIMESTAMPZ", "TIME", "DATETIME"}
+STORED = {"r", "p", "m"}
+"""Relation kinds TABLESAMPLE applies to (tables, partitioned tables, materialized views)."""
 INTEGRAL = {"SMALLINT", "INT", "BIGINT", "DECIMAL", "NUMERIC"}
 
 
@@ -365,7 +367,11 @@ class PostgresSource(DataSource):
         estimates = self.table_statistics(location, [c.name for c in columns])
         self.connect()
         try:
-            return profile_sql_table(fqn, self._engine, schema, table, columns, settings, estimates)
+            kind = self._run(_relkind, "cannot read the catalog of", schema, table)
+            return profile_sql_table(
+                fqn, self._engine, schema, table, columns, settings, estimates,
+                stored=kind in STORED,
+            )  # fmt: skip
         except SourceError:
             raise
         except Exception as exc:
@@ -393,6 +399,19 @@ class PostgresSource(DataSource):
                 yield pa.RecordBatch.from_pylist(
                     [dict(zip(keys, map(_arrow_value, row), strict=True)) for row in chunk]
                 )
+
+
+def _relkind(conn: Any, schema: str, table: str) -> str | None:
+    from sqlalchemy import text
+
+    kind: str | None = conn.execute(
+        text(
+            "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relname = :t"
+        ),
+        {"s": schema, "t": table},
+    ).scalar()
+    return kind
 
 
 def _arrow_value(value: Any) -> Any:
