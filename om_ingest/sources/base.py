@@ -181,3 +181,11 @@ def first_error(exc: Exception) -> str:
         first = errors()[0]
         return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
     return str(exc)
+
+
+def empty_as_unset(value: Any) -> Any:
+    """A property given as an empty string (`${VAR:-}`) means "not set" (the default)."""
+    from pydantic import SecretStr
+
+    plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return None if plain == "" else value

@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 
 from om_ingest.config.models import SourceConfig
 from om_ingest.errors import SourceError
-from om_ingest.sources.base import DataSource
+from om_ingest.sources.base import DataSource, first_error
 
 SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
@@ -35,6 +35,28 @@ def register_source(
         if properties is not None:
             _PROPERTIES[name] = properties
         return factory
+
+    return decorate
+
+
+def register_source_class(
+    name: str, properties: type[BaseModel]
+) -> Callable[[type[DataSource]], type[DataSource]]:
+    """Register a `DataSource` class built from its validated `properties` model: invalid
+    properties fail that source with the first error (`source 'x': invalid properties: …`)."""
+
+    def decorate(cls: type[DataSource]) -> type[DataSource]:
+        def factory(config: SourceConfig) -> DataSource:
+            try:
+                props = properties.model_validate(config.properties)
+            except Exception as exc:
+                raise SourceError(
+                    f"source {config.name!r}: invalid properties: {first_error(exc)}"
+                ) from None
+            return cls(config, props)
+
+        register_source(name, properties)(factory)
+        return cls
 
     return decorate
 

@@ -37,7 +37,10 @@ def test_the_simple_database_original_validates_as_a_postgres_source() -> None:
 
     loaded = load_config(SIMPLE, env={})
     (source,) = loaded.config.sources
-    assert (source.type, source.properties) == ("postgres", {"host": "localhost", "database": "mydb"})
+    assert (source.type, source.properties) == (
+        "postgres",
+        {"host": "localhost", "database": "mydb"},
+    )
     discovery = loaded.config.entities[2].discovery
     assert discovery is not None and discovery.filter.schema_ == "public"
     narrowed = get_source(source, discovery.filter.schema_)

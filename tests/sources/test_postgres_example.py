@@ -23,7 +23,6 @@ def test_the_readme_shows_the_example_verbatim() -> None:
 def test_the_example_ingests_and_profiles_a_real_database(
     om_env: Any, pg_db: PgDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from metadata.generated.schema.entity.data.table import Table
 
     pg_db.execute(
         "CREATE TABLE customers (id int PRIMARY KEY, name text);"

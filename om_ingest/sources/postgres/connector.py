@@ -36,7 +36,6 @@ from om_ingest.sources.base import (
     DiscoveredTable,
     DiscoveryFailure,
     TableStatistics,
-    first_error,
     passes_filter,
     reason,
 )
@@ -48,7 +47,7 @@ from om_ingest.sources.postgres.catalog import (
     list_schemas,
 )
 from om_ingest.sources.postgres.properties import PostgresProperties
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.registry import register_source_class
 
 if TYPE_CHECKING:
     from om_ingest.profiling.data_profiler import TableProfileResult
@@ -62,17 +61,7 @@ STORED = {"r", "p", "m"}
 INTEGRAL = {"SMALLINT", "INT", "BIGINT", "DECIMAL", "NUMERIC"}
 
 
-@register_source("postgres", properties=PostgresProperties)
-def _make(config: SourceConfig) -> DataSource:
-    try:
-        props = PostgresProperties.model_validate(config.properties)
-    except Exception as exc:
-        raise SourceError(
-            f"source {config.name!r}: invalid properties: {first_error(exc)}"
-        ) from None
-    return PostgresSource(config, props)
-
-
+@register_source_class("postgres", PostgresProperties)
 class PostgresSource(DataSource):
     properties: PostgresProperties
     service_type = "Postgres"

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from om_ingest.sources.base import empty_as_unset
+
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
@@ -16,7 +18,7 @@ class PostgresProperties(BaseModel):
     port: int = Field(default=5432, ge=1, le=65535)
     database: str = Field(min_length=1, description="The PostgreSQL database (and OM database)")
     username: str | None = Field(default=None, description="Default: libpq's (the OS user)")
-    password: SecretStr | None = Field(default=None, description="Use ${PGPASSWORD}-style env")
+    password: SecretStr | None = Field(default=None, description='A secret; e.g. "${PG_PASSWORD}"')
     sslmode: SslMode | None = Field(default=None, description="libpq sslmode (default: prefer)")
     schemas: list[str] = Field(
         default_factory=list,
@@ -33,8 +35,7 @@ class PostgresProperties(BaseModel):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`${VAR:-}` gives an empty string; that means "not set" (libpq's defaults)."""
-        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return None if plain == "" else value
+        return empty_as_unset(value)
 
     @classmethod
     def for_schema(cls, properties: dict[str, Any], schema: str) -> dict[str, Any]:

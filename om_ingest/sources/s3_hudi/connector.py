@@ -31,29 +31,18 @@ from om_ingest.sources.base import (
     DiscoveredTable,
     DiscoveryFailure,
     TableStatistics,
-    first_error,
     passes_filter,
     reason,
 )
 from om_ingest.sources.parallel import ordered_map
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.registry import register_source_class
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
 
 HOODIE = ".hoodie/"
 _UNCHANGED = "Hudi timeline unchanged since the last run"
 
 
-@register_source("s3_hudi", properties=S3HudiProperties)
-def _make(config: SourceConfig) -> DataSource:
-    try:
-        props = S3HudiProperties.model_validate(config.properties)
-    except Exception as exc:
-        raise SourceError(
-            f"source {config.name!r}: invalid properties: {first_error(exc)}"
-        ) from None
-    return S3HudiSource(config, props)
-
-
+@register_source_class("s3_hudi", S3HudiProperties)
 class S3HudiSource(DataSource):
     properties: S3HudiProperties
 
