@@ -180,3 +180,43 @@ def test_filter_and_schema_selection(om_env: Any, pg_db: PgDatabase, tmp_path: P
     only = ingest(pg_config(tmp_path / "c", [pg_db.source()], [{"type": "table",
                                                                "discovery": regex}]))  # fmt: skip
     assert sorted(table_events(only)) == [f"{db}.hr.people", f"{db}.sales.refunds"]
+
+
+def test_comments_are_descriptions_and_curated_ones_win_unless_override(
+    om_env: Any, pg_db: PgDatabase, tmp_path: Path
+) -> None:
+    from metadata.generated.schema.entity.data.table import Table
+
+    from tests.conftest import USER_JWT
+
+    pg_db.execute(
+        "CREATE TABLE notes (id int, body text); COMMENT ON TABLE notes IS 'From PG';"
+        "COMMENT ON COLUMN notes.body IS 'Body from PG'"
+    )
+    config = pg_config(tmp_path, [pg_db.source()])
+    ingest(config)
+    fqn = f"pg.{pg_db.name}.public.notes"
+    user = make_sdk_client(om_env.url, USER_JWT)
+    table = user.get_by_name(Table, fqn, fields=["columns"])
+    curated = table.model_copy(deep=True)
+    curated.description = type(table.description)("Curated in OM")
+    assert user.patch(Table, table, curated, skip_on_failure=False) is not None
+
+    pg_db.execute(
+        "COMMENT ON TABLE notes IS 'Edited in PG'; COMMENT ON COLUMN notes.body IS 'Body v2'"
+    )
+    event = table_events(ingest(config))[fqn]
+    assert [c["field"] for c in event["kept_curated"]] == ["description"]
+    bot = make_sdk_client(om_env.url, JWT)
+    after = bot.get_by_name(Table, fqn, fields=["columns"])
+    assert after.description.root == "Curated in OM"  # curated: kept
+    body = next(c for c in after.columns if c.name.root == "body")
+    assert body.description.root == "Body v2"  # ours: replaced
+
+    override = pg_config(
+        tmp_path,
+        [pg_db.source()],
+        [{"type": "table", "discovery": {"source": "pg"}, "override": True}],
+    )
+    ingest(override)
+    assert bot.get_by_name(Table, fqn).description.root == "Edited in PG"
