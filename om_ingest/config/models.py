@@ -159,7 +159,7 @@ class SourceConfig(StrictModel):
     (the ones it declares secret are held as secrets: never shown in a repr, dump or log)."""
 
     name: str = Field(min_length=1)
-    type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
+    type: str = Field(min_length=1, description="Source plugin name: s3_hudi, postgres")
     properties: dict[str, Any] = Field(default_factory=dict)
     remove_stale: bool = Field(
         default=False,
@@ -546,7 +546,7 @@ class DiscoveryFilter(StrictModel):
         min_length=1,
         description="Only the source's tables in this schema, and they go into the OM "
         "schema of that name (service and database: the source's naming defaults). s3_hudi: "
-        "the directory of that name right under the prefix",
+        "the directory of that name right under the prefix; postgres: that PostgreSQL schema",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
