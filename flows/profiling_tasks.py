@@ -1,7 +1,8 @@
 """Profile ingested tables: a task per table, after the entities are in OpenMetadata.
 
-Samples come from the entity's source (hudi-rs snapshot read, capped); Great Expectations
-computes the profile; it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
+Samples come from the entity's source (hudi-rs snapshot read, capped) and Great Expectations
+computes the profile, or the source computes it where the data lives (PostgreSQL: GX over
+SQL); it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
 a table profile. Every profile ends pushed, not pushed (and why) or failed (and why); the flow
 audits each and counts them in the summary, and `profiling.on_error: fail` makes a failed one
 fail the run.
@@ -20,7 +21,7 @@ from om_ingest.engine.results import EntityResult, Outcome
 from om_ingest.errors import SourceError
 from om_ingest.openmetadata.retry import call_with_retries
 from om_ingest.planning import EntitySpec, unpacked
-from om_ingest.profiling.data_profiler import collect_sample, profile_table
+from om_ingest.profiling.data_profiler import TableProfileResult, collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
 from om_ingest.profiling.storage import ProfileStorage
 from om_ingest.sources import get_source
@@ -46,15 +47,20 @@ def profile_table_task(
     # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
     columns = [c.name for c in props.columns]
     statistics = None
-    try:
-        with get_source(source_config) as source:
-            if settings.metadata_stats or settings.sample_percentage is not None:
-                statistics = _statistics(source, props.location_path, columns)
-            rows = sample_size(settings, statistics.row_count if statistics else None)
-            batches = source.fetch_sample(props.location_path, rows, columns or None)
-            sample = collect_sample(batches, rows)
-    except Exception as exc:
-        raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+    with get_source(source_config) as source:
+        # A source that computes profiles where the data lives (a database) does it all.
+        computed = source.profile(fqn, props.location_path, props.columns, settings)
+        if computed is None:
+            try:
+                if settings.metadata_stats or settings.sample_percentage is not None:
+                    statistics = _statistics(source, props.location_path, columns)
+                rows = sample_size(settings, statistics.row_count if statistics else None)
+                batches = source.fetch_sample(props.location_path, rows, columns or None)
+                sample = collect_sample(batches, rows)
+            except Exception as exc:
+                raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+    if computed is not None:
+        return _finish(fqn, computed, settings, client_key, dry_run)
     if statistics is not None and statistics.exact:
         row_count: int | None = statistics.row_count
     else:  # a snapshot read that ended before the cap saw every row (log files merged)
@@ -68,6 +74,14 @@ def profile_table_task(
         statistics=statistics if settings.metadata_stats else None,
         row_count=row_count,
     )
+    return _finish(fqn, result, settings, client_key, dry_run)
+
+
+def _finish(
+    fqn: str, result: TableProfileResult, settings: ProfilingConfig, client_key: str,
+    dry_run: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """Store the profile (and a suggested suite), push it, and say what happened."""
     storage = ProfileStorage(settings.storage.base_path)
     path = storage.save("data", fqn, result.model_dump(mode="json"))
     suite_path = None

@@ -168,7 +168,7 @@ class SourceConfig(StrictModel):
     (the ones it declares secret are held as secrets: never shown in a repr, dump or log)."""
 
     name: str = Field(min_length=1)
-    type: str = Field(min_length=1, description="Source plugin name, e.g. s3_hudi")
+    type: str = Field(min_length=1, description="Source plugin name: s3_hudi, postgres")
     properties: dict[str, Any] = Field(default_factory=dict)
     remove_stale: bool = Field(
         default=False,
@@ -436,6 +436,26 @@ class TableConstraintSpec(StrictModel):
         "UNIQUE", "PRIMARY_KEY", "FOREIGN_KEY", "SORT_KEY", "DIST_KEY", "CLUSTER_KEY"
     ]
     columns: list[str] = Field(min_length=1)
+    referred_columns: list[str] = Field(
+        default_factory=list,
+        description="FOREIGN_KEY: the referenced columns as OM column FQNs "
+        "(service.database.schema.table.column), in the order of `columns`",
+    )
+
+
+PartitionIntervalType = Literal[
+    "TIME-UNIT", "INTEGER-RANGE", "INGESTION-TIME", "COLUMN-VALUE", "INJECTED", "ENUM", "OTHER"
+]
+
+
+class PartitionColumnSpec(StrictModel):
+    """A partition column with how it partitions (OM's PartitionColumnDetails)."""
+
+    column: str = Field(min_length=1)
+    interval_type: PartitionIntervalType = "COLUMN-VALUE"
+    interval: str | None = Field(
+        default=None, description="e.g. a transform or granularity: day, bucket[16]"
+    )
 
 
 class TableProperties(EntityProperties):
@@ -445,7 +465,13 @@ class TableProperties(EntityProperties):
     )
     columns: list[ColumnSpec] = Field(default_factory=list)
     table_constraints: list[TableConstraintSpec] = Field(default_factory=list)
-    partition_columns: list[str] = Field(default_factory=list)
+    partition_columns: list[str | PartitionColumnSpec] = Field(
+        default_factory=list,
+        description="Column names (partitioned by value) or columns with their interval type",
+    )
+    view_definition: str | None = Field(
+        default=None, description="A view's SQL (OM's schemaDefinition)"
+    )
     location_path: str | None = None
     file_format: str | None = None
     custom_properties: dict[str, Any] = Field(
@@ -611,7 +637,7 @@ class DiscoveryFilter(StrictModel):
         min_length=1,
         description="Only the source's tables in this schema, and they go into the OM "
         "schema of that name (service and database: the source's naming defaults). s3_hudi: "
-        "the directory of that name right under the prefix",
+        "the directory of that name right under the prefix; postgres: that PostgreSQL schema",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

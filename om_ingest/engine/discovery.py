@@ -210,8 +210,9 @@ class Expansion:
                 entity_type="table",
                 operation=Operation.SKIP,
                 outcome=Outcome.SKIPPED,
-                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit});"
-                " same config and target, and OpenMetadata still holds the table",
+                reason=f"{item.unchanged_reason or 'unchanged at the source'} "
+                f"(commit {item.latest_commit}); same config and target, and OpenMetadata "
+                "still holds the table",
             )
         packed = PackedEntity.pack(item.entity)
         self.entities.append(packed)
@@ -253,11 +254,11 @@ def expand_entities(
         try:
             source = get_source(source_config, template.discovery.filter.schema_)
             source.validate_connection()
+            targets = source.targets(parent_fqn_of(template))
         except SourceError as exc:
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
             expansion.incomplete.add(source_config.name)
             continue
-        targets = source.targets(parent_fqn_of(template))
         if not targets:
             raise loaded.error(
                 ("entities", index, "properties"), "discovered tables need `database_schema`"

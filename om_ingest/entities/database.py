@@ -24,6 +24,7 @@ from om_ingest.config.models import (
     DatabaseServiceProperties,
     EntityConfig,
     EntityType,
+    PartitionColumnSpec,
     TableProperties,
 )
 from om_ingest.entities.base import EntityHandler, common_fields, register, tag_label
@@ -94,16 +95,19 @@ class TableHandler(EntityHandler):
         }
         if props.table_constraints:
             body["tableConstraints"] = [
-                {"constraintType": c.constraint_type, "columns": c.columns}
+                {
+                    "constraintType": c.constraint_type,
+                    "columns": c.columns,
+                    **({"referredColumns": c.referred_columns} if c.referred_columns else {}),
+                }
                 for c in props.table_constraints
             ]
         if props.partition_columns:
             body["tablePartition"] = {
-                "columns": [
-                    {"columnName": name, "intervalType": "COLUMN-VALUE"}
-                    for name in props.partition_columns
-                ]
+                "columns": [partition_json(p) for p in props.partition_columns]
             }
+        if props.view_definition:
+            body["schemaDefinition"] = props.view_definition
         if props.location_path:
             body["locationPath"] = props.location_path
         if props.file_format:
@@ -116,6 +120,14 @@ class TableHandler(EntityHandler):
         # Not `tablePartition` or `fileFormat`: OM's TableUpdater does not update them after
         # creation (by PUT or PATCH), so a difference could never be applied.
         return frozenset({"tableType", "tableConstraints", "locationPath"})
+
+
+def partition_json(partition: str | PartitionColumnSpec) -> dict[str, Any]:
+    """OM's PartitionColumnDetails; a bare name partitions by value."""
+    if isinstance(partition, str):
+        return {"columnName": partition, "intervalType": "COLUMN-VALUE"}
+    body = {"columnName": partition.column, "intervalType": partition.interval_type}
+    return body | ({"interval": partition.interval} if partition.interval else {})
 
 
 def column_json(column: ColumnSpec, position: int | None = None) -> dict[str, Any]:

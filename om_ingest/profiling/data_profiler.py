@@ -9,11 +9,12 @@ reason, never a crash; string lengths and nested null counts come from pyarrow a
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import itertools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -97,12 +98,7 @@ def profile_table(
     `statistics` (file metadata) supply whole-table rows, null counts, min and max — only
     when exact; otherwise they are not used and the figures are the sample's."""
     wanted = set(metrics or ALL_METRICS)
-    names = [
-        n
-        for n in sample.column_names
-        if any(fnmatch.fnmatchcase(n, p) for p in include or ["*"])
-        and not any(fnmatch.fnmatchcase(n, p) for p in exclude or [])
-    ]
+    names = selected_columns(sample.column_names, include, exclude)
     columns = [
         ColumnProfileResult(name=n, arrow_type=str(sample.schema.field(n).type)) for n in names
     ]
@@ -138,6 +134,18 @@ def profile_table(
         metadata_origin=statistics.origin if statistics is not None else None,
         columns=columns,
     )
+
+
+def selected_columns(
+    names: Iterable[str], include: list[str] | None, exclude: list[str] | None
+) -> list[str]:
+    """The profiling config's column globs applied to `names` (in their order)."""
+    return [
+        n
+        for n in names
+        if any(fnmatch.fnmatchcase(n, p) for p in include or ["*"])
+        and not any(fnmatch.fnmatchcase(n, p) for p in exclude or [])
+    ]
 
 
 def _apply_statistics(
@@ -221,6 +229,47 @@ def _min_max_int(values: pa.ChunkedArray) -> tuple[int | None, int | None]:
 def _gx_metrics(
     sample: pa.Table, columns: dict[str, ColumnProfileResult], wanted: set[str]
 ) -> None:
+    frame = _frame(sample)
+    kinds = {name: _gx_kind(sample.schema.field(name).type) for name in sample.column_names}
+    with gx_context() as context:
+        batch = (
+            context.data_sources.add_pandas("om_ingest")
+            .add_dataframe_asset("sample")
+            .add_batch_definition_whole_dataframe("all")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+
+        def top_values(name: str) -> list[tuple[str, int]]:
+            counts = frame[name].value_counts().head(10)
+            return [(str(k), int(v)) for k, v in counts.items()]
+
+        run_suite(batch, kinds, columns, wanted, top_values)
+
+
+@contextlib.contextmanager
+def gx_context() -> Iterator[Any]:
+    """An ephemeral Great Expectations context, quiet (no progress bars, no temp-dir notes)."""
+    import importlib
+
+    gx: Any = importlib.import_module("great_expectations")
+    # GX forces this logger to INFO at import, announcing a temp dir per ephemeral context.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    with _quiet_progress(context):
+        yield context
+
+
+def run_suite(
+    batch: Any,
+    kinds: dict[str, str | None],
+    columns: dict[str, ColumnProfileResult],
+    wanted: set[str],
+    top_values: Callable[[str], list[tuple[str, int]]] | None = None,
+) -> None:
+    """One suite of unbounded expectations for `kinds` (column → numeric / string / boolean /
+    temporal / None: null counts only), validated once on `batch` (any GX batch: a pandas
+    frame or a SQL table or query, whose metrics the database computes); observed values go
+    into `columns`. `top_values` counts a string column's most common values."""
     import importlib
 
     import pandas as pd
@@ -228,71 +277,58 @@ def _gx_metrics(
     # GX is only partly typed; keep it behind Any here, its one point of use.
     gx: Any = importlib.import_module("great_expectations")
     gxe: Any = importlib.import_module("great_expectations.expectations")
-    # GX forces this logger to INFO at import, announcing a temp dir per ephemeral context.
-    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+    suite = gx.ExpectationSuite(name="om-ingest-profile")
+    plan: list[tuple[str, str]] = []
 
-    frame = _frame(sample)
-    context = gx.get_context(mode="ephemeral")
-    with _quiet_progress(context):
-        batch = (
-            context.data_sources.add_pandas("om_ingest")
-            .add_dataframe_asset("sample")
-            .add_batch_definition_whole_dataframe("all")
-            .get_batch(batch_parameters={"dataframe": frame})
-        )
-        suite = gx.ExpectationSuite(name="om-ingest-profile")
-        plan: list[tuple[str, str]] = []
+    def expect(metric: str, column: str, expectation: Any) -> None:
+        suite.add_expectation(expectation)
+        plan.append((metric, column))
 
-        def expect(metric: str, column: str, expectation: Any) -> None:
-            suite.add_expectation(expectation)
-            plan.append((metric, column))
-
-        for name in sample.column_names:
-            kind = _gx_kind(sample.schema.field(name).type)
-            expect("null_count", name, gxe.ExpectColumnValuesToNotBeNull(column=name, mostly=0.0))
-            if "distinct_count" in wanted:
+    for name, kind in kinds.items():
+        expect("null_count", name, gxe.ExpectColumnValuesToNotBeNull(column=name, mostly=0.0))
+        if kind is None:
+            continue
+        if "distinct_count" in wanted:
+            expect("distinct_count", name, gxe.ExpectColumnUniqueValueCountToBeBetween(column=name))
+            expect(
+                "distinct_proportion",
+                name,
+                gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(column=name),
+            )
+        if kind in {"numeric", "temporal"}:
+            for metric, cls in (
+                ("min", gxe.ExpectColumnMinToBeBetween),
+                ("max", gxe.ExpectColumnMaxToBeBetween),
+            ):
+                if metric in wanted:
+                    expect(metric, name, cls(column=name))
+        if kind == "numeric":
+            for metric, cls in (
+                ("mean", gxe.ExpectColumnMeanToBeBetween),
+                ("median", gxe.ExpectColumnMedianToBeBetween),
+                ("stddev", gxe.ExpectColumnStdevToBeBetween),
+            ):
+                if metric in wanted:
+                    expect(metric, name, cls(column=name))
+            if "quantiles" in wanted:
                 expect(
-                    "distinct_count", name, gxe.ExpectColumnUniqueValueCountToBeBetween(column=name)
-                )
-                expect(
-                    "distinct_proportion",
+                    "quantiles",
                     name,
-                    gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(column=name),
+                    gxe.ExpectColumnQuantileValuesToBeBetween(
+                        column=name,
+                        quantile_ranges={
+                            "quantiles": [0.25, 0.5, 0.75],
+                            "value_ranges": [[None, None]] * 3,
+                        },
+                    ),
                 )
-            if kind in {"numeric", "temporal"}:
-                for metric, cls in (
-                    ("min", gxe.ExpectColumnMinToBeBetween),
-                    ("max", gxe.ExpectColumnMaxToBeBetween),
-                ):
-                    if metric in wanted:
-                        expect(metric, name, cls(column=name))
-            if kind == "numeric":
-                for metric, cls in (
-                    ("mean", gxe.ExpectColumnMeanToBeBetween),
-                    ("median", gxe.ExpectColumnMedianToBeBetween),
-                    ("stddev", gxe.ExpectColumnStdevToBeBetween),
-                ):
-                    if metric in wanted:
-                        expect(metric, name, cls(column=name))
-                if "quantiles" in wanted:
-                    expect(
-                        "quantiles",
-                        name,
-                        gxe.ExpectColumnQuantileValuesToBeBetween(
-                            column=name,
-                            quantile_ranges={
-                                "quantiles": [0.25, 0.5, 0.75],
-                                "value_ranges": [[None, None]] * 3,
-                            },
-                        ),
-                    )
-            if kind == "string" and "top_values" in wanted:
-                expect(
-                    "top_values",
-                    name,
-                    gxe.ExpectColumnMostCommonValueToBeInSet(column=name, value_set=[]),
-                )
-        results = batch.validate(suite, result_format="SUMMARY")
+        if kind == "string" and "top_values" in wanted and top_values is not None:
+            expect(
+                "top_values",
+                name,
+                gxe.ExpectColumnMostCommonValueToBeInSet(column=name, value_set=[]),
+            )
+    results = batch.validate(suite, result_format="SUMMARY")
     outcome: Any
     for (metric, name), outcome in zip(plan, results.results, strict=True):
         result: Any = outcome
@@ -310,9 +346,8 @@ def _gx_metrics(
                 f"{int(q * 100)}": float(v)
                 for q, v in zip(observed["quantiles"], observed["values"], strict=True)
             }
-        elif metric == "top_values":
-            counts = frame[name].value_counts().head(10)
-            column.top_values = [(str(k), int(v)) for k, v in counts.items()]
+        elif metric == "top_values" and top_values is not None:
+            column.top_values = top_values(name)
             column.computed_by[metric] = "pandas (after GX's most-common value)"
             continue
         else:
@@ -334,6 +369,10 @@ def _frame(sample: pa.Table) -> Any:
 
 def _plain(value: Any, pd: Any) -> Any:
     """numpy/pandas scalars → JSON-friendly Python values."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):  # SQL aggregates of numeric columns
+        return float(value)
     if hasattr(value, "isoformat"):
         return value.isoformat()
     if hasattr(value, "item"):

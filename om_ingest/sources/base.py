@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pyarrow as pa
 
-from om_ingest.config.models import EntityConfig, SourceConfig
+from om_ingest.config.models import (
+    ColumnSpec,
+    DiscoveryFilter,
+    EntityConfig,
+    ProfilingConfig,
+    SourceConfig,
+)
+
+if TYPE_CHECKING:
+    from om_ingest.profiling.data_profiler import TableProfileResult
 
 
 @dataclass(frozen=True)
@@ -23,8 +34,19 @@ class DiscoveredTable:
     unchanged: bool = False
     """The source saw no new commit since the last successful run (nothing to do)."""
     marker: str | None = None
-    """A cheap fingerprint of the table's change log (e.g. its timeline listing): equal to
-    the last run's, the table is unchanged without reading it."""
+    """A cheap fingerprint of the table's change log (e.g. its timeline listing) or of its
+    catalog definition: equal to the last run's, the table is unchanged."""
+    unchanged_reason: str | None = None
+    """Why the source holds the table unchanged, said in the skip's result."""
+
+    @classmethod
+    def unchanged_at(
+        cls, template: EntityConfig, name: str, location: str, commit: str | None,
+        marker: str | None, reason: str,
+    ) -> DiscoveredTable:  # fmt: skip
+        """A table the source saw unchanged since the last run: a named placeholder, no facts."""
+        entity = template.model_copy(update={"name": name, "discovery": None})
+        return cls(entity, location, commit, True, marker, reason)
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,9 @@ class ColumnStatistics:
     null_count: int | None = None
     min: Any = None
     max: Any = None
+    null_fraction: float | None = None
+    distinct_count: int | None = None
+    """Set by sources whose metadata knows them (e.g. a database's planner statistics)."""
 
 
 @dataclass
@@ -107,6 +132,13 @@ class DataSource(ABC):
         keeps them (no data is scanned); None when it does not."""
         return None
 
+    def profile(
+        self, fqn: str, location: str, columns: list[ColumnSpec], settings: ProfilingConfig
+    ) -> TableProfileResult | None:
+        """A profile computed where the data lives (a database runs the statistics itself);
+        None: the source has none, and its `fetch_sample` rows are profiled instead."""
+        return None
+
     def entity_settings(self) -> dict[str, Any]:
         """Settings of this source that change the entities it discovers (e.g. whether meta
         columns are included): part of the incremental key, so changing one re-reads tables.
@@ -122,3 +154,38 @@ class DataSource(ABC):
 
     def __exit__(self, *_: object) -> None:
         self.disconnect()
+
+
+def passes_filter(relative: str, name: str, flt: DiscoveryFilter | None) -> bool:
+    """Whether a discovery filter's include/exclude patterns (globs, or regular expressions
+    with `regex: true`) let an object through, matched on its relative path or its name."""
+    if flt is None:
+        return True
+
+    def hit(pattern: str) -> bool:
+        if flt.regex:
+            return re.search(pattern, relative) is not None or re.search(pattern, name) is not None
+        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
+
+    return any(hit(p) for p in flt.include) and not any(hit(p) for p in flt.exclude)
+
+
+def reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def first_error(exc: Exception) -> str:
+    """A properties model's first validation error as `path: message`."""
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(exc)
+
+
+def empty_as_unset(value: Any) -> Any:
+    """A property given as an empty string (`${VAR:-}`) means "not set" (the default)."""
+    from pydantic import SecretStr
+
+    plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+    return None if plain == "" else value

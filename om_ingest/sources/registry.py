@@ -1,4 +1,4 @@
-"""Source plugins by type name: `@register_source("s3_hudi")`.
+"""Source plugins by type name: `@register_source("s3_hudi")`, `@register_source("postgres")`.
 
 A plugin declares its `properties` model. Its `SecretStr` fields are the source's secret
 properties (kept as `SecretStr` in the loaded config, so no repr, dump or log shows them);
@@ -17,7 +17,7 @@ from pydantic import BaseModel, SecretStr
 
 from om_ingest.config.models import SourceConfig
 from om_ingest.errors import SourceError
-from om_ingest.sources.base import DataSource
+from om_ingest.sources.base import DataSource, first_error
 
 SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
@@ -35,6 +35,28 @@ def register_source(
         if properties is not None:
             _PROPERTIES[name] = properties
         return factory
+
+    return decorate
+
+
+def register_source_class(
+    name: str, properties: type[BaseModel]
+) -> Callable[[type[DataSource]], type[DataSource]]:
+    """Register a `DataSource` class built from its validated `properties` model: invalid
+    properties fail that source with the first error (`source 'x': invalid properties: …`)."""
+
+    def decorate(cls: type[DataSource]) -> type[DataSource]:
+        def factory(config: SourceConfig) -> DataSource:
+            try:
+                props = properties.model_validate(config.properties)
+            except Exception as exc:
+                raise SourceError(
+                    f"source {config.name!r}: invalid properties: {first_error(exc)}"
+                ) from None
+            return cls(config, props)
+
+        register_source(name, properties)(factory)
+        return cls
 
     return decorate
 
@@ -107,4 +129,5 @@ def unknown_type_message(source_type: str) -> str:
 
 
 def _load_builtin() -> None:
-    from om_ingest.sources.s3_hudi import connector  # noqa: F401  (registers s3_hudi)
+    from om_ingest.sources.postgres import connector as _postgres  # noqa: F401
+    from om_ingest.sources.s3_hudi import connector as _s3_hudi  # noqa: F401

@@ -1,6 +1,6 @@
 """The seed plan's two example configs, kept verbatim under `data/`: they validate except for
-the sources that do not exist yet (postgres, airflow), and, with only those sources swapped
-for s3_hudi, they validate, plan and (the lake one) run."""
+the source that does not exist yet (airflow), and, with only that source swapped for s3_hudi,
+they validate, plan and (the lake one) run."""
 
 from __future__ import annotations
 
@@ -23,18 +23,31 @@ SIMPLE = DATA / "seed_simple_database.yaml"
 MULTI = DATA / "seed_multi_source_profiling.yaml"
 
 
-@pytest.mark.parametrize(
-    ("path", "line", "where", "source_type"),
-    [(SIMPLE, 10, "sources[0].type", "postgres"), (MULTI, 18, "sources[1].type", "airflow")],
-)
-def test_the_originals_fail_only_on_their_missing_source_type(
-    path: Path, line: int, where: str, source_type: str
-) -> None:
+def test_the_multi_source_original_fails_only_on_its_missing_source_type() -> None:
     with pytest.raises(ConfigError) as info:
-        load_config(path, env={})
+        load_config(MULTI, env={})
     assert str(info.value) == (
-        f"{path}:{line} {where}: unknown source type {source_type!r} (available: s3_hudi)"
+        f"{MULTI}:18 sources[1].type: unknown source type 'airflow' (available: postgres, s3_hudi)"
     )
+
+
+def test_the_simple_database_original_validates_as_a_postgres_source() -> None:
+    from om_ingest.sources import get_source
+    from om_ingest.sources.postgres.connector import PostgresSource
+
+    loaded = load_config(SIMPLE, env={})
+    (source,) = loaded.config.sources
+    assert (source.type, source.properties) == (
+        "postgres",
+        {"host": "localhost", "database": "mydb"},
+    )
+    discovery = loaded.config.entities[2].discovery
+    assert discovery is not None and discovery.filter.schema_ == "public"
+    narrowed = get_source(source, discovery.filter.schema_)
+    assert isinstance(narrowed, PostgresSource)
+    assert narrowed.properties.port == 5432 and narrowed.properties.schemas == ["public"]
+    # Without a connection the tables' schema is already known: service.database.schema.
+    assert narrowed.default_schema_fqn() == "local-postgres.mydb.public"
 
 
 def swapped(path: Path, tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:

@@ -9,7 +9,6 @@ A listing error raises (it must never look like "no tables"); an unreadable tabl
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 from collections.abc import Iterator
@@ -32,25 +31,18 @@ from om_ingest.sources.base import (
     DiscoveredTable,
     DiscoveryFailure,
     TableStatistics,
+    passes_filter,
+    reason,
 )
 from om_ingest.sources.parallel import ordered_map
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.registry import register_source_class
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
 
 HOODIE = ".hoodie/"
+_UNCHANGED = "Hudi timeline unchanged since the last run"
 
 
-@register_source("s3_hudi", properties=S3HudiProperties)
-def _make(config: SourceConfig) -> DataSource:
-    try:
-        props = S3HudiProperties.model_validate(config.properties)
-    except Exception as exc:
-        raise SourceError(
-            f"source {config.name!r}: invalid properties: {_first_error(exc)}"
-        ) from None
-    return S3HudiSource(config, props)
-
-
+@register_source_class("s3_hudi", S3HudiProperties)
 class S3HudiSource(DataSource):
     properties: S3HudiProperties
 
@@ -72,7 +64,7 @@ class S3HudiSource(DataSource):
         except Exception as exc:
             raise SourceError(
                 f"source {self.config.name!r}: cannot reach s3://{self.properties.bucket} "
-                f"at {self.properties.endpoint_url or 'AWS'}: {_reason(exc)}"
+                f"at {self.properties.endpoint_url or 'AWS'}: {reason(exc)}"
             ) from None
 
     # --- discovery -----------------------------------------------------------------------
@@ -96,9 +88,7 @@ class S3HudiSource(DataSource):
                 location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
                 name = relative.rsplit("/", 1)[-1] or self.properties.bucket
-                if flt is not None and not _selected(
-                    relative, name, flt.include, flt.exclude, flt.regex
-                ):
+                if not passes_filter(relative, name, flt):
                     continue
                 if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
                     return
@@ -110,7 +100,7 @@ class S3HudiSource(DataSource):
             try:
                 return self._describe(template, name, location, known, markers)
             except Exception as exc:
-                return DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
+                return DiscoveryFailure(name, location, f"{location}: {reason(exc)}")
 
         yield from ordered_map(describe, selected(), self.properties.read_concurrency)
 
@@ -143,7 +133,7 @@ class S3HudiSource(DataSource):
         except Exception as exc:
             raise SourceError(
                 f"source {self.config.name!r}: listing s3://{self.properties.bucket}/{prefix} failed: "
-                f"{_reason(exc)}"
+                f"{reason(exc)}"
             ) from None
         return dirs
 
@@ -161,8 +151,8 @@ class S3HudiSource(DataSource):
             and location in known
             and markers.get(location) == marker
         ):  # nothing under .hoodie/ moved: unchanged, without building the table
-            return DiscoveredTable(
-                _placeholder(template, name), location, known[location], True, marker
+            return DiscoveredTable.unchanged_at(
+                template, name, location, known[location], marker, _UNCHANGED
             )
         table = self._hudi_table(location)
         timeline = table.get_timeline()
@@ -177,7 +167,9 @@ class S3HudiSource(DataSource):
             and known.get(location) == latest
             and not self.properties.full_refresh
         ):
-            return DiscoveredTable(_placeholder(template, name), location, latest, True, marker)
+            return DiscoveredTable.unchanged_at(
+                template, name, location, latest, marker, _UNCHANGED
+            )
         options = table.hudi_options()
         schema: pa.Schema = (
             table.get_schema_with_meta_fields()
@@ -387,35 +379,8 @@ class S3HudiSource(DataSource):
             yield batch
 
 
-def _placeholder(template: EntityConfig, name: str) -> EntityConfig:
-    return template.model_copy(update={"name": name, "discovery": None})
-
-
-def _selected(
-    relative: str, name: str, include: list[str], exclude: list[str], regex: bool
-) -> bool:
-    def hit(pattern: str) -> bool:
-        if regex:
-            return re.search(pattern, relative) is not None or re.search(pattern, name) is not None
-        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
-
-    return any(hit(p) for p in include) and not any(hit(p) for p in exclude)
-
-
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(exc)
 
 
 def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: Any) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field
 
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
+from om_ingest.sources.base import empty_as_unset
 
 
 class S3HudiProperties(BaseModel):
@@ -46,8 +47,7 @@ class S3HudiProperties(BaseModel):
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:
         """`${VAR:-}` gives an empty string; that means "not set", e.g. AWS's default chain."""
-        plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-        return None if plain == "" else value
+        return empty_as_unset(value)
 
     @classmethod
     def for_schema(cls, properties: dict[str, Any], schema: str) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""PostgreSQL tables, views and materialized views, read from the system catalog."""

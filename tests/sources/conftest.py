@@ -1,0 +1,95 @@
+"""One real PostgreSQL server for the session; each test works in its own database."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from om_ingest.testing.servers import PostgresServer, postgres_server
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@dataclass
+class PgDatabase:
+    """A fresh database on the session's server, with SQL helpers for the test."""
+
+    server: PostgresServer
+    name: str
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run `sql` (psycopg2, autocommit, no parameters: `%` is plain SQL); its rows."""
+        import psycopg2
+
+        s = self.server
+        conn = psycopg2.connect(host=s.host, port=s.port, user=s.user, password=s.password,
+                                dbname=self.name)  # fmt: skip
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(sql)
+                return list(cursor.fetchall()) if cursor.description else []
+        finally:
+            conn.close()
+
+    def execute(self, sql: str) -> None:
+        self.query(sql)
+
+    def source(self, name: str = "pg", **properties: Any) -> dict[str, Any]:
+        """A `postgres` source entry for a config (the password through ${PG_PASSWORD})."""
+        return {
+            "name": name,
+            "type": "postgres",
+            "properties": {
+                "host": self.server.host,
+                "port": self.server.port,
+                "database": self.name,
+                "username": self.server.user,
+                "password": "${PG_PASSWORD}",
+                **properties,
+            },
+        }
+
+
+@pytest.fixture()
+def pg_db(postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch) -> PgDatabase:
+    name = f"t{next(_numbers)}"
+    PgDatabase(postgres, postgres.database).execute(f"CREATE DATABASE {name}")
+    monkeypatch.setenv("PG_PASSWORD", postgres.password)
+    return PgDatabase(postgres, name)
+
+
+def pg_config(
+    tmp_path: Path,
+    sources: list[dict[str, Any]],
+    entities: list[dict[str, Any]] | None = None,
+    **top: Any,
+) -> str:
+    """A config against the sandbox (${OM_HOST}/${OM_JWT}) discovering every source's tables."""
+    config = {
+        "metadata": {"name": "pg"},
+        "openmetadata": {"host": "${OM_HOST}", "jwt_token": "${OM_JWT}"},
+        "audit": {"output_dir": str(tmp_path / "audit")},
+        "defaults": {"idempotency": "update"},
+        "sources": sources,
+        "entities": entities
+        if entities is not None
+        else [{"type": "table", "discovery": {"source": s["name"]}} for s in sources],
+        **top,
+    }
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "pg.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
