@@ -9,22 +9,28 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from om_ingest.config.models import EntityConfig, SourceConfig
+from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 
 
 @dataclass(frozen=True)
-class DiscoveredTable:
-    """A concrete entity found by a source, plus the facts incremental runs need."""
+class DiscoveredEntity:
+    """A concrete entity (a table, a pipeline, an ML model…) found by a source, plus the facts
+    incremental runs need."""
 
     entity: EntityConfig
     location: str
-    """Where the object lives, e.g. s3://bucket/warehouse/orders."""
+    """Where the object lives at the source, e.g. s3://bucket/warehouse/orders, an Airflow
+    DAG's or an MLflow model's URL: stale detection compares these between runs."""
     latest_commit: str | None = None
     unchanged: bool = False
     """The source saw no new commit since the last successful run (nothing to do)."""
     marker: str | None = None
     """A cheap fingerprint of the table's change log (e.g. its timeline listing): equal to
     the last run's, the table is unchanged without reading it."""
+
+
+DiscoveredTable = DiscoveredEntity
+"""The name table sources were written against (same class)."""
 
 
 @dataclass(frozen=True)
@@ -60,22 +66,28 @@ class TableStatistics:
 class DataSource(ABC):
     """Connect, discover entities (streamed), extract schemas, sample rows, disconnect."""
 
+    discovers: ClassVar[EntityType] = EntityType.TABLE
+    """The entity type discovery yields; its parent chain up to a service (schema, database,
+    database service for tables; the pipeline or ML model service for those) is implied."""
     service_type: ClassVar[str] = "Datalake"
-    """OM's DatabaseServiceType of the service a discovery adds when the config declares none."""
+    """OM's service type (DatabaseServiceType for tables, PipelineServiceType for pipelines,
+    …) of the service a discovery adds when the config declares none."""
 
     def __init__(self, config: SourceConfig, properties: Any) -> None:
         self.config = config
         self.properties = properties
 
     def default_schema_fqn(self) -> str | None:
-        """The OM schema discovered tables go to when the config names none."""
+        """The OM parent discovered entities go to when the config names none: a table
+        source's schema, a pipeline or ML model source's service."""
         return None
 
     def targets(self, declared_schema: str | None) -> list[tuple[str, DataSource]]:
-        """Each OM schema this discovery writes into, with the source that lists its tables
-        (one stream each). A source whose tables span schemas (a database's schemas, a
-        catalog's namespaces) returns one narrowed source per schema; `declared_schema` (the
-        discovery entity's `database_schema`) puts everything into that one schema."""
+        """Each OM parent (a schema; a service for pipelines and ML models) this discovery
+        writes into, with the source that lists its entities (one stream each). A source
+        whose tables span schemas (a database's schemas, a catalog's namespaces) returns one
+        narrowed source per schema; `declared_schema` (the discovery entity's parent, e.g.
+        `database_schema`) puts everything into that one parent."""
         schema = declared_schema or self.default_schema_fqn()
         return [(schema, self)] if schema is not None else []
 
@@ -92,15 +104,16 @@ class DataSource(ABC):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         """Stream what the source holds, one entity at a time; `known_*` (by location) are the
         last successful run's, for incremental discovery."""
 
-    @abstractmethod
     def fetch_sample(
         self, location: str, max_rows: int, columns: list[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
-        """At most `max_rows` rows, as Arrow batches, never the whole table in memory."""
+        """At most `max_rows` rows, as Arrow batches, never the whole table in memory (table
+        sources; others have no rows to sample)."""
+        raise NotImplementedError(f"{type(self).__name__} has no rows to sample")
 
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
         """Row count and per-column null counts / min / max from metadata, when the source

@@ -29,7 +29,7 @@ from om_ingest.sources.arrow_types import columns_from_schema, om_enum_value
 from om_ingest.sources.base import (
     ColumnStatistics,
     DataSource,
-    DiscoveredTable,
+    DiscoveredEntity,
     DiscoveryFailure,
     TableStatistics,
 )
@@ -82,7 +82,7 @@ class S3HudiSource(DataSource):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         known = known_commits or {}
@@ -105,7 +105,7 @@ class S3HudiSource(DataSource):
                 found += 1
                 yield name, location
 
-        def describe(item: tuple[str, str]) -> DiscoveredTable | DiscoveryFailure:
+        def describe(item: tuple[str, str]) -> DiscoveredEntity | DiscoveryFailure:
             name, location = item
             try:
                 return self._describe(template, name, location, known, markers)
@@ -154,14 +154,14 @@ class S3HudiSource(DataSource):
         location: str,
         known: dict[str, str],
         markers: dict[str, str],
-    ) -> DiscoveredTable:
+    ) -> DiscoveredEntity:
         marker = self._timeline_marker(location)
         if (
             not self.properties.full_refresh
             and location in known
             and markers.get(location) == marker
         ):  # nothing under .hoodie/ moved: unchanged, without building the table
-            return DiscoveredTable(
+            return DiscoveredEntity(
                 _placeholder(template, name), location, known[location], True, marker
             )
         table = self._hudi_table(location)
@@ -177,7 +177,7 @@ class S3HudiSource(DataSource):
             and known.get(location) == latest
             and not self.properties.full_refresh
         ):
-            return DiscoveredTable(_placeholder(template, name), location, latest, True, marker)
+            return DiscoveredEntity(_placeholder(template, name), location, latest, True, marker)
         options = table.hudi_options()
         schema: pa.Schema = (
             table.get_schema_with_meta_fields()
@@ -235,7 +235,7 @@ class S3HudiSource(DataSource):
                 "discovered_from": self.config.name,
             }
         )
-        return DiscoveredTable(entity, location, latest, marker=marker)
+        return DiscoveredEntity(entity, location, latest, marker=marker)
 
     def _timeline_marker(self, location: str) -> str:
         """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,
