@@ -296,8 +296,9 @@ def expand_entities(
                 override=template.override or config.defaults.override,
                 host=host or "",
             )
+            # the source completes the placeholder: its entities name their parent
             expansion.streams[len(expansion.entities)] = _Stream(
-                template, source_config, narrowed, schema_fqn, key
+                placeholder, source_config, narrowed, schema_fqn, key
             )
             expansion.entities.append(placeholder)
     return expansion

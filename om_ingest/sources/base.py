@@ -135,3 +135,13 @@ class DataSource(ABC):
 
     def __exit__(self, *_: object) -> None:
         self.disconnect()
+
+
+class ServiceLevelSource(DataSource):
+    """A source whose entities sit right under their service (pipelines, ML models): the
+    service is named like the source unless the discovery entity names one."""
+
+    def default_schema_fqn(self) -> str | None:
+        from om_ingest import fqns
+
+        return fqns.child(None, self.config.name)

@@ -1,6 +1,7 @@
 """The seed plan's two example configs, kept verbatim under `data/`: they validate except for
-the sources that do not exist yet (postgres, airflow), and, with only those sources swapped
-for s3_hudi, they validate, plan and (the lake one) run."""
+the sources that do not exist yet (postgres), and, with only those sources swapped for
+s3_hudi, they validate, plan and (the lake one) run. The multi-source one runs with its
+Airflow source too in tests/sources/test_airflow.py (against a real Airflow)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ MULTI = DATA / "seed_multi_source_profiling.yaml"
 
 @pytest.mark.parametrize(
     ("path", "line", "where", "source_type"),
-    [(SIMPLE, 10, "sources[0].type", "postgres"), (MULTI, 18, "sources[1].type", "airflow")],
+    [(SIMPLE, 10, "sources[0].type", "postgres")],
 )
 def test_the_originals_fail_only_on_their_missing_source_type(
     path: Path, line: int, where: str, source_type: str
@@ -33,8 +34,17 @@ def test_the_originals_fail_only_on_their_missing_source_type(
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value) == (
-        f"{path}:{line} {where}: unknown source type {source_type!r} (available: s3_hudi)"
+        f"{path}:{line} {where}: unknown source type {source_type!r} "
+        "(available: airflow, mlflow, s3_hudi)"
     )
+
+
+def test_the_multi_source_original_validates_with_its_airflow_source() -> None:
+    loaded = load_config(MULTI, env={})
+    airflow = loaded.config.source("airflow-prod")
+    assert airflow is not None and airflow.type == "airflow"
+    plan = build_plan(loaded.config.entities)
+    assert "<pipelines from airflow-prod>" in {p.fqn for p in plan.order}
 
 
 def swapped(path: Path, tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:
