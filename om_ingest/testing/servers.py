@@ -184,7 +184,8 @@ _READY = ".om-ingest-ready"
 
 
 def uv_binary() -> str:
-    found = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+    """`$UV` (the Makefile's), else uv on PATH, else where `pip install --user` puts it."""
+    found = os.environ.get("UV") or shutil.which("uv") or str(Path.home() / ".local/bin/uv")
     if not Path(found).exists():
         raise RuntimeError("uv is needed to build the server venvs (make install puts it there)")
     return found

@@ -140,3 +140,31 @@ def test_a_refused_password_or_a_server_down_fails_that_source_only(
     outcomes = {r.fqn: r.outcome.value for r in failure.results}
     assert outcomes["ok.sales_etl"] == "success"  # the other source went on
     assert password not in Path(str(failure.summary.audit_file)).read_text()
+
+
+def test_the_seed_multi_source_example_runs_against_airflow_and_a_removed_dag_is_stale(
+    airflow: AirflowServer, om_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's example as written, its Airflow host pointed at the real server (with
+    credentials) and its lake left out (tests/config/test_seed_examples.py runs that part)."""
+    from tests.config.test_seed_examples import MULTI, swapped
+
+    airflow_prod = {"properties": {**source(airflow)["properties"], "include_paused": True}}
+    path = swapped(MULTI, tmp_path, {"data-lake": {}, "airflow-prod": airflow_prod})
+    monkeypatch.chdir(tmp_path)  # the seed keeps its audit in ./
+    first = {e["fqn"]: e["operation"] for e in audit_events(run(str(path)))}
+    assert first == {
+        "airflow-prod": "CREATE",
+        "airflow-prod.branching": "CREATE",
+        "airflow-prod.orders_report": "CREATE",
+        "airflow-prod.sales_etl": "CREATE",
+    }
+    (airflow.dags_folder / "report.py").unlink()
+    airflow.reserialize()
+    again = {e["fqn"]: e for e in audit_events(run(str(path)))}
+    stale = again["airflow-prod.orders_report"]
+    assert stale["operation"] == "SKIP" and stale["entity_type"] == "pipeline"
+    assert stale["reason"] == (
+        f"stale: {airflow.url}/dags/orders_report is gone from source 'airflow-prod' since the "
+        "last run; kept in OpenMetadata (remove_stale: false)"
+    )

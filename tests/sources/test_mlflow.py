@@ -84,7 +84,7 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     assert service.serviceType.value == "Mlflow"
     model = client.get_by_name(MlModel, "ml.churn", fields=["extension"])
     assert model.algorithm == "sklearn"
-    assert [(f.name.root, f.dataType.value) for f in model.mlFeatures] == [
+    assert [(f.model_dump(mode="json")["name"], f.dataType.value) for f in model.mlFeatures] == [
         ("age", "numerical"),
         ("income", "numerical"),
         ("plan", "categorical"),
@@ -97,7 +97,7 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     extension = model.extension.root
     assert extension["mlflow_metric_accuracy"] == 0.75 and extension["mlflow_metric_val_auc"] == 0.8
     assert extension["mlflow_latest_version"] == "1"
-    assert model.mlStore.storage.root.startswith("mlflow-artifacts:/")
+    assert str(model.mlStore.storage).startswith("mlflow-artifacts:/")
     assert str(model.sourceUrl.root).endswith("/#/models/churn/versions/1")
 
     mlflow.run_python(LOG_MODEL + SECOND)
@@ -115,7 +115,13 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     applied = {e["fqn"]: e for e in audit_events(run(path))}
     assert applied["ml.churn"]["operation"] == "UPDATE"
     model = client.get_by_name(MlModel, "ml.churn", fields=["extension"])
-    assert [f.name.root for f in model.mlFeatures] == ["age", "plan", "region", "tenure"]
+    features = [f.model_dump(mode="json") for f in model.mlFeatures]
+    assert [(f["name"], f["dataType"]) for f in features] == [
+        ("age", "categorical"),
+        ("plan", "categorical"),
+        ("region", "categorical"),
+        ("tenure", "numerical"),
+    ]
     assert model.extension.root["mlflow_aliases"] == "champion=2"
     assert model.extension.root["mlflow_versions"] == "1,2"
     assert {(p.name, p.value) for p in model.mlHyperParameters} == {
@@ -138,7 +144,7 @@ def test_refused_token_and_unreachable_server_fail_their_source_only(
     errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
     assert set(errors) == {"refused", "down"}
     assert errors["refused"] == (
-        f"source 'refused': MLflow at {mlflow.tracking_uri} refused the token (401 UNAUTHORIZED)"
+        f"source 'refused': MLflow at {mlflow.tracking_uri} refused the token (401 Unauthorized)"
     )
     assert "cannot reach MLflow at http://127.0.0.1:" in errors["down"]
     assert "connection refused" in errors["down"]

@@ -189,6 +189,8 @@ class AirflowSource(ServiceLevelSource):
             dag_id = str(dag["dag_id"])
             if not selected([dag_id], flt):
                 continue
+            if dag.get("is_stale"):  # its file is gone: Airflow keeps it until cleaned up
+                continue
             if dag.get("is_paused") and not self.properties.include_paused:
                 continue
             if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
