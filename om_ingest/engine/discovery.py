@@ -4,10 +4,10 @@ A source discovers one entity type (`DataSource.discovers`): tables, pipelines o
 Before planning, each discovery entity's source is checked and the parents the config does not
 declare (the service of the source's type and, for tables, the database and schema they live
 in: `PARENT_CHAIN`) are added as implied entities; the discovery entity itself stays in the plan
-as a placeholder under each parent it writes into. When the run reaches the placeholder, `Expansion.discover` streams what the source
-finds, so writes start while later tables are still being read (S3 listings and hudi-rs reads
-overlap OpenMetadata calls) and no more than the source's read window is held in memory at a
-time. A table the source cannot read becomes a failed result naming its location; a source
+as a placeholder under each parent it writes into. When the run reaches the placeholder,
+`Expansion.discover` streams what the source finds, so writes start while later tables are
+still being read (S3 listings and hudi-rs reads overlap OpenMetadata calls) and no more than
+the source's read window is held in memory at a time. A table the source cannot read becomes a failed result naming its location; a source
 that cannot be reached fails alone and the other sources go on.
 
 Incremental runs (state under `{audit_dir}/state/`): a table is skipped without being read only

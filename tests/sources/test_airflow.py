@@ -160,7 +160,7 @@ def test_the_seed_multi_source_example_runs_against_airflow_and_a_removed_dag_is
         "airflow-prod.sales_etl": "CREATE",
     }
     (airflow.dags_folder / "report.py").unlink()
-    airflow.reserialize()
+    airflow.airflow("dags", "delete", "orders_report", "--yes")  # file and metadata gone
     again = {e["fqn"]: e for e in audit_events(run(str(path)))}
     stale = again["airflow-prod.orders_report"]
     assert stale["operation"] == "SKIP" and stale["entity_type"] == "pipeline"
