@@ -91,6 +91,11 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
         "done": "Successful",
     }
     assert all(t.start is not None and t.end is not None for t in last.tasks)
+    from metadata.generated.schema.entity.data.pipeline import PipelineStatus
+
+    status = PipelineStatus.model_validate(last.as_pipeline_status())  # OM's model accepts it
+    assert status.executionStatus.value == "Successful" and status.executionId == last.run_id
+    assert {t.name: t.executionStatus.value for t in status.taskStatus}["large"] == "Skipped"
     assets = connector.assets()
     assert assets["sales_etl"].inlets == {"postgres://warehouse/sales/raw/orders_raw"}
     assert assets["sales_etl"].outlets == {"postgres://warehouse/sales/core/orders"}

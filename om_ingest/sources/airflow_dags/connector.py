@@ -66,6 +66,26 @@ class DagRun:
     end: datetime | None
     tasks: tuple[TaskRun, ...]
 
+    def as_pipeline_status(self) -> dict[str, Any]:
+        """This run as the JSON of OM's `PipelineStatus` (what the SDK's
+        `add_pipeline_status` sends), times in epoch milliseconds."""
+        status: dict[str, Any] = {
+            "timestamp": _millis(self.timestamp),
+            "executionStatus": self.status,
+            "executionId": self.run_id,
+            "endTime": _millis(self.end),
+            "taskStatus": [
+                {
+                    "name": task.task,
+                    "executionStatus": task.status,
+                    "startTime": _millis(task.start),
+                    "endTime": _millis(task.end),
+                }
+                for task in self.tasks
+            ],
+        }
+        return status
+
 
 @dataclass
 class DagAssets:
@@ -337,6 +357,10 @@ def _status(state: Any) -> str:
 
 def _when(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value)) if value else None
+
+
+def _millis(when: datetime | None) -> int | None:
+    return round(when.timestamp() * 1000) if when is not None else None
 
 
 def _short(exc: BaseException) -> str:
