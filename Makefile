@@ -19,12 +19,15 @@ lint: install
 typecheck: install
 	$(RUN) mypy om_ingest flows blocks deployments
 
-# Servers the source tests run for real (SERVERS.md): PostgreSQL from Debian's packages.
-system-deps:
+# Servers the source tests run for real (SERVERS.md): PostgreSQL from Debian's packages;
+# Airflow and MLflow each in its own venv (built once with uv, cached under
+# ~/.cache/om-ingest/servers; the test fixtures build them too when missing).
+system-deps: install
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
+	UV=$(UV) $(RUN) python -c "from om_ingest.testing.servers import server_venv as v; v('airflow'); v('mlflow')"
 
 test: install system-deps
 	$(RUN) ruff check .

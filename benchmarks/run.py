@@ -45,7 +45,7 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
         from om_ingest.openmetadata import OMClient
         from om_ingest.planning import parent_fqn_of
         from om_ingest.sandbox.testing import make_sdk_client
-        from om_ingest.sources import DiscoveredTable, get_source
+        from om_ingest.sources import DiscoveredEntity, get_source
 
         loaded = load_config(config)
         sdk = make_sdk_client(om_url, JWT)
@@ -73,7 +73,7 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
             source = get_source(source_config)
             handler = handler_for(template.type)
             for item in source.discover_entities(template):
-                if isinstance(item, DiscoveredTable):
+                if isinstance(item, DiscoveredEntity):
                     request = handler.build_request(item.entity, parent_fqn_of(item.entity))
                     extension = as_json(request).get("extension")
                     if extension:

@@ -30,7 +30,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig
-from om_ingest.engine.discovery import Expansion, StaleTable
+from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
     apply_entity,
@@ -328,9 +328,9 @@ def dispatch_stream(
         _streams.pop(key, None)
 
 
-@task(name="remove-stale-table", task_run_name="remove {table.fqn}", cache_policy=NO_CACHE)
-def remove_stale_table(table: StaleTable, gone: str, client_key: str) -> EntityResult:
-    """Soft-delete one stale table, transient failures retried like a write (`write_entity`);
+@task(name="remove-stale-entity", task_run_name="remove {table.fqn}", cache_policy=NO_CACHE)
+def remove_stale_table(table: StaleEntity, gone: str, client_key: str) -> EntityResult:
+    """Soft-delete one stale entity (a table, a pipeline, an ML model), transient failures retried like a write (`write_entity`);
     a final failure is that table's failed result, with its tries, never the run's."""
     client = client_for(client_key)
     tries = Tries()

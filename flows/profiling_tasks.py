@@ -168,7 +168,13 @@ def profile_tables(
         entity = unpacked(spec)
         fqn = entity_fqn(entity)
         settings = profiling_for(entity, config)
-        if entity.discovered_from and fqn in ok and settings.enabled:
+        # only tables have rows to profile (a discovered pipeline or ML model has none)
+        if (
+            entity.type.value == "table"
+            and entity.discovered_from
+            and fqn in ok
+            and settings.enabled
+        ):
             state = profile_table_task(fqn, entity, config, client_key, dry_run, return_state=True)
             value = state.result(raise_on_failure=False)
             if not isinstance(value, dict):

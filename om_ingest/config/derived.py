@@ -18,6 +18,7 @@ name that needs an OM lookup left as a `{"@lookup": …}` marker for the engine 
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from enum import Enum
@@ -251,6 +252,9 @@ def mirror(
         class_name, __base__=base, __doc__=doc or _model_doc(model), **fields
     )
     names[generated] = class_name
+    # a module attribute, so a discovered entity holding one pickles (`PackedEntity`)
+    generated.__module__ = __name__
+    setattr(sys.modules[__name__], class_name, generated)
     generated.model_rebuild(_types_namespace={name: cls for cls, name in names.items()})
     if title is None:
         _MIRRORS[model] = generated

@@ -1,12 +1,13 @@
-"""Expand `discovery:` entities: their parents before planning, their tables as a stream.
+"""Expand `discovery:` entities: their parents before planning, their entities as a stream.
 
+A source discovers one entity type (`DataSource.discovers`): tables, pipelines or ML models.
 Before planning, each discovery entity's source is checked and the parents the config does not
-declare (the service of the source's type, database and schema its tables live in) are added as
-implied entities; the discovery entity itself stays in the plan as a placeholder under each
-schema it writes into. When the run reaches the placeholder, `Expansion.discover` streams what the source
-finds, so writes start while later tables are still being read (S3 listings and hudi-rs reads
-overlap OpenMetadata calls) and no more than the source's read window is held in memory at a
-time. A table the source cannot read becomes a failed result naming its location; a source
+declare (the service of the source's type and, for tables, the database and schema they live
+in: `PARENT_CHAIN`) are added as implied entities; the discovery entity itself stays in the plan
+as a placeholder under each parent it writes into. When the run reaches the placeholder,
+`Expansion.discover` streams what the source finds, so writes start while later tables are
+still being read (S3 listings and hudi-rs reads overlap OpenMetadata calls) and no more than
+the source's read window is held in memory at a time. A table the source cannot read becomes a failed result naming its location; a source
 that cannot be reached fails alone and the other sources go on.
 
 Incremental runs (state under `{audit_dir}/state/`): a table is skipped without being read only
@@ -15,7 +16,7 @@ commit timeline (the source's marker) and the *desired key*, a hash of the disco
 resolved config, the schema it goes to, the source's entity-shaping settings, the idempotency
 mode, `override`, the OM host and the om-ingest version — and OM still holds it (one paged
 listing of the schema's table names per stream, made only when something could be skipped).
-Tables ingested from a source before and no longer found there are stale — computed only when
+Entities ingested from a source before and no longer found there are stale — computed only when
 every listing of the source completed.
 """
 
@@ -35,8 +36,8 @@ from om_ingest.config import LoadedConfig
 from om_ingest.config.models import EntityConfig, EntityType, IdempotencyMode, SourceConfig
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.errors import OmIngestError, SourceError
-from om_ingest.planning import EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
-from om_ingest.sources import DataSource, DiscoveredTable, DiscoveryFailure, get_source
+from om_ingest.planning import PARENT_FIELD, EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
+from om_ingest.sources import DataSource, DiscoveredEntity, DiscoveryFailure, get_source
 from om_ingest.sources.state import SourceState
 
 if TYPE_CHECKING:
@@ -44,19 +45,32 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("om_ingest.discovery")
 
+PARENT_CHAIN: dict[EntityType, tuple[EntityType, ...]] = {
+    EntityType.TABLE: (
+        EntityType.DATABASE_SERVICE,
+        EntityType.DATABASE,
+        EntityType.DATABASE_SCHEMA,
+    ),
+    EntityType.PIPELINE: (EntityType.PIPELINE_SERVICE,),
+    EntityType.MLMODEL: (EntityType.MLMODEL_SERVICE,),
+}
+"""Each discoverable type's parents, from the service down (one per part of the parent FQN a
+discovery writes into); the service gets the source's `service_type`."""
+
 
 @dataclass(frozen=True)
-class StaleTable:
-    """A table ingested from `source` at `location` in an earlier run, not found any more."""
+class StaleEntity:
+    """An entity ingested from `source` at `location` in an earlier run, not found any more."""
 
     source: str
     location: str
     fqn: str
+    entity_type: EntityType = EntityType.TABLE
 
 
 @dataclass(frozen=True)
-class FoundTable:
-    """What the incremental state needs of a discovered table (not its columns)."""
+class FoundEntity:
+    """What the incremental state needs of a discovered entity (not its columns)."""
 
     location: str
     latest_commit: str | None
@@ -66,8 +80,8 @@ class FoundTable:
 
 @dataclass
 class _Stream:
-    """One discovery entity, ready to list: its source, the schema its tables go to and the
-    key of everything besides the source that decides their desired entities."""
+    """One discovery entity, ready to list: its source, the parent (a schema, a service) its
+    entities go to and the key of everything besides the source that decides them."""
 
     template: EntityConfig
     source_config: SourceConfig
@@ -83,7 +97,7 @@ class Expansion:
     the discovered entities (packed: thousands of them)."""
     pre_results: list[EntityResult] = field(default_factory=list)
     states: dict[str, SourceState] = field(default_factory=dict)
-    tables: dict[str, FoundTable] = field(default_factory=dict)
+    tables: dict[str, FoundEntity] = field(default_factory=dict)
     """fqn → where its source found it, its latest commit and marker; none in dry runs."""
     sources: dict[str, str] = field(default_factory=dict)
     """fqn → the source it was discovered from."""
@@ -94,7 +108,9 @@ class Expansion:
     seen: dict[str, set[str]] = field(default_factory=dict)
     """Source → the locations its listings found this run."""
     incomplete: set[str] = field(default_factory=set)
-    """Sources whose listing failed, was capped or did not run: no stale tables for them."""
+    """Sources whose listing failed, was capped or did not run: no stale entities for them."""
+    kinds: dict[str, EntityType] = field(default_factory=dict)
+    """Source → the entity type it discovers (what its stale entities are)."""
     listing: set[int] = field(default_factory=set)
     """Streams started and not finished."""
     client: OMClient | None = None
@@ -125,16 +141,16 @@ class Expansion:
             yield _failed(name, "source", str(exc))
         self.listing.discard(index)
         if not found:
-            log.warning("source %s: no tables found", name)
+            log.warning("source %s: no %ss found", name, stream.template.type.value)
 
-    def stale(self) -> list[StaleTable]:
-        """Tables a source's earlier runs ingested that its completed listings no longer
+    def stale(self) -> list[StaleEntity]:
+        """Entities a source's earlier runs ingested that its completed listings no longer
         found (none for a source whose listing failed, was capped or did not run)."""
         if self.listing:
             return []
         pending = {s.source_config.name for s in self.streams.values()}
         return [
-            StaleTable(name, location, fqn)
+            StaleEntity(name, location, fqn, self.kinds.get(name, EntityType.TABLE))
             for name, state in self.states.items()
             if name not in self.incomplete and name not in pending
             for location, fqn in sorted(state.tables.items())
@@ -187,27 +203,28 @@ class Expansion:
             state.save()
 
     def _add(
-        self, item: DiscoveredTable | DiscoveryFailure, stream: _Stream, source: str
+        self, item: DiscoveredEntity | DiscoveryFailure, stream: _Stream, source: str
     ) -> EntitySpec | EntityResult:
-        """One discovered item: a failure, a name clash, an unchanged table or one to write."""
+        """One discovered item: a failure, a name clash, an unchanged entity or one to write."""
+        kind = stream.template.type.value
         fqn = fqns.child(
             stream.schema_fqn,
             item.name if isinstance(item, DiscoveryFailure) else item.entity.name or "",
         )
         if isinstance(item, DiscoveryFailure):
-            return _failed(fqn, "table", item.error)
+            return _failed(fqn, kind, item.error)
         if fqn in self.known:
-            return _failed(fqn, "table", f"{item.location}: another table is already named {fqn}")
+            return _failed(fqn, kind, f"{item.location}: another {kind} is already named {fqn}")
         self.known.add(fqn)
         if not self.dry_run:
-            self.tables[fqn] = FoundTable(
+            self.tables[fqn] = FoundEntity(
                 item.location, item.latest_commit, item.marker, stream.desired_key
             )
             self.sources[fqn] = source
         if item.unchanged:
             return EntityResult(
                 fqn=fqn,
-                entity_type="table",
+                entity_type=kind,
                 operation=Operation.SKIP,
                 outcome=Outcome.SKIPPED,
                 reason=f"{item.unchanged_reason or 'unchanged at the source'} "
@@ -248,6 +265,7 @@ def expand_entities(
             source_config.name,
             SourceState.load(Path(audit_dir) / "state" / f"{source_config.name}.json"),
         )
+        expansion.kinds[source_config.name] = template.type
         # A capped listing (max_tables) cannot tell a deleted table from one left unlisted.
         if template.discovery.filter is not None and template.discovery.filter.max_tables:
             expansion.incomplete.add(source_config.name)
@@ -261,13 +279,16 @@ def expand_entities(
             continue
         if not targets:
             raise loaded.error(
-                ("entities", index, "properties"), "discovered tables need `database_schema`"
+                ("entities", index, "properties"),
+                f"discovered {template.type.value}s need `{PARENT_FIELD[template.type]}`",
             )
         for schema_fqn, narrowed in targets:
-            for implied in _implied_parents(schema_fqn, expansion.known, source.service_type):
+            for implied in _implied_parents(
+                template.type, schema_fqn, expansion.known, source.service_type
+            ):
                 expansion.entities.append(implied)
                 expansion.known.add(entity_fqn(implied))
-            placeholder = _with_schema(template, schema_fqn)
+            placeholder = _with_parent(template, schema_fqn)
             key = desired_key(
                 placeholder,
                 source_config,
@@ -276,8 +297,9 @@ def expand_entities(
                 override=template.override or config.defaults.override,
                 host=host or "",
             )
+            # the source completes the placeholder: its entities name their parent
             expansion.streams[len(expansion.entities)] = _Stream(
-                template, source_config, narrowed, schema_fqn, key
+                placeholder, source_config, narrowed, schema_fqn, key
             )
             expansion.entities.append(placeholder)
     return expansion
@@ -308,32 +330,34 @@ def desired_key(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _with_schema(template: EntityConfig, schema_fqn: str) -> EntityConfig:
+def _with_parent(template: EntityConfig, parent_fqn: str) -> EntityConfig:
     props = template.properties
     data = props.model_dump() if not isinstance(props, dict) else dict(props)
-    data["database_schema"] = schema_fqn
+    data[PARENT_FIELD[template.type]] = parent_fqn
     return template.model_copy(update={"properties": data})
 
 
-def _implied_parents(schema_fqn: str, known: set[str], service_type: str) -> list[EntityConfig]:
-    """The service (of the source's type), database and schema a discovered table needs, if
-    undeclared."""
-    service, database, schema = fqns.unquoted_parts(schema_fqn)
-    chain = [
-        (EntityType.DATABASE_SERVICE, service, {"service_type": service_type}),
-        (EntityType.DATABASE, database, {"service": fqns.child(None, service)}),
-        (
-            EntityType.DATABASE_SCHEMA,
-            schema,
-            {"database": fqns.child(fqns.child(None, service), database)},
-        ),
-    ]
-    implied = []
-    for entity_type, name, props in chain:
+def _implied_parents(
+    kind: EntityType, parent_fqn: str, known: set[str], service_type: str
+) -> list[EntityConfig]:
+    """The parents (`PARENT_CHAIN`) a discovered entity of `kind` under `parent_fqn` needs,
+    if undeclared: the service of the source's type first, each next one under the last."""
+    chain = PARENT_CHAIN[kind]
+    names = fqns.unquoted_parts(parent_fqn)
+    if len(names) != len(chain):
+        raise SourceError(
+            f"{parent_fqn!r} is not a {chain[-1].value} FQN ({len(chain)} part(s) expected)"
+        )
+    implied, above = [], None
+    for entity_type, name in zip(chain, names, strict=True):
+        props = (
+            {"service_type": service_type} if above is None else {PARENT_FIELD[entity_type]: above}
+        )
         entity = EntityConfig.model_validate(
             {"type": entity_type, "name": name, "properties": props}
         )
-        if entity_fqn(entity) not in known:
+        above = entity_fqn(entity)
+        if above not in known:
             implied.append(entity)
     return implied
 

@@ -1,4 +1,5 @@
-"""Stale tables: ingested from a source earlier, no longer found there.
+"""Stale entities (tables, pipelines, ML models): ingested from a source earlier, no longer
+found there.
 
 By default they are only reported. With the source's `remove_stale: true` they are
 soft-deleted in OpenMetadata, unless more than `stale_max_percent` of the source's known tables
@@ -16,23 +17,23 @@ from collections.abc import Callable
 from typing import Any
 
 from om_ingest.config.models import SourceConfig
-from om_ingest.engine.discovery import StaleTable
+from om_ingest.engine.discovery import StaleEntity
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.openmetadata import OMClient
 
-Remove = Callable[[StaleTable, str], EntityResult]
-"""Soft-deletes one stale table (given why it is stale) and says how that went."""
+Remove = Callable[[StaleEntity, str], EntityResult]
+"""Soft-deletes one stale entity (given why it is stale) and says how that went."""
 
 
 def handle_stale(
-    stale: list[StaleTable],
+    stale: list[StaleEntity],
     sources: dict[str, SourceConfig],
     known: dict[str, int],
     dry_run: bool,
     remove: Remove,
 ) -> list[EntityResult]:
-    """One result per stale table (`known`: how many tables each source had ingested)."""
-    by_source: dict[str, list[StaleTable]] = defaultdict(list)
+    """One result per stale entity (`known`: how many entities each source had ingested)."""
+    by_source: dict[str, list[StaleEntity]] = defaultdict(list)
     for table in stale:
         by_source[table.source].append(table)
     results = []
@@ -46,7 +47,8 @@ def handle_stale(
                 results.append(_result(table, Operation.SKIP, Outcome.SKIPPED, reason=reason))
             elif share > source.stale_max_percent:
                 error = (
-                    f"stale, not removed: {len(tables)} of {total} tables of source {name!r} "
+                    f"stale, not removed: {len(tables)} of {total} "
+                    f"{table.entity_type.value}s of source {name!r} "
                     f"({share:.1f}%) are gone, more than stale_max_percent "
                     f"({source.stale_max_percent:g}); check the source, nothing was removed"
                 )
@@ -58,19 +60,20 @@ def handle_stale(
     return results
 
 
-def soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult:
+def soft_delete(client: OMClient, table: StaleEntity, gone: str) -> EntityResult:
     """Soft-delete `table` in OM (a no-op when it is gone already); OM errors propagate for
     the caller to retry."""
-    from metadata.generated.schema.entity.data.table import Table
+    from om_ingest.entities import handler_for
 
-    current = client.get_by_name(Table, table.fqn)
+    entity_class = handler_for(table.entity_type).entity_class
+    current = client.get_by_name(entity_class, table.fqn)
     if current is None:
         reason = f"stale: {gone}; already gone from OpenMetadata"
         return _result(
             table, Operation.SKIP, Outcome.SKIPPED, reason=reason, api_calls=client.api_calls
         )
-    entity_id = str(current.id.root)
-    client.soft_delete(Table, entity_id)
+    entity_id = str(current.id.root)  # type: ignore[attr-defined]  # every OM entity has one
+    client.soft_delete(entity_class, entity_id)
     return _result(
         table,
         Operation.DELETE,
@@ -81,7 +84,7 @@ def soft_delete(client: OMClient, table: StaleTable, gone: str) -> EntityResult:
     )
 
 
-def removal_failed(table: StaleTable, gone: str, error: str, attempts: int) -> EntityResult:
+def removal_failed(table: StaleEntity, gone: str, error: str, attempts: int) -> EntityResult:
     return _result(
         table,
         Operation.DELETE,
@@ -92,8 +95,12 @@ def removal_failed(table: StaleTable, gone: str, error: str, attempts: int) -> E
 
 
 def _result(
-    table: StaleTable, operation: Operation, outcome: Outcome, **fields: Any
+    table: StaleEntity, operation: Operation, outcome: Outcome, **fields: Any
 ) -> EntityResult:
     return EntityResult(
-        fqn=table.fqn, entity_type="table", operation=operation, outcome=outcome, **fields
+        fqn=table.fqn,
+        entity_type=table.entity_type.value,
+        operation=operation,
+        outcome=outcome,
+        **fields,
     )

@@ -1,10 +1,17 @@
-"""Data sources entities are discovered from (first: Apache Hudi tables on S3)."""
+"""Data sources entities are discovered from (Hudi tables on S3, Airflow pipelines, MLflow
+models, …)."""
 
-from om_ingest.sources.base import DataSource, DiscoveredTable, DiscoveryFailure
+from om_ingest.sources.base import (
+    DataSource,
+    DiscoveredEntity,
+    DiscoveredTable,
+    DiscoveryFailure,
+)
 from om_ingest.sources.registry import get_source, register_source, source_types
 
 __all__ = [
     "DataSource",
+    "DiscoveredEntity",
     "DiscoveredTable",
     "DiscoveryFailure",
     "get_source",

@@ -15,6 +15,7 @@ from om_ingest.config.models import (
     ColumnSpec,
     DiscoveryFilter,
     EntityConfig,
+    EntityType,
     ProfilingConfig,
     SourceConfig,
 )
@@ -24,12 +25,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class DiscoveredTable:
-    """A concrete entity found by a source, plus the facts incremental runs need."""
+class DiscoveredEntity:
+    """A concrete entity (a table, a pipeline, an ML model…) found by a source, plus the facts
+    incremental runs need."""
 
     entity: EntityConfig
     location: str
-    """Where the object lives, e.g. s3://bucket/warehouse/orders."""
+    """Where the object lives at the source, e.g. s3://bucket/warehouse/orders, an Airflow
+    DAG's or an MLflow model's URL: stale detection compares these between runs."""
     latest_commit: str | None = None
     unchanged: bool = False
     """The source saw no new commit since the last successful run (nothing to do)."""
@@ -43,10 +46,14 @@ class DiscoveredTable:
     def unchanged_at(
         cls, template: EntityConfig, name: str, location: str, commit: str | None,
         marker: str | None, reason: str,
-    ) -> DiscoveredTable:  # fmt: skip
+    ) -> DiscoveredEntity:  # fmt: skip
         """A table the source saw unchanged since the last run: a named placeholder, no facts."""
         entity = template.model_copy(update={"name": name, "discovery": None})
         return cls(entity, location, commit, True, marker, reason)
+
+
+DiscoveredTable = DiscoveredEntity
+"""The name table sources were written against (same class)."""
 
 
 @dataclass(frozen=True)
@@ -85,22 +92,28 @@ class TableStatistics:
 class DataSource(ABC):
     """Connect, discover entities (streamed), extract schemas, sample rows, disconnect."""
 
+    discovers: ClassVar[EntityType] = EntityType.TABLE
+    """The entity type discovery yields; its parent chain up to a service (schema, database,
+    database service for tables; the pipeline or ML model service for those) is implied."""
     service_type: ClassVar[str] = "Datalake"
-    """OM's DatabaseServiceType of the service a discovery adds when the config declares none."""
+    """OM's service type (DatabaseServiceType for tables, PipelineServiceType for pipelines,
+    …) of the service a discovery adds when the config declares none."""
 
     def __init__(self, config: SourceConfig, properties: Any) -> None:
         self.config = config
         self.properties = properties
 
     def default_schema_fqn(self) -> str | None:
-        """The OM schema discovered tables go to when the config names none."""
+        """The OM parent discovered entities go to when the config names none: a table
+        source's schema, a pipeline or ML model source's service."""
         return None
 
     def targets(self, declared_schema: str | None) -> list[tuple[str, DataSource]]:
-        """Each OM schema this discovery writes into, with the source that lists its tables
-        (one stream each). A source whose tables span schemas (a database's schemas, a
-        catalog's namespaces) returns one narrowed source per schema; `declared_schema` (the
-        discovery entity's `database_schema`) puts everything into that one schema."""
+        """Each OM parent (a schema; a service for pipelines and ML models) this discovery
+        writes into, with the source that lists its entities (one stream each). A source
+        whose tables span schemas (a database's schemas, a catalog's namespaces) returns one
+        narrowed source per schema; `declared_schema` (the discovery entity's parent, e.g.
+        `database_schema`) puts everything into that one parent."""
         schema = declared_schema or self.default_schema_fqn()
         return [(schema, self)] if schema is not None else []
 
@@ -117,15 +130,16 @@ class DataSource(ABC):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         """Stream what the source holds, one entity at a time; `known_*` (by location) are the
         last successful run's, for incremental discovery."""
 
-    @abstractmethod
     def fetch_sample(
         self, location: str, max_rows: int, columns: list[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
-        """At most `max_rows` rows, as Arrow batches, never the whole table in memory."""
+        """At most `max_rows` rows, as Arrow batches, never the whole table in memory (table
+        sources; others have no rows to sample)."""
+        raise NotImplementedError(f"{type(self).__name__} has no rows to sample")
 
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
         """Row count and per-column null counts / min / max from metadata, when the source
@@ -189,3 +203,13 @@ def empty_as_unset(value: Any) -> Any:
 
     plain = value.get_secret_value() if isinstance(value, SecretStr) else value
     return None if plain == "" else value
+
+
+class ServiceLevelSource(DataSource):
+    """A source whose entities sit right under their service (pipelines, ML models): the
+    service is named like the source unless the discovery entity names one."""
+
+    def default_schema_fqn(self) -> str | None:
+        from om_ingest import fqns
+
+        return fqns.child(None, self.config.name)

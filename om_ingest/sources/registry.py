@@ -15,23 +15,28 @@ from typing import Any
 
 from pydantic import BaseModel, SecretStr
 
-from om_ingest.config.models import SourceConfig
+from om_ingest.config.models import EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources.base import DataSource, first_error
 
 SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
 _PROPERTIES: dict[str, type[BaseModel]] = {}
+_DISCOVERS: dict[str, EntityType] = {}
 
 
 def register_source(
-    name: str, properties: type[BaseModel] | None = None
+    name: str,
+    properties: type[BaseModel] | None = None,
+    discovers: EntityType = EntityType.TABLE,
 ) -> Callable[[SourceFactory], SourceFactory]:
     """Register a source factory; `properties` (its pydantic model) lets `validate` check a
-    source's `properties:` before anything runs."""
+    source's `properties:` before anything runs; `discovers`: the entity type its discovery
+    yields (its `DataSource.discovers`), checked against each discovery entity's type."""
 
     def decorate(factory: SourceFactory) -> SourceFactory:
         _SOURCES[name] = factory
+        _DISCOVERS[name] = discovers
         if properties is not None:
             _PROPERTIES[name] = properties
         return factory
@@ -94,8 +99,10 @@ def _holds_secret(annotation: Any) -> bool:
 
 
 def discovers(source_type: str) -> frozenset[str]:
-    """Entity types a source's discovery yields (discovery streams tables only, so far)."""
-    return frozenset({"table"}) if source_type in source_types() else frozenset()
+    """Entity types a source's discovery yields."""
+    _load_builtin()
+    found = _DISCOVERS.get(source_type)
+    return frozenset({found.value}) if found is not None else frozenset()
 
 
 def supports_schema(source_type: str) -> bool:
@@ -129,5 +136,7 @@ def unknown_type_message(source_type: str) -> str:
 
 
 def _load_builtin() -> None:
+    from om_ingest.sources.airflow_dags import connector as _airflow  # noqa: F401
+    from om_ingest.sources.mlflow_registry import connector as _mlflow  # noqa: F401
     from om_ingest.sources.postgres import connector as _postgres  # noqa: F401
     from om_ingest.sources.s3_hudi import connector as _s3_hudi  # noqa: F401

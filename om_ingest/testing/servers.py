@@ -162,3 +162,215 @@ def _pg_ready(server: PostgresServer) -> bool:
     except psycopg2.OperationalError:
         return False
     return True
+
+
+# --- servers in their own virtual environments -------------------------------------------
+
+SERVERS_CACHE = Path(
+    os.environ.get("OM_INGEST_SERVERS_CACHE", Path.home() / ".cache" / "om-ingest" / "servers")
+)
+"""Where server venvs are built once and reused by tests, `make test` and demos."""
+
+AIRFLOW_VERSION = "3.3.2"
+MLFLOW_VERSION = "3.14.0"
+SERVER_PACKAGES: dict[str, tuple[str, ...]] = {
+    "airflow": (f"apache-airflow=={AIRFLOW_VERSION}",),
+    # scikit-learn: tests log a real model through this venv's python
+    "mlflow": (f"mlflow[auth]=={MLFLOW_VERSION}", "scikit-learn"),
+}
+"""Each server's venv: they pin what the project's lock cannot share (SERVERS.md)."""
+
+_READY = ".om-ingest-ready"
+
+
+def uv_binary() -> str:
+    """`$UV` (the Makefile's), else uv on PATH, else where `pip install --user` puts it."""
+    found = os.environ.get("UV") or shutil.which("uv") or str(Path.home() / ".local/bin/uv")
+    if not Path(found).exists():
+        raise RuntimeError("uv is needed to build the server venvs (make install puts it there)")
+    return found
+
+
+def server_venv(name: str, timeout: float = 1200.0) -> Path:
+    """The `bin` directory of server `name`'s venv, built with uv the first time (under a
+    file lock, so concurrent sessions build it once); a half-built one is rebuilt."""
+    import fcntl
+
+    packages = SERVER_PACKAGES[name]
+    venv = SERVERS_CACHE / f"{name}-{packages[0].split('==')[1]}"
+    marker = venv / _READY
+    if marker.exists() and marker.read_text() == "\n".join(packages):
+        return venv / "bin"
+    SERVERS_CACHE.mkdir(parents=True, exist_ok=True)
+    with (SERVERS_CACHE / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == "\n".join(packages):
+            return venv / "bin"
+        uv = uv_binary()
+        shutil.rmtree(venv, ignore_errors=True)
+        for command in (
+            [uv, "venv", "--quiet", "--python", "3.11", str(venv)],
+            [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *packages],
+        ):
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+            if done.returncode != 0:
+                raise RuntimeError(f"building the {name} venv failed: {done.stderr[-2000:]}")
+        marker.write_text("\n".join(packages))
+    return venv / "bin"
+
+
+def _http_ok(url: str) -> bool:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+# --- MLflow ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MlflowServer:
+    tracking_uri: str
+    username: str
+    password: str
+    bin_dir: Path
+    """The server venv's `bin` (its python can log models: mlflow + scikit-learn)."""
+    root: Path
+
+    def run_python(self, script: str, timeout: float = 300.0) -> str:
+        """Run `script` with the server venv's python against this server (as its admin);
+        its stdout."""
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": self.tracking_uri,
+            "MLFLOW_TRACKING_USERNAME": self.username,
+            "MLFLOW_TRACKING_PASSWORD": self.password,
+        }
+        done = subprocess.run(
+            [str(self.bin_dir / "python"), "-c", script],
+            capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"script failed: {done.stderr[-3000:]}")
+        return done.stdout
+
+
+@contextlib.contextmanager
+def mlflow_server(
+    username: str = "admin", password: str = "om-ingest-test-1234", timeout: float = 120.0
+) -> Iterator[MlflowServer]:
+    """A real MLflow tracking server and model registry (sqlite backend, artifacts proxied
+    through the server) with MLflow's basic-auth app (admin `username`/`password`; anything
+    else is refused with 401), without its job runner (SERVERS.md)."""
+    bin_dir = server_venv("mlflow")
+    root = Path(tempfile.mkdtemp(prefix="om-ingest-mlflow-"))
+    port, log = free_port(), root / "server.log"
+    auth = root / "basic_auth.ini"
+    auth.write_text(
+        "[mlflow]\ndefault_permission = READ\n"
+        f"database_uri = sqlite:///{root / 'auth.db'}\n"
+        f"admin_username = {username}\nadmin_password = {password}\n"
+        "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n"
+    )
+    env = {
+        **os.environ,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_AUTH_CONFIG_PATH": str(auth),
+        "MLFLOW_FLASK_SERVER_SECRET_KEY": "om-ingest-test-csrf-key",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(bin_dir / "mlflow"), "server", "--app-name", "basic-auth",
+             "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+             "--artifacts-destination", str(root / "artifacts"),
+             "--host", HOST, "--port", str(port), "--workers", "1"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=root,
+        )  # fmt: skip
+    url = f"http://{HOST}:{port}"
+    try:
+        wait_until(lambda: _http_ok(f"{url}/health"), process, log, timeout, "MLflow")
+        yield MlflowServer(url, username, password, bin_dir, root)
+    finally:
+        stop_group(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# --- Apache Airflow ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AirflowServer:
+    url: str
+    username: str
+    password: str
+    bin_dir: Path
+    env: dict[str, str]
+    dags_folder: Path
+
+    def reserialize(self) -> None:
+        """Make the API serve the DAG files as they are now (no DAG processor runs)."""
+        self.airflow("dags", "reserialize")
+
+    def airflow(self, *args: str, timeout: float = 300.0) -> str:
+        """Run the `airflow` CLI of this server's venv and home (e.g. `dags test`)."""
+        done = subprocess.run(
+            [str(self.bin_dir / "airflow"), *args],
+            capture_output=True, text=True, timeout=timeout, env=self.env,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"airflow {' '.join(args)} failed: {done.stderr[-3000:]}")
+        return done.stdout
+
+
+@contextlib.contextmanager
+def airflow_server(
+    dags_folder: Path, username: str = "admin", password: str = "om-ingest-test",
+    timeout: float = 180.0,
+) -> Iterator[AirflowServer]:  # fmt: skip
+    """A real Airflow 3 API server (sqlite metadata DB, no scheduler) serving `dags_folder`,
+    with one simple-auth-manager admin `username`/`password`. Runs come from `airflow dags
+    test` (AirflowServer.airflow)."""
+    import json
+
+    bin_dir = server_venv("airflow")
+    home = Path(tempfile.mkdtemp(prefix="om-ingest-airflow-"))
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({username: password}))
+    port, log = free_port(), home / "server.log"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{username}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "om-ingest-test-jwt-secret",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+    }
+    server = AirflowServer(f"http://{HOST}:{port}", username, password, bin_dir, env, dags_folder)
+    process: subprocess.Popen[bytes] | None = None
+    try:
+        server.airflow("db", "migrate")
+        server.reserialize()
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [str(bin_dir / "airflow"), "api-server", "--host", HOST, "--port", str(port),
+                 "--workers", "1"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+            )  # fmt: skip
+        wait_until(
+            lambda: _http_ok(f"{server.url}/api/v2/monitor/health"),
+            process, log, timeout, "Airflow",
+        )  # fmt: skip
+        yield server
+    finally:
+        if process is not None:
+            stop_group(process)
+        shutil.rmtree(home, ignore_errors=True)

@@ -1,6 +1,7 @@
-"""The seed plan's two example configs, kept verbatim under `data/`: they validate except for
-the source that does not exist yet (airflow), and, with only that source swapped for s3_hudi,
-they validate, plan and (the lake one) run."""
+"""The seed plan's two example configs, kept verbatim under `data/`, validate as written (a
+postgres and an airflow source); with their sources swapped for s3_hudi they validate, plan and
+(the lake one) run. The multi-source one runs with its Airflow source in
+tests/sources/test_airflow.py (against a real Airflow)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import pytest
 import yaml
 
 from om_ingest.config import load_config
-from om_ingest.errors import ConfigError
 from om_ingest.planning import build_plan
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
 from om_ingest.testing.moto_s3 import MotoS3Server
@@ -21,14 +21,6 @@ from om_ingest.testing.moto_s3 import MotoS3Server
 DATA = Path(__file__).parent / "data"
 SIMPLE = DATA / "seed_simple_database.yaml"
 MULTI = DATA / "seed_multi_source_profiling.yaml"
-
-
-def test_the_multi_source_original_fails_only_on_its_missing_source_type() -> None:
-    with pytest.raises(ConfigError) as info:
-        load_config(MULTI, env={})
-    assert str(info.value) == (
-        f"{MULTI}:18 sources[1].type: unknown source type 'airflow' (available: postgres, s3_hudi)"
-    )
 
 
 def test_the_simple_database_original_validates_as_a_postgres_source() -> None:
@@ -48,6 +40,14 @@ def test_the_simple_database_original_validates_as_a_postgres_source() -> None:
     assert narrowed.properties.port == 5432 and narrowed.properties.schemas == ["public"]
     # Without a connection the tables' schema is already known: service.database.schema.
     assert narrowed.default_schema_fqn() == "local-postgres.mydb.public"
+
+
+def test_the_multi_source_original_validates_with_its_airflow_source() -> None:
+    loaded = load_config(MULTI, env={})
+    airflow = loaded.config.source("airflow-prod")
+    assert airflow is not None and airflow.type == "airflow"
+    plan = build_plan(loaded.config.entities)
+    assert "<pipelines from airflow-prod>" in {p.fqn for p in plan.order}
 
 
 def swapped(path: Path, tmp_path: Path, sources: dict[str, dict[str, Any]]) -> Path:

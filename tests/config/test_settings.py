@@ -130,6 +130,29 @@ def test_a_discovery_can_only_yield_what_its_source_discovers(tmp_path: Path) ->
     assert "entities[0].type: source 'lake' (s3_hudi) discovers table, not pipeline" in message
 
 
+@pytest.mark.parametrize(
+    ("source", "kind", "other"),
+    [
+        ("{name: af, type: airflow, properties: {host: af.example.com}}", "pipeline", "mlmodel"),
+        ("{name: ml, type: mlflow, properties: {tracking_uri: 'http://ml'}}", "mlmodel", "table"),
+    ],
+)
+def test_airflow_discovers_pipelines_and_mlflow_ml_models(
+    tmp_path: Path, source: str, kind: str, other: str
+) -> None:
+    name = source.split(",")[0].split(": ")[1]
+    good = (
+        f"sources:\n  - {source}\nentities:\n  - {{type: {kind}, discovery: {{source: {name}}}}}\n"
+    )
+    assert load_config(write(tmp_path, good), env={}).config.entities[0].type.value == kind
+    bad = good.replace(f"type: {kind},", f"type: {other},")
+    message = error_of(write(tmp_path, bad))
+    assert (
+        f"entities[0].type: source '{name}' ({source.split('type: ')[1].split(',')[0]}) "
+        f"discovers {kind}, not {other}" in message
+    )
+
+
 def test_filter_schema_on_a_source_without_schemas_is_an_error(tmp_path: Path) -> None:
     from pydantic import BaseModel
 

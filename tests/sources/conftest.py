@@ -1,4 +1,6 @@
-"""One real PostgreSQL server for the session; each test works in its own database."""
+"""Real source servers, each started once per session and only when a test asks: PostgreSQL
+(each test works in its own database), Airflow and MLflow (their venvs are built with uv on
+first use: `om_ingest.testing.servers.server_venv`)."""
 
 from __future__ import annotations
 
@@ -11,9 +13,17 @@ from typing import Any
 import pytest
 import yaml
 
-from om_ingest.testing.servers import PostgresServer, postgres_server
+from om_ingest.testing.servers import (
+    AirflowServer,
+    MlflowServer,
+    PostgresServer,
+    airflow_server,
+    mlflow_server,
+    postgres_server,
+)
 
 _numbers = itertools.count()
+DAGS = Path(__file__).parent / "airflow_dags"
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +103,21 @@ def pg_config(
     path = tmp_path / "pg.yaml"
     path.write_text(yaml.safe_dump(config))
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def mlflow() -> Iterator[MlflowServer]:
+    with mlflow_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServer]:
+    """Airflow serving a copy of `airflow_dags/` (tests edit DAGs in the copy)."""
+    import shutil
+
+    folder = tmp_path_factory.mktemp("dags")
+    for dag in DAGS.glob("*.py"):
+        shutil.copy(dag, folder / dag.name)
+    with airflow_server(folder) as server:
+        yield server

@@ -12,7 +12,7 @@ import pytest
 
 from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.errors import SourceError
-from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
+from om_ingest.sources import DiscoveredEntity, DiscoveryFailure, get_source
 from om_ingest.sources.arrow_types import om_data_type
 from om_ingest.sources.s3_hudi.connector import S3HudiSource
 from om_ingest.testing.moto_s3 import MotoS3Server, upload_fixture_zip
@@ -72,7 +72,7 @@ def discover(moto: MotoS3Server, filter_: dict[str, Any] | None = None, **extra:
 
 def test_every_fixture_matches_expected_json(lake: MotoS3Server) -> None:
     expected = json.loads((FIXTURES / "expected.json").read_text())
-    found = {t.location.split("/")[4]: t for t in discover(lake) if isinstance(t, DiscoveredTable)}
+    found = {t.location.split("/")[4]: t for t in discover(lake) if isinstance(t, DiscoveredEntity)}
     assert set(found) == {Path(name).stem for name in expected}
     for zip_name, facts in expected.items():
         table = found[Path(zip_name).stem]
@@ -114,7 +114,7 @@ def test_broken_table_fails_alone_naming_its_key(lake: MotoS3Server) -> None:
     failures = [i for i in items if isinstance(i, DiscoveryFailure)]
     assert [f.name for f in failures] == ["broken"]
     assert "s3://lake/warehouse/broken" in failures[0].error
-    assert len([i for i in items if isinstance(i, DiscoveredTable)]) == 8
+    assert len([i for i in items if isinstance(i, DiscoveredEntity)]) == 8
 
 
 def test_filters_and_max_tables(lake: MotoS3Server) -> None:
@@ -136,13 +136,13 @@ def test_filters_and_max_tables(lake: MotoS3Server) -> None:
 
 
 def test_incremental_marks_unchanged_tables(lake: MotoS3Server) -> None:
-    first = [t for t in discover(lake) if isinstance(t, DiscoveredTable)]
+    first = [t for t in discover(lake) if isinstance(t, DiscoveredEntity)]
     known = {t.location: t.latest_commit for t in first if t.latest_commit}
     template = EntityConfig.model_validate({"type": "table", "discovery": {"source": "lake"}})
     again = [
         t
         for t in source(lake).discover_entities(template, known_commits=known)
-        if isinstance(t, DiscoveredTable)
+        if isinstance(t, DiscoveredEntity)
     ]
     assert {t.entity.name for t in again if t.unchanged} == {
         t.entity.name for t in first if t.latest_commit
@@ -155,7 +155,7 @@ def test_incremental_marks_unchanged_tables(lake: MotoS3Server) -> None:
 def test_unchanged_timeline_listing_skips_the_hudi_read(
     lake: MotoS3Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = [t for t in discover(lake) if isinstance(t, DiscoveredTable) and t.latest_commit]
+    first = [t for t in discover(lake) if isinstance(t, DiscoveredEntity) and t.latest_commit]
     known = {t.location: t.latest_commit for t in first if t.latest_commit}
     markers = {t.location: t.marker for t in first if t.marker}
     assert len(markers) == len(first)
@@ -178,7 +178,7 @@ def test_unchanged_timeline_listing_skips_the_hudi_read(
     )
     # a directory known as a table is not walked again: its timeline listing is the check
     assert not {f"s3://lake/{p.rstrip('/')}" for p in listed} & set(markers)
-    unchanged = {t.entity.name: t.latest_commit for t in again if isinstance(t, DiscoveredTable)}
+    unchanged = {t.entity.name: t.latest_commit for t in again if isinstance(t, DiscoveredEntity)}
     assert unchanged == {t.entity.name: t.latest_commit for t in first}
     # Only tables never remembered (no commit yet, or unreadable) needed a read.
     assert sorted(t.name for t in again if isinstance(t, DiscoveryFailure)) == [

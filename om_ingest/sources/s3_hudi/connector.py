@@ -28,7 +28,7 @@ from om_ingest.sources.arrow_types import columns_from_schema, om_enum_value
 from om_ingest.sources.base import (
     ColumnStatistics,
     DataSource,
-    DiscoveredTable,
+    DiscoveredEntity,
     DiscoveryFailure,
     TableStatistics,
     passes_filter,
@@ -74,7 +74,7 @@ class S3HudiSource(DataSource):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         known = known_commits or {}
@@ -95,7 +95,7 @@ class S3HudiSource(DataSource):
                 found += 1
                 yield name, location
 
-        def describe(item: tuple[str, str]) -> DiscoveredTable | DiscoveryFailure:
+        def describe(item: tuple[str, str]) -> DiscoveredEntity | DiscoveryFailure:
             name, location = item
             try:
                 return self._describe(template, name, location, known, markers)
@@ -144,14 +144,14 @@ class S3HudiSource(DataSource):
         location: str,
         known: dict[str, str],
         markers: dict[str, str],
-    ) -> DiscoveredTable:
+    ) -> DiscoveredEntity:
         marker = self._timeline_marker(location)
         if (
             not self.properties.full_refresh
             and location in known
             and markers.get(location) == marker
         ):  # nothing under .hoodie/ moved: unchanged, without building the table
-            return DiscoveredTable.unchanged_at(
+            return DiscoveredEntity.unchanged_at(
                 template, name, location, known[location], marker, _UNCHANGED
             )
         table = self._hudi_table(location)
@@ -167,7 +167,7 @@ class S3HudiSource(DataSource):
             and known.get(location) == latest
             and not self.properties.full_refresh
         ):
-            return DiscoveredTable.unchanged_at(
+            return DiscoveredEntity.unchanged_at(
                 template, name, location, latest, marker, _UNCHANGED
             )
         options = table.hudi_options()
@@ -227,7 +227,7 @@ class S3HudiSource(DataSource):
                 "discovered_from": self.config.name,
             }
         )
-        return DiscoveredTable(entity, location, latest, marker=marker)
+        return DiscoveredEntity(entity, location, latest, marker=marker)
 
     def _timeline_marker(self, location: str) -> str:
         """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,

@@ -1,0 +1,1 @@
+"""`type: airflow`: the DAGs of an Apache Airflow deployment as OpenMetadata pipelines."""

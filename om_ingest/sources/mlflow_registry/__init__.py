@@ -1,0 +1,1 @@
+"""`type: mlflow`: registered models of an MLflow model registry as OpenMetadata ML models."""

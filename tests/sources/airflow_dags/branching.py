@@ -1,0 +1,19 @@
+"""A branch: only one of two paths runs (om-ingest test DAG)."""
+
+from datetime import datetime
+
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.python import BranchPythonOperator
+from airflow.sdk import DAG
+
+with DAG(
+    dag_id="branching",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    tags=["demo"],
+) as dag:
+    choose = BranchPythonOperator(task_id="choose", python_callable=lambda: "small")
+    small = EmptyOperator(task_id="small")
+    large = EmptyOperator(task_id="large")
+    done = EmptyOperator(task_id="done", trigger_rule="none_failed_min_one_success")
+    choose >> [small, large] >> done

@@ -1,0 +1,14 @@
+"""Runs when the orders asset is updated (om-ingest test DAG, paused)."""
+
+from datetime import datetime
+
+from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import DAG, Asset
+
+with DAG(
+    dag_id="orders_report",
+    schedule=[Asset("postgres://warehouse/sales/core/orders")],
+    start_date=datetime(2026, 1, 1),
+    is_paused_upon_creation=True,
+) as dag:
+    BashOperator(task_id="report", bash_command="echo report")

@@ -1,0 +1,175 @@
+"""`type: airflow` against a real Airflow 3 API server: the DAGs in `airflow_dags/` become
+pipelines with their tasks; a real run (`airflow dags test`) gives task states; a DAG edited
+(a task added, a dependency moved) is a detected and applied change; a refused password or a
+server that is down fails that source alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from om_ingest.config.models import SourceConfig
+from om_ingest.sandbox.testing import make_sdk_client
+from om_ingest.sources import get_source
+from om_ingest.testing.servers import AirflowServer, free_port
+from tests.conftest import JWT
+from tests.flows.test_ingest_flow import audit_events, run, run_failing
+from tests.sources.discovery_config import discovery_config
+
+pytestmark = pytest.mark.e2e
+
+EDITED = (
+    (Path(__file__).parent / "airflow_dags" / "sales_etl.py")
+    .read_text()
+    .replace(
+        "    extract >> transform >> load\n",
+        '    publish = BashOperator(task_id="publish", bash_command="echo publish")\n'
+        "    extract >> [transform, load]\n"
+        "    load >> publish\n",
+    )
+)
+"""sales_etl with a task added (publish, after load) and a dependency moved (load now follows
+extract, not transform)."""
+
+
+def source(server: AirflowServer, name: str = "af", **properties: Any) -> dict[str, Any]:
+    auth = {"username": server.username, "password": server.password}
+    return {
+        "name": name,
+        "type": "airflow",
+        "properties": {"host": server.url, **auth, "include_paused": False, **properties},
+    }
+
+
+def config(tmp_path: Path, sources: list[dict[str, Any]], name: str = "af") -> str:
+    return discovery_config(tmp_path, "pipeline", sources, name)
+
+
+def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
+    airflow: AirflowServer, om_env: Any, tmp_path: Path
+) -> None:
+    from metadata.generated.schema.entity.data.pipeline import Pipeline
+    from metadata.generated.schema.entity.services.pipelineService import PipelineService
+
+    path = config(tmp_path, [source(airflow)])
+    events = {e["fqn"]: e for e in audit_events(run(path))}
+    assert {fqn: e["operation"] for fqn, e in events.items()} == {
+        "af": "CREATE",
+        "af.branching": "CREATE",
+        "af.sales_etl": "CREATE",
+    }  # orders_report is paused (include_paused: false)
+
+    client = make_sdk_client(om_env.url, JWT)
+    assert client.get_by_name(PipelineService, "af").serviceType.value == "Airflow"
+    etl = client.get_by_name(Pipeline, "af.sales_etl", fields=["tasks", "extension"])
+    assert etl.description.root == "Nightly sales load."
+    assert str(etl.sourceUrl.root) == f"{airflow.url}/dags/sales_etl"
+    assert etl.concurrency == 4 and etl.scheduleInterval == "0 0 * * *"
+    assert etl.startDate.root.isoformat().startswith("2026-01-01T00:00:00")
+    assert etl.extension.root == {"airflow_owners": "data_eng", "airflow_tags": "nightly,sales"}
+    tasks = {t.name: t for t in etl.tasks}
+    assert {n: (t.taskType, t.downstreamTasks) for n, t in tasks.items()} == {
+        "extract": ("BashOperator", ["transform"]),
+        "transform": ("BashOperator", ["load"]),
+        "load": ("EmptyOperator", None),
+    }
+    assert tasks["extract"].description.root == "Pull raw orders."
+    branching = client.get_by_name(Pipeline, "af.branching", fields=["tasks"])
+    assert {t.name: t.downstreamTasks for t in branching.tasks}["choose"] == ["large", "small"]
+
+    # a real run: the branch not taken is skipped; assets read and written per DAG
+    airflow.airflow("dags", "test", "branching", "2026-01-02")
+    connector = get_source(SourceConfig.model_validate(source(airflow)))
+    (last,) = connector.runs("branching")
+    assert last.status == "Successful"
+    assert {t.task: t.status for t in last.tasks} == {
+        "choose": "Successful",
+        "large": "Skipped",
+        "small": "Successful",
+        "done": "Successful",
+    }
+    assert all(t.start is not None and t.end is not None for t in last.tasks)
+    from metadata.generated.schema.entity.data.pipeline import PipelineStatus
+
+    status = PipelineStatus.model_validate(last.as_pipeline_status())  # OM's model accepts it
+    assert status.executionStatus.value == "Successful" and status.executionId == last.run_id
+    assert {t.name: t.executionStatus.value for t in status.taskStatus}["large"] == "Skipped"
+    assets = connector.assets()
+    assert assets["sales_etl"].inlets == {"postgres://warehouse/sales/raw/orders_raw"}
+    assert assets["sales_etl"].outlets == {"postgres://warehouse/sales/core/orders"}
+    assert assets["orders_report"].inlets == {"postgres://warehouse/sales/core/orders"}
+
+    # the DAG edited: a task added, a dependency moved
+    (airflow.dags_folder / "sales_etl.py").write_text(EDITED)
+    airflow.reserialize()
+    preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
+    etl_event = preview["af.sales_etl"]
+    assert etl_event["operation"] == "UPDATE"
+    assert {(c["change"], c["path"], c["after"]) for c in etl_event["schema_changes"]} == {
+        ("added", "publish", "BashOperator")
+    }
+    fields = {c["field"]: (c["before"], c["after"]) for c in etl_event["field_changes"]}
+    assert fields["tasks.extract.downstreamTasks"] == (["transform"], ["load", "transform"])
+    assert fields["tasks.load.downstreamTasks"] == (None, ["publish"])
+    assert preview["af.branching"]["operation"] == "SKIP"
+
+    assert {e["fqn"]: e["operation"] for e in audit_events(run(path))}["af.sales_etl"] == "UPDATE"
+    etl = client.get_by_name(Pipeline, "af.sales_etl", fields=["tasks"])
+    assert {t.name: t.downstreamTasks for t in etl.tasks} == {
+        "extract": ["load", "transform"],
+        "transform": None,
+        "load": ["publish"],
+        "publish": None,
+    }
+
+
+def test_a_refused_password_or_a_server_down_fails_that_source_only(
+    airflow: AirflowServer, om_env: Any, tmp_path: Path
+) -> None:
+    password = "airflow-pw-SECRET-51d0"
+    sources = [
+        source(airflow, "refused", password=password),
+        source(airflow, "down", host=f"http://127.0.0.1:{free_port()}"),
+        source(airflow, "ok"),
+    ]
+    failure = run_failing(config(tmp_path, sources))
+    errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
+    assert errors == {
+        "refused": f"source 'refused': Airflow at {airflow.url} refused the username/password "
+        "(401 Unauthorized)",
+        "down": "source 'down': cannot reach Airflow at http://127.0.0.1:"
+        f"{sources[1]['properties']['host'].rsplit(':', 1)[1]}: connection refused",
+    }
+    outcomes = {r.fqn: r.outcome.value for r in failure.results}
+    assert outcomes["ok.sales_etl"] == "success"  # the other source went on
+    assert password not in Path(str(failure.summary.audit_file)).read_text()
+
+
+def test_the_seed_multi_source_example_runs_against_airflow_and_a_removed_dag_is_stale(
+    airflow: AirflowServer, om_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The seed's example as written, its Airflow host pointed at the real server (with
+    credentials) and its lake left out (tests/config/test_seed_examples.py runs that part)."""
+    from tests.config.test_seed_examples import MULTI, swapped
+
+    airflow_prod = {"properties": {**source(airflow)["properties"], "include_paused": True}}
+    path = swapped(MULTI, tmp_path, {"data-lake": {}, "airflow-prod": airflow_prod})
+    monkeypatch.chdir(tmp_path)  # the seed keeps its audit in ./
+    first = {e["fqn"]: e["operation"] for e in audit_events(run(str(path)))}
+    assert first == {
+        "airflow-prod": "CREATE",
+        "airflow-prod.branching": "CREATE",
+        "airflow-prod.orders_report": "CREATE",
+        "airflow-prod.sales_etl": "CREATE",
+    }
+    (airflow.dags_folder / "report.py").unlink()
+    airflow.airflow("dags", "delete", "orders_report", "--yes")  # file and metadata gone
+    again = {e["fqn"]: e for e in audit_events(run(str(path)))}
+    stale = again["airflow-prod.orders_report"]
+    assert stale["operation"] == "SKIP" and stale["entity_type"] == "pipeline"
+    assert stale["reason"] == (
+        f"stale: {airflow.url}/dags/orders_report is gone from source 'airflow-prod' since the "
+        "last run; kept in OpenMetadata (remove_stale: false)"
+    )
