@@ -212,7 +212,12 @@ class PostgresSource(DataSource):
                     and markers.get(location) == marker
                 ):
                     yield DiscoveredTable.unchanged_at(
-                        template, facts.name, location, commit, marker, UNCHANGED
+                        template,
+                        facts.name,
+                        location,
+                        commit,
+                        marker,
+                        f"{UNCHANGED} (catalog marker {commit})",
                     )
                     continue
                 try:
