@@ -227,9 +227,8 @@ class Expansion:
                 entity_type=kind,
                 operation=Operation.SKIP,
                 outcome=Outcome.SKIPPED,
-                reason=f"{item.unchanged_reason or 'unchanged at the source'} "
-                f"(commit {item.latest_commit}); same config and target, and OpenMetadata "
-                "still holds the table",
+                reason=f"{item.unchanged_reason or 'unchanged at the source since the last run'}"
+                "; same config and target, and OpenMetadata still holds the table",
             )
         packed = PackedEntity.pack(item.entity)
         self.entities.append(packed)

@@ -61,17 +61,32 @@ def test_loaded_config_never_shows_a_source_secret(tmp_path: Path, suffix: str) 
 @given(suffix=suffixes)
 def test_unknown_source_types_hide_secret_looking_properties(tmp_path: Path, suffix: str) -> None:
     password = f"pw-{suffix}"
-    source = SourceConfig.model_validate(
-        {"name": "pg", "type": "postgres", "properties": {"host": "db", "password": password}}
-    )
+    raw = {"name": "db", "type": "nosuch_db", "properties": {"host": "db", "password": password}}
+    source = SourceConfig.model_validate(raw)
     assert password not in repr(source) + source.model_dump_json()
     assert source.properties["host"] == "db"  # only secrets are wrapped
-    path = tmp_path / "pg.yaml"
-    raw = {"name": "pg", "type": "postgres", "properties": {"host": "db", "password": password}}
+    path = tmp_path / "db.yaml"
     path.write_text(yaml.safe_dump({"sources": [raw]}))
     with pytest.raises(ConfigError) as info:
         load_config(path)
-    assert "unknown source type 'postgres'" in str(info.value) and password not in str(info.value)
+    assert "unknown source type 'nosuch_db'" in str(info.value) and password not in str(info.value)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(suffix=suffixes)
+def test_the_postgres_password_is_a_secret_from_the_start(tmp_path: Path, suffix: str) -> None:
+    password = f"pw-{suffix}"
+    raw = {"name": "pg", "type": "postgres", "properties": {"host": "db", "password": password}}
+    source = SourceConfig.model_validate(raw)
+    assert password not in repr(source) + source.model_dump_json()
+    assert source.properties["password"].get_secret_value() == password
+    path = tmp_path / "pg.yaml"
+    path.write_text(yaml.safe_dump({"sources": [raw]}))
+    with pytest.raises(ConfigError) as info:  # `database` is missing
+        load_config(path)
+    assert "database" in str(info.value) and password not in str(info.value)
 
 
 @pytest.fixture(scope="module")

@@ -212,7 +212,12 @@ class PostgresSource(DataSource):
                     and markers.get(location) == marker
                 ):
                     yield DiscoveredTable.unchanged_at(
-                        template, facts.name, location, commit, marker, UNCHANGED
+                        template,
+                        facts.name,
+                        location,
+                        commit,
+                        marker,
+                        f"{UNCHANGED} (catalog marker {commit})",
                     )
                     continue
                 try:
@@ -230,16 +235,15 @@ class PostgresSource(DataSource):
             self._types.column(c["name"], c["typid"], c["typmod"], c["display"], enums)
             for c in facts.columns
         ]
-        single = {
-            kind: {con.columns[0] for con in facts.constraints
-                   if con.kind == kind[0] and len(con.columns) == 1}
-            for kind in ("primary", "unique")
-        }  # fmt: skip
+        single: dict[str, str] = {}  # a single-column key's contype: p (primary) wins over u
+        for con in sorted(facts.constraints, key=lambda c: c.kind):
+            if con.kind in ("p", "u") and len(con.columns) == 1:
+                single.setdefault(con.columns[0], con.kind)
         by_name = {c["name"]: c for c in facts.columns}
         for column in columns:
-            if column.name in single["primary"]:
+            if single.get(column.name) == "p":
                 column.constraint = "PRIMARY_KEY"
-            elif column.name in single["unique"]:
+            elif single.get(column.name) == "u":
                 column.constraint = "UNIQUE"
             elif by_name[column.name]["notnull"]:
                 column.constraint = "NOT_NULL"

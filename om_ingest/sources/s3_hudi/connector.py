@@ -152,7 +152,12 @@ class S3HudiSource(DataSource):
             and markers.get(location) == marker
         ):  # nothing under .hoodie/ moved: unchanged, without building the table
             return DiscoveredEntity.unchanged_at(
-                template, name, location, known[location], marker, _UNCHANGED
+                template,
+                name,
+                location,
+                known[location],
+                marker,
+                f"{_UNCHANGED} (commit {known[location]})",
             )
         table = self._hudi_table(location)
         timeline = table.get_timeline()
@@ -168,7 +173,7 @@ class S3HudiSource(DataSource):
             and not self.properties.full_refresh
         ):
             return DiscoveredEntity.unchanged_at(
-                template, name, location, latest, marker, _UNCHANGED
+                template, name, location, latest, marker, f"{_UNCHANGED} (commit {latest})"
             )
         options = table.hudi_options()
         schema: pa.Schema = (
