@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from metadata.generated.schema.entity.data.mlmodel import MlModel
 from metadata.generated.schema.entity.data.table import Table
 from metadata.generated.schema.entity.data.topic import Topic
@@ -298,3 +300,25 @@ def test_bad_edges_are_located_config_errors(tmp_path: Path) -> None:
     external = {**_edge("e", ("table", "a.b.c.d"), ("table", "a.b.c.e")), "external": True}
     code, line = _validate(tmp_path, [external])
     assert code == 2 and "not `external`" in line
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="abcXYZ_09 .-", min_size=1, max_size=8).filter(lambda s: s.strip()),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_column_named_relative_or_by_fqn_is_the_same_column(path: list[str]) -> None:
+    """`a.b` (nested) or `"a.b"` (a dotted name) relative to the table, or the column's full
+    FQN: one column FQN, the table's FQN followed by the quoted path."""
+    from metadata.utils.fqn import quote_name
+
+    from om_ingest.entities.lineage import _column
+
+    relative = ".".join(quote_name(part) for part in path)
+    end = {"fqn": 'svc.db.s."t.1"', "columns": {relative}, "which": "from"}
+    expected = f'svc.db.s."t.1".{relative}'
+    assert _column(end, relative) == expected
+    assert _column(end, expected) == expected

@@ -4,51 +4,26 @@ structural changes the way it shows a table's."""
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
 
 from om_ingest.cli.main import cli
+from tests.entities.test_derived_kinds import kinds_stack
 from tests.flows.test_ingest_flow import run, write_config
 
-STACK: list[dict[str, Any]] = [
-    {"type": "messaging_service", "name": "kafka", "properties": {"service_type": "Kafka"}},
-    {
-        "type": "topic",
-        "name": "orders",
-        "idempotency": "update",
-        "properties": {
-            "service": "kafka",
-            "partitions": 1,
-            "message_schema": {
-                "schema_type": "Avro",
-                "schema_fields": [
-                    {
-                        "name": "order",
-                        "data_type": "RECORD",
-                        "children": [
-                            {"name": "id", "data_type": "LONG"},
-                            {"name": "amount", "data_type": "DOUBLE"},
-                        ],
-                    }
-                ],
-            },
-        },
-    },
-    # a pipeline service named like the topic's service: its history is its own
-    {"type": "pipeline_service", "name": "kafka", "properties": {"service_type": "Airflow"}},
-    {
-        "type": "pipeline",
-        "name": "orders",
-        "idempotency": "update",
-        "properties": {
-            "service": "kafka",
-            "tasks": [{"name": "load", "task_type": "PythonOperator"}],
-        },
-    },
-]
+
+def _stack() -> list[dict[str, Any]]:
+    """The kinds test's topic `kafka.orders`, and a pipeline `kafka.orders` under a pipeline
+    service also named `kafka`: same FQN, each with a history of its own."""
+    kinds = {e["type"]: e for e in kinds_stack()}
+    pipeline = {**kinds["pipeline"], "name": "orders"}
+    pipeline["properties"].update(
+        service="kafka", tasks=[{"name": "load", "task_type": "PythonOperator"}]
+    )
+    service = {**kinds["pipeline_service"], "name": "kafka"}
+    return [kinds["messaging_service"], kinds["topic"], service, pipeline]
 
 
 def _history(profiles: Path, *args: str) -> tuple[int, list[list[str]], str]:
@@ -66,8 +41,8 @@ def _history(profiles: Path, *args: str) -> tuple[int, list[list[str]], str]:
 def test_topic_schema_changes_across_runs_appear_in_history(om_env: Any, tmp_path: Path) -> None:
     profiles = tmp_path / "profiles"
     extra = {"profiling": {"storage": {"base_path": str(profiles)}}}
-    run(write_config(tmp_path, STACK, **extra))
-    evolved = copy.deepcopy(STACK)
+    run(write_config(tmp_path, _stack(), **extra))
+    evolved = _stack()
     evolved[1]["properties"]["message_schema"]["schema_fields"][0]["children"] = [
         {"name": "id", "data_type": "STRING"},
         {"name": "currency", "data_type": "STRING"},

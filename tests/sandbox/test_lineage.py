@@ -81,3 +81,52 @@ def test_check_patch_merges_column_lineage_into_the_edge(client: Any, unique: st
     with pytest.raises(APIError) as gone:  # the SDK caches get_lineage_edge: ask directly
         client.client.get(f"/lineage/getLineageEdge/{model_str(a.id)}/{model_str(b.id)}")
     assert gone.value.code == 404
+
+
+def test_put_replaces_details_checks_the_pipeline_and_drops_unknown_columns(
+    client: Any, unique: str
+) -> None:
+    """LineageRepository.addLineage: one edge per pair (a PUT replaces its details); the
+    pipeline must exist and comes back as its reference; validateLineageDetails drops
+    mappings whose columns an end lacks, without an error."""
+    from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
+    from metadata.generated.schema.api.services.createPipelineService import (
+        CreatePipelineServiceRequest,
+    )
+
+    a, b = (put_table(client, unique, name=n) for n in ("a", "b"))
+    a_fqn, b_fqn = model_str(a.fullyQualifiedName), model_str(b.fullyQualifiedName)
+    client.create_or_update(
+        CreatePipelineServiceRequest.model_validate(
+            {"name": f"{unique}af", "serviceType": "Airflow"}
+        )
+    )
+    pipeline = client.create_or_update(
+        CreatePipelineRequest.model_validate({"name": "p", "service": f"{unique}af"})
+    )
+    mapped = [
+        {"fromColumns": [f"{a_fqn}.id"], "toColumn": f"{b_fqn}.id"},
+        {"fromColumns": [f"{a_fqn}.id", f"{a_fqn}.nope"], "toColumn": f"{b_fqn}.s"},
+        {"fromColumns": [f"{a_fqn}.id"], "toColumn": f"{b_fqn}.nope"},
+    ]
+    pipeline_ref = {"id": model_str(pipeline.id), "type": "pipeline"}
+    client.add_lineage(edge(a, b, columnsLineage=mapped, pipeline=pipeline_ref))
+    client.add_lineage(edge(a, b, columnsLineage=mapped, pipeline=pipeline_ref))
+    around = EntityLineage.model_validate(client.get_lineage_by_id(Table, model_str(a.id)))
+    (stored,) = around.downstreamEdges
+    details = stored.lineageDetails
+    assert [([f.root for f in c.fromColumns], c.toColumn.root) for c in details.columnsLineage] == [
+        ([f"{a_fqn}.id"], f"{b_fqn}.id"),
+        ([f"{a_fqn}.id"], f"{b_fqn}.s"),
+    ]
+    assert details.pipeline.fullyQualifiedName == f"{unique}af.p"
+    client.add_lineage(edge(a, b, description="replaced"))
+    (replaced,) = EntityLineage.model_validate(
+        client.get_lineage_by_id(Table, model_str(a.id))
+    ).downstreamEdges
+    assert replaced.lineageDetails.columnsLineage in (None, [])
+    assert replaced.lineageDetails.pipeline is None
+    assert replaced.lineageDetails.description == "replaced"
+    gone = {"id": "00000000-0000-0000-0000-000000000001", "type": "pipeline"}
+    answer = client.add_lineage(edge(a, b, pipeline=gone))
+    assert "Error 404" in answer["error"] and "pipeline instance" in answer["error"]
