@@ -1,7 +1,7 @@
 """Profile ingested tables: a task per table, after the entities are in OpenMetadata.
 
-Samples come from the entity's source (hudi-rs snapshot read, capped); Great Expectations
-computes the profile; it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
+Samples come from the entity's source (a hudi-rs snapshot read or a pyiceberg scan, capped);
+Great Expectations computes the profile; it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
 a table profile. Every profile ends pushed, not pushed (and why) or failed (and why); the flow
 audits each and counts them in the summary, and `profiling.on_error: fail` makes a failed one
 fail the run.
@@ -46,15 +46,17 @@ def profile_table_task(
     # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
     columns = [c.name for c in props.columns]
     statistics = None
+    location = props.location_path
     try:
         with get_source(source_config) as source:
+            location = source.profile_location(props) or location
             if settings.metadata_stats or settings.sample_percentage is not None:
-                statistics = _statistics(source, props.location_path, columns)
+                statistics = _statistics(source, location, columns)
             rows = sample_size(settings, statistics.row_count if statistics else None)
-            batches = source.fetch_sample(props.location_path, rows, columns or None)
+            batches = source.fetch_sample(location, rows, columns or None)
             sample = collect_sample(batches, rows)
     except Exception as exc:
-        raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+        raise SourceError(f"{location}: cannot read a sample: {exc}") from None
     if statistics is not None and statistics.exact:
         row_count: int | None = statistics.row_count
     else:  # a snapshot read that ended before the cap saw every row (log files merged)

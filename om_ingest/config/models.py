@@ -178,16 +178,12 @@ class SourceConfig(StrictModel):
     @classmethod
     def _secrets_hidden(cls, props: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         """The plugin's secret properties as `SecretStr` (from the first moment they exist)."""
-        from om_ingest.sources.registry import secret_properties
+        from om_ingest.sources.registry import hide_secrets
 
         source_type = info.data.get("type")
         if not isinstance(source_type, str):
             return props
-        secret = secret_properties(source_type, props)
-        return {
-            key: SecretStr(value) if key in secret and isinstance(value, str) else value
-            for key, value in props.items()
-        }
+        return hide_secrets(source_type, props)
 
 
 # --- profiling / audit / execution ----------------------------------------------------------
@@ -429,6 +425,18 @@ class TableConstraintSpec(StrictModel):
     columns: list[str] = Field(min_length=1)
 
 
+class PartitionColumnSpec(StrictModel):
+    """A partition column with how its partitions are cut (a source's partition transform)."""
+
+    column: str = Field(min_length=1)
+    interval_type: Literal[
+        "TIME-UNIT", "INTEGER-RANGE", "INGESTION-TIME", "COLUMN-VALUE", "INJECTED", "ENUM", "OTHER"
+    ] = "COLUMN-VALUE"
+    interval: str | None = Field(
+        default=None, description="e.g. day, hour; bucket[16] for a hash bucket"
+    )
+
+
 class TableProperties(EntityProperties):
     database_schema: str = Field(description="FQN of the schema: service.database.schema")
     table_type: str = Field(
@@ -436,7 +444,10 @@ class TableProperties(EntityProperties):
     )
     columns: list[ColumnSpec] = Field(default_factory=list)
     table_constraints: list[TableConstraintSpec] = Field(default_factory=list)
-    partition_columns: list[str] = Field(default_factory=list)
+    partition_columns: list[str | PartitionColumnSpec] = Field(
+        default_factory=list,
+        description="Partition columns: names (partitioned by value) or how each is cut",
+    )
     location_path: str | None = None
     file_format: str | None = None
     custom_properties: dict[str, Any] = Field(

@@ -210,8 +210,8 @@ class Expansion:
                 entity_type="table",
                 operation=Operation.SKIP,
                 outcome=Outcome.SKIPPED,
-                reason=f"Hudi timeline unchanged since the last run (commit {item.latest_commit});"
-                " same config and target, and OpenMetadata still holds the table",
+                reason=f"{item.unchanged_because}; same config and target, and OpenMetadata"
+                " still holds the table",
             )
         packed = PackedEntity.pack(item.entity)
         self.entities.append(packed)

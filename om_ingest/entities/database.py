@@ -24,6 +24,7 @@ from om_ingest.config.models import (
     DatabaseServiceProperties,
     EntityConfig,
     EntityType,
+    PartitionColumnSpec,
     TableProperties,
 )
 from om_ingest.entities.base import EntityHandler, common_fields, register, tag_label
@@ -99,10 +100,7 @@ class TableHandler(EntityHandler):
             ]
         if props.partition_columns:
             body["tablePartition"] = {
-                "columns": [
-                    {"columnName": name, "intervalType": "COLUMN-VALUE"}
-                    for name in props.partition_columns
-                ]
+                "columns": [_partition_json(p) for p in props.partition_columns]
             }
         if props.location_path:
             body["locationPath"] = props.location_path
@@ -116,6 +114,13 @@ class TableHandler(EntityHandler):
         # Not `tablePartition` or `fileFormat`: OM's TableUpdater does not update them after
         # creation (by PUT or PATCH), so a difference could never be applied.
         return frozenset({"tableType", "tableConstraints", "locationPath"})
+
+
+def _partition_json(column: str | PartitionColumnSpec) -> dict[str, Any]:
+    if isinstance(column, str):
+        return {"columnName": column, "intervalType": "COLUMN-VALUE"}
+    body = {"columnName": column.column, "intervalType": column.interval_type}
+    return body | ({"interval": column.interval} if column.interval else {})
 
 
 def column_json(column: ColumnSpec, position: int | None = None) -> dict[str, Any]:

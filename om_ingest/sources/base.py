@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from om_ingest.config.models import EntityConfig, SourceConfig
+from om_ingest.config.models import EntityConfig, SourceConfig, TableProperties
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class DiscoveredTable:
     marker: str | None = None
     """A cheap fingerprint of the table's change log (e.g. its timeline listing): equal to
     the last run's, the table is unchanged without reading it."""
+    unchanged_because: str = "unchanged since the last run"
+    """Why the source saw no change, in its own terms (said in the skip's audit reason)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,11 @@ class DataSource(ABC):
         self, location: str, max_rows: int, columns: list[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """At most `max_rows` rows, as Arrow batches, never the whole table in memory."""
+
+    def profile_location(self, properties: TableProperties) -> str | None:
+        """What `fetch_sample` and `table_statistics` take for a table this source discovered
+        (default: its `location_path`)."""
+        return properties.location_path
 
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
         """Row count and per-column null counts / min / max from metadata, when the source

@@ -9,7 +9,6 @@ A listing error raises (it must never look like "no tables"); an unreadable tabl
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import re
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     TableStatistics,
 )
+from om_ingest.sources.helpers import first_error, profile_value, reason, table_selected
 from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.registry import register_source
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
@@ -46,7 +46,7 @@ def _make(config: SourceConfig) -> DataSource:
         props = S3HudiProperties.model_validate(config.properties)
     except Exception as exc:
         raise SourceError(
-            f"source {config.name!r}: invalid properties: {_first_error(exc)}"
+            f"source {config.name!r}: invalid properties: {first_error(exc)}"
         ) from None
     return S3HudiSource(config, props)
 
@@ -72,7 +72,7 @@ class S3HudiSource(DataSource):
         except Exception as exc:
             raise SourceError(
                 f"source {self.config.name!r}: cannot reach s3://{self.properties.bucket} "
-                f"at {self.properties.endpoint_url or 'AWS'}: {_reason(exc)}"
+                f"at {self.properties.endpoint_url or 'AWS'}: {reason(exc)}"
             ) from None
 
     # --- discovery -----------------------------------------------------------------------
@@ -96,7 +96,7 @@ class S3HudiSource(DataSource):
                 location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
                 name = relative.rsplit("/", 1)[-1] or self.properties.bucket
-                if flt is not None and not _selected(
+                if flt is not None and not table_selected(
                     relative, name, flt.include, flt.exclude, flt.regex
                 ):
                     continue
@@ -110,7 +110,7 @@ class S3HudiSource(DataSource):
             try:
                 return self._describe(template, name, location, known, markers)
             except Exception as exc:
-                return DiscoveryFailure(name, location, f"{location}: {_reason(exc)}")
+                return DiscoveryFailure(name, location, f"{location}: {reason(exc)}")
 
         yield from ordered_map(describe, selected(), self.properties.read_concurrency)
 
@@ -143,7 +143,7 @@ class S3HudiSource(DataSource):
         except Exception as exc:
             raise SourceError(
                 f"source {self.config.name!r}: listing s3://{self.properties.bucket}/{prefix} failed: "
-                f"{_reason(exc)}"
+                f"{reason(exc)}"
             ) from None
         return dirs
 
@@ -162,7 +162,12 @@ class S3HudiSource(DataSource):
             and markers.get(location) == marker
         ):  # nothing under .hoodie/ moved: unchanged, without building the table
             return DiscoveredTable(
-                _placeholder(template, name), location, known[location], True, marker
+                _placeholder(template, name),
+                location,
+                known[location],
+                True,
+                marker,
+                _unchanged(known[location]),
             )
         table = self._hudi_table(location)
         timeline = table.get_timeline()
@@ -177,7 +182,9 @@ class S3HudiSource(DataSource):
             and known.get(location) == latest
             and not self.properties.full_refresh
         ):
-            return DiscoveredTable(_placeholder(template, name), location, latest, True, marker)
+            return DiscoveredTable(
+                _placeholder(template, name), location, latest, True, marker, _unchanged(latest)
+            )
         options = table.hudi_options()
         schema: pa.Schema = (
             table.get_schema_with_meta_fields()
@@ -387,35 +394,22 @@ class S3HudiSource(DataSource):
             yield batch
 
 
+def _unchanged(commit: str) -> str:
+    return f"Hudi timeline unchanged since the last run (commit {commit})"
+
+
 def _placeholder(template: EntityConfig, name: str) -> EntityConfig:
     return template.model_copy(update={"name": name, "discovery": None})
 
 
-def _selected(
-    relative: str, name: str, include: list[str], exclude: list[str], regex: bool
-) -> bool:
-    def hit(pattern: str) -> bool:
-        if regex:
-            return re.search(pattern, relative) is not None or re.search(pattern, name) is not None
-        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
-
-    return any(hit(p) for p in include) and not any(hit(p) for p in exclude)
 
 
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def _reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
 
 
-def _first_error(exc: Exception) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(exc)
 
 
 def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: Any) -> None:
@@ -428,7 +422,7 @@ def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: An
         known_nulls.setdefault(name, True)
         into.null_count = (into.null_count or 0) + stats.null_count
     if stats is not None and stats.has_min_max:
-        low, high = _plain_value(stats.min), _plain_value(stats.max)
+        low, high = profile_value(stats.min), profile_value(stats.max)
         if low is not None:
             into.min = low if into.min is None else min(into.min, low)
         if high is not None:
@@ -446,7 +440,7 @@ def _merge_array(
     if pa.types.is_binary(values.type) or pa.types.is_boolean(values.type):
         return
     bounds = pc.min_max(values)
-    low, high = _plain_value(bounds["min"].as_py()), _plain_value(bounds["max"].as_py())
+    low, high = profile_value(bounds["min"].as_py()), profile_value(bounds["max"].as_py())
     if low is not None:
         into.min = low if into.min is None else min(into.min, low)
     if high is not None:
@@ -456,16 +450,3 @@ def _merge_array(
 def _nested(field: pa.Field) -> bool:
     return bool(pa.types.is_nested(field.type))
 
-
-def _plain_value(value: Any) -> Any:
-    """Footer values as profile values: numbers and strings; dates and times in ISO form."""
-    from datetime import date, datetime, time
-    from decimal import Decimal
-
-    if isinstance(value, bool | bytes):
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return value if isinstance(value, int | float | str) else None
