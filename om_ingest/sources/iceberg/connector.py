@@ -26,7 +26,7 @@ from om_ingest.config.models import (
     TableConstraintSpec,
     TableProperties,
 )
-from om_ingest.config.om_types import FILE_FORMATS
+from om_ingest.config.om_types import DATABASE_SERVICE_TYPES, FILE_FORMATS
 from om_ingest.errors import SourceError
 from om_ingest.logs import redact
 from om_ingest.sources.arrow_types import om_enum_value
@@ -54,7 +54,9 @@ def _make(config: SourceConfig) -> DataSource:
 
 
 class IcebergSource(DataSource):
-    service_type = "Iceberg"
+    service_type = om_enum_value("Iceberg", DATABASE_SERVICE_TYPES) or "CustomDatabase"
+    """OM 1.x had an Iceberg service type; this SDK's `DatabaseServiceType` has none, so
+    the service is a CustomDatabase until OM has one again."""
     properties: IcebergProperties
 
     def __init__(
