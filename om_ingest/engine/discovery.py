@@ -257,7 +257,15 @@ def expand_entities(
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
             expansion.incomplete.add(source_config.name)
             continue
-        targets = source.targets(parent_fqn_of(template))
+        try:
+            targets = source.targets(parent_fqn_of(template))
+        except SourceError as exc:  # e.g. a catalog's namespace listing failing
+            expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
+            expansion.incomplete.add(source_config.name)
+            continue
+        if not targets and source.spans_schemas:
+            log.warning("source %s: no tables found", source_config.name)
+            continue
         if not targets:
             raise loaded.error(
                 ("entities", index, "properties"), "discovered tables need `database_schema`"

@@ -64,6 +64,9 @@ class DataSource(ABC):
 
     service_type: ClassVar[str] = "Datalake"
     """OM's DatabaseServiceType of the service a discovery adds when the config declares none."""
+    spans_schemas: ClassVar[bool] = False
+    """The source maps its own schemas (a catalog's namespaces): `targets` finding none means
+    the source holds no tables, not that the config lacks a `database_schema`."""
 
     def __init__(self, config: SourceConfig, properties: Any) -> None:
         self.config = config

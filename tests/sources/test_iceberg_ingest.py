@@ -156,7 +156,7 @@ def test_evolution_by_field_id_rename_add_drop_promote_and_partitions(
         update.rename_column("address", "shipping")
         update.add_column("channel", StringType(), doc="Sales channel")
         update.delete_column("payload")
-        update.update_column("quantity", field_type=LongType())  # int → long promotion
+        update.update_column("qty", field_type=LongType())  # int → long promotion
     with orders.update_spec() as spec:
         spec.add_field("created_at", DayTransform(), "created_day")
     om_env.clear_requests()
@@ -169,7 +169,7 @@ def test_evolution_by_field_id_rename_add_drop_promote_and_partitions(
         ("type_changed", "quantity", "INT", "BIGINT"),
         ("renamed", "shipping", "address", "shipping"),  # its children move along, unreported
         ("added", "channel", None, "STRING"),
-        ("removed", "payload", "BINARY", None),
+        ("removed", "payload", "BINARY(1)", None),  # OM requires a length for BINARY
     }
     changed = {c["field"] for c in event["field_changes"]}
     assert {"extension.iceberg_partition_spec", "extension.iceberg_schema_id"} <= changed
@@ -220,6 +220,7 @@ def test_metadata_and_sampled_profiles_match_the_rows_written(
 
     config_data = yaml.safe_load(Path(config).read_text())
     config_data["profiling"].update(sample_rows=10, metadata_stats=False)
+    config_data["audit"]["output_dir"] = str(tmp_path / "fresh")  # no state: read again
     Path(config).write_text(yaml.safe_dump(config_data))
     sampled = {p["fqn"]: p for p in ingest(config)["profiles"]}
     assert sampled[fqn]["rows"] == 10  # a pyiceberg scan with a row limit
@@ -245,10 +246,11 @@ def test_catalog_on_postgres_with_a_warehouse_on_moto_s3(om_env: Any, tmp_path: 
         orders = catalog.create_table(("sales", "orders"), schema=every_type_schema())
         orders.append(arrow_rows(orders.schema(), orders_rows(12)))
         props = {"type": "sql", "uri": pg.url, "warehouse": "s3://warehouse/lake", **s3}
+        props["name"] = CATALOG  # SqlCatalog keeps each catalog's tables apart by name
         profiling = {"enabled": True, "sample_rows": 5, "storage": {"base_path": str(tmp_path)}}
         summary = ingest(iceberg_config(tmp_path, {SERVICE: props}, profiling=profiling))
         assert summary["outcomes"] == {"success": 4}
-        fqn = f"{SERVICE}.{SERVICE}.sales.orders"  # database: the catalog name = source name
+        fqn = f"{SERVICE}.{CATALOG}.sales.orders"  # database: the catalog's name
         sdk = make_sdk_client(om_env.url, JWT)
         table = sdk.get_by_name(Table, fqn, fields=["columns"])
         assert table.locationPath.startswith("s3://warehouse/lake/sales")

@@ -57,6 +57,7 @@ class IcebergSource(DataSource):
     service_type = om_enum_value("Iceberg", DATABASE_SERVICE_TYPES) or "CustomDatabase"
     """OM 1.x had an Iceberg service type; this SDK's `DatabaseServiceType` has none, so
     the service is a CustomDatabase until OM has one again."""
+    spans_schemas = True
     properties: IcebergProperties
 
     def __init__(
