@@ -204,9 +204,7 @@ def _carried(old: str, new: str, moved: Mapping[str, str]) -> bool:
     """A child that only moved because its renamed parent did (same leaf name)."""
     old_parent, new_parent = _parent(old), _parent(new)
     return (
-        old_parent is not None
-        and moved.get(old_parent) == new_parent
-        and _leaf(old) == _leaf(new)
+        old_parent is not None and moved.get(old_parent) == new_parent and _leaf(old) == _leaf(new)
     )
 
 

@@ -75,7 +75,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.standin.requests.append(f"{self.command} {url.path}")
         token = self.standin.token
         if token and self.headers.get("Authorization") != f"Bearer {token}":
-            return _error(401, "NotAuthorizedException", "a valid bearer token is required")
+            return _error(
+                401, "NotAuthorizedException", "not authorized: the token is missing or wrong"
+            )
         parts = [unquote(p) for p in url.path.strip("/").split("/")]
         catalog = self.standin.catalog
         try:

@@ -49,6 +49,7 @@ def sqlite_catalog(tmp_path: Path) -> tuple[SqlCatalog, dict[str, str]]:
     """A SqlCatalog on sqlite with a local warehouse, and the source's `catalog` properties."""
     (tmp_path / "warehouse").mkdir(exist_ok=True)
     props = {
+        "name": CATALOG,  # a SqlCatalog keeps each catalog's tables apart by its name
         "type": "sql",
         "uri": f"sqlite:///{tmp_path / 'catalog.db'}",
         "warehouse": f"file://{tmp_path / 'warehouse'}",
@@ -92,7 +93,9 @@ def every_type_schema() -> Schema:
             "lines",
             ListType(
                 23,
-                StructType(NestedField(24, "sku", StringType()), NestedField(25, "n", IntegerType())),
+                StructType(
+                    NestedField(24, "sku", StringType()), NestedField(25, "n", IntegerType())
+                ),
             ),
         ),
         NestedField(

@@ -69,7 +69,7 @@ def sales_lake(tmp_path: Path) -> tuple[Any, dict[str, str]]:
     catalog.create_table(
         ("sales", "eu", "events"), schema=every_type_schema(), partition_spec=transform_spec()
     )
-    return catalog, {**props, "name": CATALOG}
+    return catalog, props
 
 
 def test_every_type_nested_namespaces_and_partitions_then_unchanged_skips(
@@ -189,9 +189,7 @@ def test_evolution_by_field_id_rename_add_drop_promote_and_partitions(
     assert om_env.write_calls() == []
 
 
-def test_metadata_and_sampled_profiles_match_the_rows_written(
-    om_env: Any, tmp_path: Path
-) -> None:
+def test_metadata_and_sampled_profiles_match_the_rows_written(om_env: Any, tmp_path: Path) -> None:
     _, props = sales_lake(tmp_path)
     rows = orders_rows()
     profiling = {
@@ -264,7 +262,7 @@ def test_rest_catalog_stand_in_with_a_token(om_env: Any, tmp_path: Path) -> None
 
     from om_ingest.testing.servers import iceberg_rest_catalog
 
-    catalog, props = sales_lake(tmp_path)
+    catalog, _ = sales_lake(tmp_path)
     with iceberg_rest_catalog(catalog, token=TOKEN) as url:
         rest = {"name": CATALOG, "type": "rest", "uri": url, "token": TOKEN}
         summary = ingest(iceberg_config(tmp_path, {SERVICE: rest}))
@@ -287,7 +285,9 @@ def test_unreachable_catalog_fails_alone_and_a_broken_table_names_itself(
     from om_ingest.testing.servers import free_port
 
     catalog, props = sales_lake(tmp_path)
-    broken = catalog.create_table(("sales", "broken"), schema=Schema(NestedField(1, "id", LongType())))
+    broken = catalog.create_table(
+        ("sales", "broken"), schema=Schema(NestedField(1, "id", LongType()))
+    )
     Path(broken.metadata_location.removeprefix("file://")).unlink()
     down = {"type": "rest", "uri": f"http://127.0.0.1:{free_port()}"}
     with pytest.raises(IngestionFailed) as info:

@@ -89,8 +89,17 @@ class IcebergProperties(BaseModel):
         return plain
 
     def shown_catalog(self) -> dict[str, str]:
-        """The catalog's settings without its credentials: part of the incremental key."""
-        return {k: str(v) for k, v in sorted(self.catalog.items()) if not isinstance(v, SecretStr)}
+        """The catalog's settings without its credentials (a URL keeps all but its password):
+        part of the incremental key and of error messages."""
+        shown = {}
+        for key, value in sorted(self.catalog.items()):
+            plain = str(_plain(value))
+            password = _url_password(plain)
+            if password:
+                shown[key] = plain.replace(f":{password}@", ":***@", 1)
+            elif not isinstance(value, SecretStr):
+                shown[key] = plain
+        return shown
 
     def selected(self, namespace: tuple[str, ...]) -> bool:
         """Whether `namespaces` (empty: all) takes this namespace."""

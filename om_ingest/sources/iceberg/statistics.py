@@ -74,7 +74,9 @@ def manifest_statistics(table: Any, columns: list[str]) -> TableStatistics:
                 elif data.record_count:
                     nulls_known[name] = False
                 low, high = _bound(kind, lower.get(field_id)), _bound(kind, upper.get(field_id))
-                if data.record_count > null_counts.get(field_id, 0) and (low is None or high is None):
+                if data.record_count > null_counts.get(field_id, 0) and (
+                    low is None or high is None
+                ):
                     bounds_known[name] = False  # a file with values and no usable bounds
                 if low is not None:
                     into.min = low if into.min is None else min(into.min, low)

@@ -402,14 +402,8 @@ def _placeholder(template: EntityConfig, name: str) -> EntityConfig:
     return template.model_copy(update={"name": name, "discovery": None})
 
 
-
-
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
-
-
-
-
 
 
 def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: Any) -> None:
@@ -449,4 +443,3 @@ def _merge_array(
 
 def _nested(field: pa.Field) -> bool:
     return bool(pa.types.is_nested(field.type))
-
