@@ -117,6 +117,23 @@ class DataSource(ABC):
         keeps them (no data is scanned); None when it does not."""
         return None
 
+    def table_entity(self, template: EntityConfig, name: str, **facts: Any) -> EntityConfig:
+        """The discovery entity `template` made a concrete table `name` of this source: its
+        properties (description, tags, … as configured) with the source's `facts` (columns,
+        constraints, location, custom properties, …) and, unless configured, the schema."""
+        props = template.properties
+        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
+        base.setdefault("database_schema", self.default_schema_fqn())
+        base.update(facts)
+        return template.model_copy(
+            update={
+                "name": name,
+                "discovery": None,
+                "properties": TableProperties.model_validate(base),
+                "discovered_from": self.config.name,
+            }
+        )
+
     def entity_settings(self) -> dict[str, Any]:
         """Settings of this source that change the entities it discovers (e.g. whether meta
         columns are included): part of the incremental key, so changing one re-reads tables.

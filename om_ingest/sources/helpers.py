@@ -4,7 +4,38 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+import pyarrow as pa
+from pydantic import BaseModel
+
+from om_ingest.config.models import SourceConfig
+from om_ingest.errors import SourceError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def source_properties(model: type[M], config: SourceConfig) -> M:
+    """A source's `properties` as its plugin's model; invalid ones name the source."""
+    try:
+        return model.model_validate(config.properties)
+    except Exception as exc:
+        raise SourceError(
+            f"source {config.name!r}: invalid properties: {first_error(exc)}"
+        ) from None
+
+
+def capped(batches: Iterable[pa.RecordBatch], max_rows: int) -> Iterator[pa.RecordBatch]:
+    """The first `max_rows` rows of a stream of batches, reading no batch past them."""
+    remaining = max_rows
+    for batch in batches:
+        if remaining <= 0:
+            return
+        if batch.num_rows > remaining:
+            batch = batch.slice(0, remaining)
+        remaining -= batch.num_rows
+        yield batch
 
 
 def table_selected(

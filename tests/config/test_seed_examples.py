@@ -15,6 +15,7 @@ import yaml
 from om_ingest.config import load_config
 from om_ingest.errors import ConfigError
 from om_ingest.planning import build_plan
+from om_ingest.sources import source_types
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
 from om_ingest.testing.moto_s3 import MotoS3Server
 
@@ -33,7 +34,8 @@ def test_the_originals_fail_only_on_their_missing_source_type(
     with pytest.raises(ConfigError) as info:
         load_config(path, env={})
     assert str(info.value) == (
-        f"{path}:{line} {where}: unknown source type {source_type!r} (available: s3_hudi)"
+        f"{path}:{line} {where}: unknown source type {source_type!r} "
+        f"(available: {', '.join(source_types())})"
     )
 
 

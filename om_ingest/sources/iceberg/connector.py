@@ -31,7 +31,7 @@ from om_ingest.errors import SourceError
 from om_ingest.logs import redact
 from om_ingest.sources.arrow_types import om_enum_value
 from om_ingest.sources.base import DataSource, DiscoveredTable, DiscoveryFailure, TableStatistics
-from om_ingest.sources.helpers import first_error, reason, table_selected
+from om_ingest.sources.helpers import capped, reason, source_properties, table_selected
 from om_ingest.sources.iceberg.properties import IcebergProperties, schema_fqn, schema_name
 from om_ingest.sources.iceberg.statistics import manifest_statistics
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
@@ -44,13 +44,7 @@ _TIME_UNITS = {"year", "month", "day", "hour"}
 
 @register_source("iceberg", properties=IcebergProperties)
 def _make(config: SourceConfig) -> DataSource:
-    try:
-        props = IcebergProperties.model_validate(config.properties)
-    except Exception as exc:
-        raise SourceError(
-            f"source {config.name!r}: invalid properties: {first_error(exc)}"
-        ) from None
-    return IcebergSource(config, props)
+    return IcebergSource(config, source_properties(IcebergProperties, config))
 
 
 class IcebergSource(DataSource):
@@ -262,11 +256,10 @@ class IcebergSource(DataSource):
             "iceberg_metadata_location": table.metadata_location,
             "source_field_ids": _json({str(k): v for k, v in field_ids(schema).items()}),
         }
-        props = template.properties
-        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
-        base.setdefault("database_schema", self.default_schema_fqn())
         file_format = str(table.properties.get("write.format.default", "parquet")).lower()
-        base.update(
+        entity = self.table_entity(
+            template,
+            name,
             columns=[c.model_dump() for c in columns],
             partition_columns=[p.model_dump() for p in partitions],
             table_constraints=(
@@ -277,14 +270,6 @@ class IcebergSource(DataSource):
             location_path=table.location(),
             file_format=om_enum_value(file_format, FILE_FORMATS),
             custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
-        )
-        entity = template.model_copy(
-            update={
-                "name": name,
-                "discovery": None,
-                "properties": TableProperties.model_validate(base),
-                "discovered_from": self.config.name,
-            }
         )
         return DiscoveredTable(entity, location, latest, marker=marker)
 
@@ -322,14 +307,7 @@ class IcebergSource(DataSource):
             yield pa.RecordBatch.from_pylist([], schema=pa.schema(fields))
             return
         scan = table.scan(selected_fields=tuple(columns) if columns else ("*",), limit=max_rows)
-        remaining = max_rows
-        for batch in scan.to_arrow_batch_reader():
-            if remaining <= 0:
-                return
-            if batch.num_rows > remaining:
-                batch = batch.slice(0, remaining)
-            remaining -= batch.num_rows
-            yield batch
+        yield from capped(scan.to_arrow_batch_reader(), max_rows)
 
 
 def table_location(identifier: Identifier) -> str:

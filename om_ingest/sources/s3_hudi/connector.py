@@ -20,7 +20,6 @@ from om_ingest.config.models import (
     EntityConfig,
     SourceConfig,
     TableConstraintSpec,
-    TableProperties,
 )
 from om_ingest.config.om_types import FILE_FORMATS
 from om_ingest.errors import SourceError
@@ -32,7 +31,13 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     TableStatistics,
 )
-from om_ingest.sources.helpers import first_error, profile_value, reason, table_selected
+from om_ingest.sources.helpers import (
+    capped,
+    profile_value,
+    reason,
+    source_properties,
+    table_selected,
+)
 from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.registry import register_source
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
@@ -42,13 +47,7 @@ HOODIE = ".hoodie/"
 
 @register_source("s3_hudi", properties=S3HudiProperties)
 def _make(config: SourceConfig) -> DataSource:
-    try:
-        props = S3HudiProperties.model_validate(config.properties)
-    except Exception as exc:
-        raise SourceError(
-            f"source {config.name!r}: invalid properties: {first_error(exc)}"
-        ) from None
-    return S3HudiSource(config, props)
+    return S3HudiSource(config, source_properties(S3HudiProperties, config))
 
 
 class S3HudiSource(DataSource):
@@ -213,10 +212,9 @@ class S3HudiSource(DataSource):
             "hudi_last_commit_completion_time": self._completion_time(location, latest),
             "hudi_commit_count": len(instants),
         }
-        props = template.properties
-        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
-        base.setdefault("database_schema", self.default_schema_fqn())
-        base.update(
+        entity = self.table_entity(
+            template,
+            name,
             columns=[c.model_dump() for c in columns],
             partition_columns=[p for p in partitions if p in names] or partitions,
             table_constraints=(
@@ -233,14 +231,6 @@ class S3HudiSource(DataSource):
             # is left out here and kept as the `hudi_base_file_format` custom property.
             file_format=om_enum_value(str(custom["hudi_base_file_format"]).lower(), FILE_FORMATS),
             custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
-        )
-        entity = template.model_copy(
-            update={
-                "name": name,
-                "discovery": None,
-                "properties": TableProperties.model_validate(base),
-                "discovered_from": self.config.name,
-            }
         )
         return DiscoveredTable(entity, location, latest, marker=marker)
 
@@ -384,14 +374,7 @@ class S3HudiSource(DataSource):
         options = HudiReadOptions().with_batch_size(min(max_rows, 8192))
         if columns:
             options = options.with_projection(columns)
-        remaining = max_rows
-        for batch in table.read_stream(options):
-            if remaining <= 0:
-                return
-            if batch.num_rows > remaining:
-                batch = batch.slice(0, remaining)
-            remaining -= batch.num_rows
-            yield batch
+        yield from capped(table.read_stream(options), max_rows)
 
 
 def _unchanged(commit: str) -> str:
