@@ -531,7 +531,8 @@ class DiscoveryFilter(StrictModel):
         min_length=1,
         description="Only the source's tables in this schema, and they go into the OM "
         "schema of that name (service and database: the source's naming defaults). s3_hudi: "
-        "the directory of that name right under the prefix",
+        "the directory of that name right under the prefix; iceberg: the namespace of that "
+        "name (dotted when nested)",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from pyiceberg.schema import Schema
-from pyiceberg.transforms import DayTransform
+from pyiceberg.table.sorting import NullOrder, SortDirection, SortField, SortOrder
+from pyiceberg.transforms import DayTransform, IdentityTransform
 from pyiceberg.types import LongType, NestedField, StringType
 
 from flows.ingest import IngestionFailed, ingest
@@ -63,7 +64,13 @@ def sales_lake(tmp_path: Path) -> tuple[Any, dict[str, str]]:
     catalog.create_namespace("sales")
     catalog.create_namespace(("sales", "eu"))
     orders = catalog.create_table(
-        ("sales", "orders"), schema=every_type_schema(), partition_spec=partition_spec()
+        ("sales", "orders"),
+        schema=every_type_schema(),
+        partition_spec=partition_spec(),
+        sort_order=SortOrder(
+            SortField(3, IdentityTransform(), SortDirection.DESC, NullOrder.NULLS_LAST)
+        ),
+        properties={"owner-team": "sales-eng"},
     )
     orders.append(arrow_rows(orders.schema(), orders_rows()))
     catalog.create_table(
@@ -130,6 +137,9 @@ def test_every_type_nested_namespaces_and_partitions_then_unchanged_skips(
     assert ext["iceberg_format_version"] == 2
     assert json.loads(ext["iceberg_snapshot_summary"])["added-records"] == "30"
     assert ext["iceberg_partition_spec"] == "region: identity(region)"
+    assert ext["iceberg_sort_order"] == "identity(created_at) DESC NULLS_LAST"
+    assert json.loads(ext["iceberg_table_properties"])["owner-team"] == "sales-eng"
+    assert ext["source_field_ids"] and orders.fileFormat.value == "parquet"
     assert "iceberg_current_snapshot_id" not in events.extension.root  # no snapshot yet
 
     om_env.clear_requests()
