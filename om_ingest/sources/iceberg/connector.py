@@ -174,8 +174,8 @@ class IcebergSource(DataSource):
             namespaces = [self.namespace] if self.namespace is not None else self._namespaces()
             found = 0
             for namespace in namespaces:
-                tables = self._tables if self._tables is not None else None
-                for identifier in tables or self._list_tables(namespace):
+                cached = self._tables if namespace == self.namespace else None
+                for identifier in cached if cached is not None else self._list_tables(namespace):
                     name = identifier[-1]
                     if flt is not None and not table_selected(
                         ".".join(identifier), name, flt.include, flt.exclude, flt.regex
