@@ -1,8 +1,8 @@
 """Profile ingested tables: a task per table, after the entities are in OpenMetadata.
 
-Samples come from the entity's source (hudi-rs snapshot read, capped) and Great Expectations
-computes the profile, or the source computes it where the data lives (PostgreSQL: GX over
-SQL); it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
+Samples come from the entity's source (a hudi-rs snapshot read or a pyiceberg scan, capped)
+and Great Expectations computes the profile, or the source computes it where the data lives
+(PostgreSQL: GX over SQL); it is stored as JSON and, outside dry runs, pushed to OpenMetadata as
 a table profile. Every profile ends pushed, not pushed (and why) or failed (and why); the flow
 audits each and counts them in the summary, and `profiling.on_error: fail` makes a failed one
 fail the run.
@@ -47,18 +47,20 @@ def profile_table_task(
     # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
     columns = [c.name for c in props.columns]
     statistics = None
+    location = props.location_path
     with get_source(source_config) as source:
+        location = source.profile_location(props) or location
         # A source that computes profiles where the data lives (a database) does it all.
-        computed = source.profile(fqn, props.location_path, props.columns, settings)
+        computed = source.profile(fqn, location, props.columns, settings)
         if computed is None:
             try:
                 if settings.metadata_stats or settings.sample_percentage is not None:
-                    statistics = _statistics(source, props.location_path, columns)
+                    statistics = _statistics(source, location, columns)
                 rows = sample_size(settings, statistics.row_count if statistics else None)
-                batches = source.fetch_sample(props.location_path, rows, columns or None)
+                batches = source.fetch_sample(location, rows, columns or None)
                 sample = collect_sample(batches, rows)
             except Exception as exc:
-                raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+                raise SourceError(f"{location}: cannot read a sample: {exc}") from None
     if computed is not None:
         return _finish(fqn, computed, settings, client_key, dry_run)
     if statistics is not None and statistics.exact:

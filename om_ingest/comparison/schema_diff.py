@@ -6,10 +6,16 @@ pipeline's `tasks`): each field has a `name`, a type (`dataType`, a task's `task
 kind's `SchemaShape`) and optionally nested fields. Nested fields are reported by
 dotted path, each part quoted like an FQN part when it contains a dot. Descriptions, tags and
 ordering are not structure: changing them is not a schema change.
+
+Fields match by path, unless the source knows their identity: a source whose fields have
+stable ids (Iceberg's field ids) records them in the entity's `SOURCE_FIELD_IDS` custom
+property, and a field whose id moved to another path between two versions was renamed
+(reported as one rename, not as a removal and an addition).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -18,6 +24,8 @@ from typing import Any
 from metadata.utils.fqn import quote_name
 
 TYPE_DETAIL_KEYS = ("arrayDataType", "precision", "scale", "dataLength")
+SOURCE_FIELD_IDS = "source_field_ids"
+"""Custom property a source fills with its fields' stable ids: JSON, id → field path."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,7 @@ class ChangeKind(StrEnum):
     ADDED = "added"
     REMOVED = "removed"
     TYPE_CHANGED = "type_changed"
+    RENAMED = "renamed"
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ class SchemaChange:
             return f"added {self.path} {self.after}"
         if self.kind is ChangeKind.REMOVED:
             return f"removed {self.path} {self.before}"
+        if self.kind is ChangeKind.RENAMED:
+            return f"renamed {self.before} → {self.after}"
         return f"retyped {self.path} {self.before} → {self.after}"
 
 
@@ -82,7 +93,7 @@ class SchemaDiff:
 
     @property
     def is_breaking(self) -> bool:
-        """Removing or retyping a field breaks readers; adding one does not."""
+        """Removing, retyping or renaming a field breaks readers; adding one does not."""
         return any(c.kind is not ChangeKind.ADDED for c in self.changes)
 
     def to_json(self) -> list[dict[str, Any]]:
@@ -110,6 +121,7 @@ def type_signature(field_json: Mapping[str, Any], type_key: str = "dataType") ->
     if field_json.get("dataLength") is not None and data_type in {
         "CHAR",
         "VARCHAR",
+        "FIXED",
         "BINARY",
         "VARBINARY",
     }:
@@ -134,20 +146,72 @@ def flatten_fields(
     return flat
 
 
-def diff_schemas(before: Mapping[str, str], after: Mapping[str, str]) -> SchemaDiff:
-    """Compare two flattened schemas; changes come out in a stable order (after's, then removed)."""
+def field_renames(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """Old path → new path of every field whose id (`SOURCE_FIELD_IDS` in two versions'
+    custom properties) is at another path now; empty when either version lacks the ids."""
+    old, new = _field_ids(before), _field_ids(after)
+    return {old[i]: new[i] for i in old.keys() & new.keys() if old[i] != new[i]}
+
+
+def _field_ids(extension: Mapping[str, Any] | None) -> dict[str, str]:
+    raw = (extension or {}).get(SOURCE_FIELD_IDS)
+    try:
+        ids = json.loads(raw) if isinstance(raw, str) else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+
+
+def diff_schemas(
+    before: Mapping[str, str], after: Mapping[str, str], renames: Mapping[str, str] | None = None
+) -> SchemaDiff:
+    """Compare two flattened schemas; changes come out in a stable order (after's, then
+    removed). `renames` (old path → new path, see `field_renames`) are reported as renames;
+    the children a renamed struct carries along are part of its rename."""
+    moved = {
+        old: new
+        for old, new in (renames or {}).items()
+        if old in before and new in after and old not in after and new not in before
+    }
+    origin = {new: old for old, new in moved.items()}
     changes: list[SchemaChange] = []
     for path, signature in after.items():
-        if path not in before:
-            if _parent(path) in after and _parent(path) not in before:
+        if path in origin:
+            old = origin[path]
+            if not _carried(old, path, moved):
+                changes.append(SchemaChange(ChangeKind.RENAMED, path, old, path))
+            if before[old] != signature:
+                changes.append(SchemaChange(ChangeKind.TYPE_CHANGED, path, before[old], signature))
+        elif path not in before:
+            parent = _parent(path)
+            if parent in after and parent not in before and parent not in origin:
                 continue  # a new struct's children are part of adding the struct
             changes.append(SchemaChange(ChangeKind.ADDED, path, after=signature))
         elif before[path] != signature:
             changes.append(SchemaChange(ChangeKind.TYPE_CHANGED, path, before[path], signature))
     for path, signature in before.items():
-        if path not in after and not (_parent(path) in before and _parent(path) not in after):
+        if path in after or path in moved:
+            continue
+        parent = _parent(path)
+        if not (parent in before and parent not in after and parent not in moved):
             changes.append(SchemaChange(ChangeKind.REMOVED, path, before=signature))
     return SchemaDiff(changes)
+
+
+def _carried(old: str, new: str, moved: Mapping[str, str]) -> bool:
+    """A child that only moved because its renamed parent did (same leaf name)."""
+    old_parent, new_parent = _parent(old), _parent(new)
+    return (
+        old_parent is not None and moved.get(old_parent) == new_parent and _leaf(old) == _leaf(new)
+    )
+
+
+def _leaf(path: str) -> str:
+    from metadata.utils.fqn import split
+
+    return split(path)[-1]
 
 
 def _parent(path: str) -> str | None:

@@ -187,16 +187,12 @@ class SourceConfig(StrictModel):
     @classmethod
     def _secrets_hidden(cls, props: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         """The plugin's secret properties as `SecretStr` (from the first moment they exist)."""
-        from om_ingest.sources.registry import secret_properties
+        from om_ingest.sources.registry import hide_secrets
 
         source_type = info.data.get("type")
         if not isinstance(source_type, str):
             return props
-        secret = secret_properties(source_type, props)
-        return {
-            key: SecretStr(value) if key in secret and isinstance(value, str) else value
-            for key, value in props.items()
-        }
+        return hide_secrets(source_type, props)
 
 
 # --- profiling / audit / execution ----------------------------------------------------------
@@ -467,7 +463,7 @@ class TableProperties(EntityProperties):
     table_constraints: list[TableConstraintSpec] = Field(default_factory=list)
     partition_columns: list[str | PartitionColumnSpec] = Field(
         default_factory=list,
-        description="Column names (partitioned by value) or columns with their interval type",
+        description="Partition columns: names (partitioned by value) or how each is cut",
     )
     view_definition: str | None = Field(
         default=None, description="A view's SQL (OM's schemaDefinition)"
@@ -637,7 +633,8 @@ class DiscoveryFilter(StrictModel):
         min_length=1,
         description="Only the source's tables in this schema, and they go into the OM "
         "schema of that name (service and database: the source's naming defaults). s3_hudi: "
-        "the directory of that name right under the prefix; postgres: that PostgreSQL schema",
+        "the directory of that name right under the prefix; postgres: that PostgreSQL schema; "
+        "iceberg: the namespace of that name (dotted when nested)",
     )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)

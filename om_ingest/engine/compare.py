@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from metadata.utils.fqn import quote_name, split, unquote_name
 from pydantic import BaseModel
 
-from om_ingest.comparison import SchemaDiff, SchemaShape, diff_schemas
+from om_ingest.comparison import SchemaDiff, SchemaShape, diff_schemas, field_renames
 from om_ingest.engine.curation import TEXT_KEYS, Authors, owners_key, tag_key, text_key
 from om_ingest.engine.results import FieldChange
 from om_ingest.entities.base import EntityHandler
@@ -85,7 +86,11 @@ def compare(
     decide = _Decider(result, override, authors or Authors.unknown)
     shape = handler.schema_shape
     if shape is not None:
-        result.schema_diff = diff_schemas(shape.flatten(current), shape.flatten(desired))
+        result.schema_diff = diff_schemas(
+            shape.flatten(current),
+            shape.flatten(desired),
+            field_renames(current.get("extension"), desired.get("extension")),
+        )
     decide.metadata((), "", desired, current)
     decide.owners(desired, current)
     set_only = handler.owned_when_set()
@@ -275,7 +280,15 @@ def put_request(
         for key in outer:
             node = node.get(key) if isinstance(node, dict) else None
         if isinstance(node, dict) and last in node:
-            node[last] = _carry_columns(node[last], shape.fields_of(current), shape.children)
+            renamed = {
+                new: old
+                for old, new in field_renames(
+                    current.get("extension"), desired.get("extension")
+                ).items()
+            }
+            node[last] = _carry_columns(
+                node[last], shape.fields_of(current), shape.children, renamed
+            )
     return body
 
 
@@ -288,18 +301,38 @@ def _carry_metadata(node: dict[str, Any], stored: dict[str, Any]) -> None:
 
 
 def _carry_columns(
-    desired: list[dict[str, Any]], current: list[dict[str, Any]], children: str | None
+    desired: list[dict[str, Any]],
+    current: list[dict[str, Any]],
+    children: str | None,
+    renamed: dict[str, str] | None = None,
+    prefix: str = "",
+    old_prefix: str = "",
 ) -> list[dict[str, Any]]:
+    """Desired columns with the metadata OM holds on the same columns; a renamed one (new
+    path → old path in `renamed`) keeps what its old name had."""
     have = {c["name"].lower(): c for c in current}
     out = []
     for column in desired:
         column = dict(column)
+        path = f"{prefix}{quote_name(column['name'])}"
         stored = have.get(column["name"].lower())
+        old_path = (renamed or {}).get(path)
+        if old_path is not None:
+            *parents, leaf = split(old_path)
+            if ".".join(parents) + ("." if parents else "") == old_prefix:
+                stored = have.get(unquote_name(leaf).lower(), stored)
+        else:
+            old_path = f"{old_prefix}{quote_name(column['name'])}"
         if stored is not None:
             _carry_metadata(column, stored)
             if children and column.get(children):
                 column[children] = _carry_columns(
-                    column[children], stored.get(children) or [], children
+                    column[children],
+                    stored.get(children) or [],
+                    children,
+                    renamed,
+                    f"{path}.",
+                    f"{old_path}.",
                 )
         out.append(column)
     return out

@@ -276,6 +276,9 @@ def expand_entities(
             expansion.pre_results.append(_failed(source_config.name, "source", str(exc)))
             expansion.incomplete.add(source_config.name)
             continue
+        if not targets and source.spans_schemas:
+            log.warning("source %s: no tables found", source_config.name)
+            continue
         if not targets:
             raise loaded.error(
                 ("entities", index, "properties"),

@@ -4,7 +4,6 @@ models, …)."""
 from om_ingest.sources.base import (
     DataSource,
     DiscoveredEntity,
-    DiscoveredTable,
     DiscoveryFailure,
 )
 from om_ingest.sources.registry import get_source, register_source, source_types
@@ -12,7 +11,6 @@ from om_ingest.sources.registry import get_source, register_source, source_types
 __all__ = [
     "DataSource",
     "DiscoveredEntity",
-    "DiscoveredTable",
     "DiscoveryFailure",
     "get_source",
     "register_source",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,11 +11,11 @@ import pyarrow as pa
 
 from om_ingest.config.models import (
     ColumnSpec,
-    DiscoveryFilter,
     EntityConfig,
     EntityType,
     ProfilingConfig,
     SourceConfig,
+    TableProperties,
 )
 
 if TYPE_CHECKING:
@@ -50,10 +48,6 @@ class DiscoveredEntity:
         """A table the source saw unchanged since the last run: a named placeholder, no facts."""
         entity = template.model_copy(update={"name": name, "discovery": None})
         return cls(entity, location, commit, True, marker, reason)
-
-
-DiscoveredTable = DiscoveredEntity
-"""The name table sources were written against (same class)."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +92,9 @@ class DataSource(ABC):
     service_type: ClassVar[str] = "Datalake"
     """OM's service type (DatabaseServiceType for tables, PipelineServiceType for pipelines,
     …) of the service a discovery adds when the config declares none."""
+    spans_schemas: ClassVar[bool] = False
+    """The source maps its own schemas (a catalog's namespaces): `targets` finding none means
+    the source holds no tables, not that the config lacks a `database_schema`."""
 
     def __init__(self, config: SourceConfig, properties: Any) -> None:
         self.config = config
@@ -141,6 +138,11 @@ class DataSource(ABC):
         sources; others have no rows to sample)."""
         raise NotImplementedError(f"{type(self).__name__} has no rows to sample")
 
+    def profile_location(self, properties: TableProperties) -> str | None:
+        """What `fetch_sample` and `table_statistics` take for a table this source discovered
+        (default: its `location_path`)."""
+        return properties.location_path
+
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
         """Row count and per-column null counts / min / max from metadata, when the source
         keeps them (no data is scanned); None when it does not."""
@@ -152,6 +154,23 @@ class DataSource(ABC):
         """A profile computed where the data lives (a database runs the statistics itself);
         None: the source has none, and its `fetch_sample` rows are profiled instead."""
         return None
+
+    def table_entity(self, template: EntityConfig, name: str, **facts: Any) -> EntityConfig:
+        """The discovery entity `template` made a concrete table `name` of this source: its
+        properties (description, tags, … as configured) with the source's `facts` (columns,
+        constraints, location, custom properties, …) and, unless configured, the schema."""
+        props = template.properties
+        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
+        base.setdefault("database_schema", self.default_schema_fqn())
+        base.update(facts)
+        return template.model_copy(
+            update={
+                "name": name,
+                "discovery": None,
+                "properties": TableProperties.model_validate(base),
+                "discovered_from": self.config.name,
+            }
+        )
 
     def entity_settings(self) -> dict[str, Any]:
         """Settings of this source that change the entities it discovers (e.g. whether meta
@@ -168,41 +187,6 @@ class DataSource(ABC):
 
     def __exit__(self, *_: object) -> None:
         self.disconnect()
-
-
-def passes_filter(relative: str, name: str, flt: DiscoveryFilter | None) -> bool:
-    """Whether a discovery filter's include/exclude patterns (globs, or regular expressions
-    with `regex: true`) let an object through, matched on its relative path or its name."""
-    if flt is None:
-        return True
-
-    def hit(pattern: str) -> bool:
-        if flt.regex:
-            return re.search(pattern, relative) is not None or re.search(pattern, name) is not None
-        return fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(name, pattern)
-
-    return any(hit(p) for p in flt.include) and not any(hit(p) for p in flt.exclude)
-
-
-def reason(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def first_error(exc: Exception) -> str:
-    """A properties model's first validation error as `path: message`."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(exc)
-
-
-def empty_as_unset(value: Any) -> Any:
-    """A property given as an empty string (`${VAR:-}`) means "not set" (the default)."""
-    from pydantic import SecretStr
-
-    plain = value.get_secret_value() if isinstance(value, SecretStr) else value
-    return None if plain == "" else value
 
 
 class ServiceLevelSource(DataSource):

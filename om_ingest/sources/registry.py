@@ -2,7 +2,9 @@
 
 A plugin declares its `properties` model. Its `SecretStr` fields are the source's secret
 properties (kept as `SecretStr` in the loaded config, so no repr, dump or log shows them);
-a model with a `for_schema(properties, schema)` classmethod supports `filter.schema`.
+a model with a `for_schema(properties, schema)` classmethod supports `filter.schema`, and one
+with a `hide_secrets(properties)` classmethod hides secrets nested deeper (e.g. in a dict of a
+library's own settings).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pydantic import BaseModel, SecretStr
 
 from om_ingest.config.models import EntityType, SourceConfig
 from om_ingest.errors import SourceError
-from om_ingest.sources.base import DataSource, first_error
+from om_ingest.sources.base import DataSource
+from om_ingest.sources.helpers import first_error
 
 SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
@@ -94,6 +97,19 @@ def secret_properties(source_type: str, names: typing.Iterable[str]) -> set[str]
     return secret & set(names)
 
 
+def hide_secrets(source_type: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """`properties` with every secret of the plugin as a `SecretStr`: its secret properties,
+    and what its model's `hide_secrets` finds deeper."""
+    secret = secret_properties(source_type, properties)
+    hidden = {
+        key: SecretStr(value) if key in secret and isinstance(value, str) else value
+        for key, value in properties.items()
+    }
+    model = properties_model(source_type) if source_type in source_types() else None
+    deeper = getattr(model, "hide_secrets", None)
+    return deeper(hidden) if callable(deeper) else hidden
+
+
 def _holds_secret(annotation: Any) -> bool:
     return annotation is SecretStr or any(_holds_secret(a) for a in typing.get_args(annotation))
 
@@ -137,6 +153,7 @@ def unknown_type_message(source_type: str) -> str:
 
 def _load_builtin() -> None:
     from om_ingest.sources.airflow_dags import connector as _airflow  # noqa: F401
+    from om_ingest.sources.iceberg import connector as _iceberg  # noqa: F401
     from om_ingest.sources.mlflow_registry import connector as _mlflow  # noqa: F401
     from om_ingest.sources.postgres import connector as _postgres  # noqa: F401
     from om_ingest.sources.s3_hudi import connector as _s3_hudi  # noqa: F401

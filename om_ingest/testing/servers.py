@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 
@@ -374,3 +375,22 @@ def airflow_server(
         if process is not None:
             stop_group(process)
         shutil.rmtree(home, ignore_errors=True)
+
+
+# --- Iceberg REST catalog (stand-in) -------------------------------------------------------
+
+
+@contextlib.contextmanager
+def iceberg_rest_catalog(catalog: Any, token: str | None = None) -> Iterator[str]:
+    """The REST catalog stand-in (`om_ingest.testing.iceberg_rest`: no real REST catalog
+    server can be installed here) serving `catalog`, a pyiceberg catalog, in a thread on
+    127.0.0.1 and a free port; yields its URL (pyiceberg's `uri`) and shuts the thread down
+    on exit. `token`: the bearer token it requires."""
+    from om_ingest.testing.iceberg_rest import IcebergRestStandIn
+
+    standin = IcebergRestStandIn(catalog, free_port(), token)
+    standin.start()
+    try:
+        yield standin.url
+    finally:
+        standin.stop()

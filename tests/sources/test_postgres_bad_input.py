@@ -10,7 +10,7 @@ import pytest
 from flows.ingest import IngestionFailed, ingest
 from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.errors import SourceError
-from om_ingest.sources import DiscoveredTable, DiscoveryFailure, get_source
+from om_ingest.sources import DiscoveredEntity, DiscoveryFailure, get_source
 from om_ingest.testing.servers import free_port
 from tests.conftest import JWT
 from tests.sources.conftest import PgDatabase, pg_config
@@ -83,6 +83,6 @@ def test_a_table_dropped_during_discovery_is_skipped_and_the_rest_go_on(
         first = next(stream)
         pg_db.execute("DROP TABLE b")  # listed already, not yet described
         rest = list(stream)
-    names = [i.entity.name for i in [first, *rest] if isinstance(i, DiscoveredTable)]
+    names = [i.entity.name for i in [first, *rest] if isinstance(i, DiscoveredEntity)]
     assert names == ["a", "c"]
     assert not any(isinstance(i, DiscoveryFailure) for i in rest)

@@ -29,7 +29,7 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     ServiceLevelSource,
 )
-from om_ingest.sources.discovered import discovered, reason, selected, validated
+from om_ingest.sources.helpers import discovered, passes_filter, reason, source_properties
 from om_ingest.sources.registry import register_source
 
 PAGE = 100
@@ -98,7 +98,7 @@ class DagAssets:
 
 @register_source("airflow", properties=AirflowProperties, discovers=EntityType.PIPELINE)
 def _make(config: SourceConfig) -> DataSource:
-    return AirflowSource(config, validated(AirflowProperties, config))
+    return AirflowSource(config, source_properties(AirflowProperties, config))
 
 
 class AirflowSource(ServiceLevelSource):
@@ -207,7 +207,7 @@ class AirflowSource(ServiceLevelSource):
         found = 0
         for dag in self._pages("/dags", "dags"):
             dag_id = str(dag["dag_id"])
-            if not selected([dag_id], flt):
+            if not passes_filter(flt, dag_id):
                 continue
             if dag.get("is_stale"):  # its file is gone: Airflow keeps it until cleaned up
                 continue

@@ -25,7 +25,7 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     ServiceLevelSource,
 )
-from om_ingest.sources.discovered import discovered, reason, selected, validated
+from om_ingest.sources.helpers import discovered, passes_filter, reason, source_properties
 from om_ingest.sources.mlflow_registry.properties import MlflowProperties
 from om_ingest.sources.registry import register_source
 
@@ -38,7 +38,7 @@ PYFUNC = "python_function"
 
 @register_source("mlflow", properties=MlflowProperties, discovers=EntityType.MLMODEL)
 def _make(config: SourceConfig) -> DataSource:
-    return MlflowSource(config, validated(MlflowProperties, config))
+    return MlflowSource(config, source_properties(MlflowProperties, config))
 
 
 class MlflowSource(ServiceLevelSource):
@@ -127,7 +127,7 @@ class MlflowSource(ServiceLevelSource):
         flt = template.discovery.filter if template.discovery else None
         found = 0
         for model in self._registered_models():
-            if not selected([model.name], flt):
+            if not passes_filter(flt, model.name):
                 continue
             if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
                 return

@@ -33,12 +33,11 @@ from om_ingest.logs import register_secrets
 from om_ingest.sources.base import (
     ColumnStatistics,
     DataSource,
-    DiscoveredTable,
+    DiscoveredEntity,
     DiscoveryFailure,
     TableStatistics,
-    passes_filter,
-    reason,
 )
+from om_ingest.sources.helpers import passes_filter, reason
 from om_ingest.sources.postgres.catalog import (
     RelationFacts,
     TypeCatalog,
@@ -65,6 +64,7 @@ INTEGRAL = {"SMALLINT", "INT", "BIGINT", "DECIMAL", "NUMERIC"}
 class PostgresSource(DataSource):
     properties: PostgresProperties
     service_type = "Postgres"
+    spans_schemas = True
 
     def __init__(self, config: SourceConfig, properties: PostgresProperties) -> None:
         super().__init__(config, properties)
@@ -177,7 +177,7 @@ class PostgresSource(DataSource):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredTable | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         known = known_commits or {}
@@ -186,7 +186,7 @@ class PostgresSource(DataSource):
         for schema in self.schemas():
             relations = self._run(list_relations, "cannot list the relations of", schema)
             for relation in relations:
-                if not passes_filter(f"{schema}.{relation.name}", relation.name, flt):
+                if not passes_filter(flt, f"{schema}.{relation.name}", relation.name):
                     continue
                 if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
                     return
@@ -211,7 +211,7 @@ class PostgresSource(DataSource):
                     and location in known
                     and markers.get(location) == marker
                 ):
-                    yield DiscoveredTable.unchanged_at(
+                    yield DiscoveredEntity.unchanged_at(
                         template,
                         facts.name,
                         location,
@@ -225,7 +225,7 @@ class PostgresSource(DataSource):
                 except Exception as exc:
                     yield DiscoveryFailure(facts.name, location, f"{location}: {reason(exc)}")
                     continue
-                yield DiscoveredTable(entity, location, commit, marker=marker)
+                yield DiscoveredEntity(entity, location, commit, marker=marker)
 
     def _entity(
         self, template: EntityConfig, schema: str, facts: RelationFacts, location: str

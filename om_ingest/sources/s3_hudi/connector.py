@@ -20,7 +20,6 @@ from om_ingest.config.models import (
     EntityConfig,
     SourceConfig,
     TableConstraintSpec,
-    TableProperties,
 )
 from om_ingest.config.om_types import FILE_FORMATS
 from om_ingest.errors import SourceError
@@ -31,9 +30,8 @@ from om_ingest.sources.base import (
     DiscoveredEntity,
     DiscoveryFailure,
     TableStatistics,
-    passes_filter,
-    reason,
 )
+from om_ingest.sources.helpers import capped, passes_filter, profile_value, reason
 from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.registry import register_source_class
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
@@ -88,7 +86,7 @@ class S3HudiSource(DataSource):
                 location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
                 name = relative.rsplit("/", 1)[-1] or self.properties.bucket
-                if not passes_filter(relative, name, flt):
+                if not passes_filter(flt, relative, name):
                     continue
                 if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
                     return
@@ -203,10 +201,9 @@ class S3HudiSource(DataSource):
             "hudi_last_commit_completion_time": self._completion_time(location, latest),
             "hudi_commit_count": len(instants),
         }
-        props = template.properties
-        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
-        base.setdefault("database_schema", self.default_schema_fqn())
-        base.update(
+        entity = self.table_entity(
+            template,
+            name,
             columns=[c.model_dump() for c in columns],
             partition_columns=[p for p in partitions if p in names] or partitions,
             table_constraints=(
@@ -223,14 +220,6 @@ class S3HudiSource(DataSource):
             # is left out here and kept as the `hudi_base_file_format` custom property.
             file_format=om_enum_value(str(custom["hudi_base_file_format"]).lower(), FILE_FORMATS),
             custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
-        )
-        entity = template.model_copy(
-            update={
-                "name": name,
-                "discovery": None,
-                "properties": TableProperties.model_validate(base),
-                "discovered_from": self.config.name,
-            }
         )
         return DiscoveredEntity(entity, location, latest, marker=marker)
 
@@ -374,14 +363,7 @@ class S3HudiSource(DataSource):
         options = HudiReadOptions().with_batch_size(min(max_rows, 8192))
         if columns:
             options = options.with_projection(columns)
-        remaining = max_rows
-        for batch in table.read_stream(options):
-            if remaining <= 0:
-                return
-            if batch.num_rows > remaining:
-                batch = batch.slice(0, remaining)
-            remaining -= batch.num_rows
-            yield batch
+        yield from capped(table.read_stream(options), max_rows)
 
 
 def _split(value: str | None) -> list[str]:
@@ -398,7 +380,7 @@ def _merge_chunk(into: ColumnStatistics, known_nulls: dict[str, bool], chunk: An
         known_nulls.setdefault(name, True)
         into.null_count = (into.null_count or 0) + stats.null_count
     if stats is not None and stats.has_min_max:
-        low, high = _plain_value(stats.min), _plain_value(stats.max)
+        low, high = profile_value(stats.min), profile_value(stats.max)
         if low is not None:
             into.min = low if into.min is None else min(into.min, low)
         if high is not None:
@@ -416,7 +398,7 @@ def _merge_array(
     if pa.types.is_binary(values.type) or pa.types.is_boolean(values.type):
         return
     bounds = pc.min_max(values)
-    low, high = _plain_value(bounds["min"].as_py()), _plain_value(bounds["max"].as_py())
+    low, high = profile_value(bounds["min"].as_py()), profile_value(bounds["max"].as_py())
     if low is not None:
         into.min = low if into.min is None else min(into.min, low)
     if high is not None:
@@ -425,17 +407,3 @@ def _merge_array(
 
 def _nested(field: pa.Field) -> bool:
     return bool(pa.types.is_nested(field.type))
-
-
-def _plain_value(value: Any) -> Any:
-    """Footer values as profile values: numbers and strings; dates and times in ISO form."""
-    from datetime import date, datetime, time
-    from decimal import Decimal
-
-    if isinstance(value, bool | bytes):
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return value if isinstance(value, int | float | str) else None

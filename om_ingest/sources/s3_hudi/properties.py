@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field
 
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
-from om_ingest.sources.base import empty_as_unset
+from om_ingest.sources.helpers import empty_as_unset
 
 
 class S3HudiProperties(BaseModel):
