@@ -178,7 +178,7 @@ class DerivedHandler(EntityHandler):
         inner = self.schema_shape is not None and len(self.schema_shape.keys) > 1
         return frozenset(
             key
-            for key in self.request_keys - CURATED - {self.parent_field}
+            for key in self.request_keys - CURATED - {self.parent_field or ""}
             if key != root or inner  # a nested schema's container has facts of its own
         )
 
