@@ -67,7 +67,7 @@ def test_an_unknown_key_anywhere_is_located(
     entities = copy.deepcopy(kinds_stack())
     entity = entities[index]
     where: tuple[Any, ...] = ("properties",)
-    if nested and entity["type"] in NESTED:
+    if nested and NESTED.get(entity["type"], ("-",))[0] in entity["properties"]:
         where += NESTED[entity["type"]]
     node = entity
     for part in where:
