@@ -174,11 +174,14 @@ class DerivedHandler(EntityHandler):
         return sorted(statuses or [], key=lambda status: int(status["timestamp"]))
 
     def owned_when_set(self) -> frozenset[str]:
+        """Request fields the entity keeps (not create-only ones such as a user's
+        `createPasswordType`, which OM never answers with), besides curated metadata."""
         root = self.schema_shape.keys[0] if self.schema_shape else None
         inner = self.schema_shape is not None and len(self.schema_shape.keys) > 1
+        stored = {info.alias or name for name, info in self.entity_class.model_fields.items()}
         return frozenset(
             key
-            for key in self.request_keys - CURATED - {self.parent_field or ""}
+            for key in (self.request_keys & stored) - CURATED - {self.parent_field or ""}
             if key != root or inner  # a nested schema's container has facts of its own
         )
 
