@@ -338,7 +338,9 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     skipped = _by_fqn(run(config, idempotency="skip"))
     assert om_env.write_calls() == []
     assert skipped["kafka.orders"]["operation"] == "SKIP"
-    assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
+    for fqn in ("kafka.orders", "s3.landing", "Business.Revenue", "Finance"):
+        assert skipped[fqn]["operation"] == "SKIP"
+        assert "change(s) detected, not applied" in skipped[fqn]["reason"]
     failure = run_failing(config, idempotency="fail")
     failed = [r for r in failure.results if r.outcome.value == "failed"]
     assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice", "s3"}
