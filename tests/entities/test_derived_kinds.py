@@ -842,3 +842,15 @@ def test_a_run_naming_an_unknown_task_fails_the_pipeline_with_om_s_message(
     (failed,) = [r for r in failure.results if r.fqn == "af.etl"]
     assert "Invalid task name transform" in (failed.error or "")
     assert "Traceback" not in (failed.error or "")
+
+
+def test_a_field_om_keeps_from_creation_is_not_compared(om_env: Any, tmp_path: Path) -> None:
+    """OM's PipelineUpdater never changes a pipeline's schedule after creation: a config
+    edit of it is not an update PUT on every run (it would never take)."""
+    entities = _pipeline_with_runs([])
+    entities[1]["properties"]["schedule_interval"] = "@daily"
+    run(write_config(tmp_path, entities))
+    entities[1]["properties"]["schedule_interval"] = "@hourly"
+    om_env.clear_requests()
+    summary = run(write_config(tmp_path, entities, name="hourly"))
+    assert om_env.write_calls() == [] and summary["operations"] == {"SKIP": 2}
