@@ -44,6 +44,9 @@ class Kind:
     complete: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Fills in what the request derives from what the config gives (a topic's fields from
     its schema text); raises ValueError for input it cannot read."""
+    kept_from_creation: tuple[str, ...] = ()
+    """Request fields OM's updater never changes after creation (not recorded by its
+    `entitySpecificUpdate`): not compared, since a PUT could never apply a difference."""
 
 
 KINDS: dict[EntityType, Kind] = {
@@ -54,7 +57,9 @@ KINDS: dict[EntityType, Kind] = {
     EntityType.USER: Kind("teams.user.User", ("teams",)),
     EntityType.TEAM: Kind("teams.team.Team", ("owners", "parents", "children", "users")),
     EntityType.PIPELINE_SERVICE: Kind(
-        "services.pipelineService.PipelineService", ("owners", "tags")
+        "services.pipelineService.PipelineService",
+        ("owners", "tags"),
+        kept_from_creation=("serviceType", "scheduleInterval"),
     ),
     EntityType.PIPELINE: Kind(
         "data.pipeline.Pipeline",
@@ -65,9 +70,12 @@ KINDS: dict[EntityType, Kind] = {
             children=None,
             facts=("downstreamTasks", "sourceUrl", "taskSQL", "startDate", "endDate"),
         ),
+        kept_from_creation=("scheduleInterval", "startDate"),  # PipelineUpdater
     ),
     EntityType.MESSAGING_SERVICE: Kind(
-        "services.messagingService.MessagingService", ("owners", "tags")
+        "services.messagingService.MessagingService",
+        ("owners", "tags"),
+        kept_from_creation=("serviceType",),
     ),
     EntityType.TOPIC: Kind(
         "data.topic.Topic",
@@ -75,13 +83,21 @@ KINDS: dict[EntityType, Kind] = {
         SchemaShape("messageSchema.schemaFields", facts=("dataTypeDisplay",)),
         with_parsed_fields,
     ),
-    EntityType.MLMODEL_SERVICE: Kind("services.mlmodelService.MlModelService", ("owners", "tags")),
+    EntityType.MLMODEL_SERVICE: Kind(
+        "services.mlmodelService.MlModelService",
+        ("owners", "tags"),
+        kept_from_creation=("serviceType",),
+    ),
     EntityType.MLMODEL: Kind(
         "data.mlmodel.MlModel",
         ("owners", "tags", "extension", "dashboard"),
         SchemaShape("mlFeatures", children=None, facts=("featureAlgorithm", "featureSources")),
     ),
-    EntityType.SEARCH_SERVICE: Kind("services.searchService.SearchService", ("owners", "tags")),
+    EntityType.SEARCH_SERVICE: Kind(
+        "services.searchService.SearchService",
+        ("owners", "tags"),
+        kept_from_creation=("serviceType",),
+    ),
     EntityType.SEARCH_INDEX: Kind(
         "data.searchIndex.SearchIndex",
         ("owners", "tags", "extension"),
@@ -91,7 +107,11 @@ KINDS: dict[EntityType, Kind] = {
         "data.dataContract.DataContract", ("owners", "reviewers", "extension")
     ),
     # storage and governance
-    EntityType.STORAGE_SERVICE: Kind("services.storageService.StorageService", ("owners", "tags")),
+    EntityType.STORAGE_SERVICE: Kind(
+        "services.storageService.StorageService",
+        ("owners", "tags"),
+        kept_from_creation=("serviceType",),
+    ),
     EntityType.CONTAINER: Kind(
         "data.container.Container",
         ("owners", "tags", "extension", "dataModel", "parent"),
@@ -132,6 +152,7 @@ class DerivedHandler(EntityHandler):
         self.parent_field = DERIVED_KINDS[entity_type][1]
         self.nested_parent = NESTED_PARENT.get(entity_type)
         self.complete = kind.complete
+        self.kept_from_creation = frozenset(kind.kept_from_creation)
         self.request_keys = frozenset(
             info.alias or name for name, info in self.create_model.model_fields.items()
         )
@@ -181,11 +202,15 @@ class DerivedHandler(EntityHandler):
         return sorted(statuses or [], key=lambda status: int(status["timestamp"]))
 
     def owned_when_set(self) -> frozenset[str]:
+        """Request fields the entity keeps (not create-only ones such as a user's
+        `createPasswordType`, which OM never answers with), besides curated metadata."""
         root = self.schema_shape.keys[0] if self.schema_shape else None
         inner = self.schema_shape is not None and len(self.schema_shape.keys) > 1
+        stored = {info.alias or name for name, info in self.entity_class.model_fields.items()}
         return frozenset(
             key
-            for key in self.request_keys - CURATED - {self.parent_field}
+            for key in (self.request_keys & stored) - CURATED - self.kept_from_creation
+            if key != self.parent_field
             if key != root or inner  # a nested schema's container has facts of its own
         )
 

@@ -277,6 +277,31 @@ def test_every_kind_is_created_then_rerun_without_writes(om_env: Any, tmp_path: 
     assert again["operations"] == {"SKIP": len(kinds_stack())}
 
 
+def test_what_a_config_asks_for_equals_what_om_answers_after_creating_it(om_env: Any) -> None:
+    """Without the write cache, the comparison of each kind's request with what OM answers
+    after creating it finds nothing (create-only request fields, names OM answers as
+    references, defaults the SDK leaves unparsed would read as changes on every run)."""
+    from om_ingest.config.models import EntityConfig
+    from om_ingest.engine.compare import as_json, compare
+    from om_ingest.entities import handler_for
+    from om_ingest.entities.lookups import Resolver
+    from om_ingest.openmetadata.client import OMClient
+    from om_ingest.planning.plan import parent_fqn_of
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    client = OMClient(make_sdk_client(om_env.url, JWT), om_env.url)
+    for raw in kinds_stack():
+        entity = EntityConfig.model_validate(raw)
+        handler = handler_for(entity.type)
+        request = handler.request(Resolver(client), entity, parent_fqn_of(entity))
+        created = client.create_or_update(request)
+        fqn = getattr(created.fullyQualifiedName, "root", created.fullyQualifiedName)
+        held = client.get_by_name(handler.entity_class, fqn, fields=list(handler.read_fields))
+        difference = compare(handler, as_json(request), as_json(held), override=False)
+        assert not difference, (raw["name"], difference)
+
+
 def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     om_env: Any, tmp_path: Path
 ) -> None:
@@ -313,7 +338,9 @@ def test_updates_are_listed_as_field_changes_and_nested_schema_changes(
     skipped = _by_fqn(run(config, idempotency="skip"))
     assert om_env.write_calls() == []
     assert skipped["kafka.orders"]["operation"] == "SKIP"
-    assert "change(s) detected, not applied" in skipped["kafka.orders"]["reason"]
+    for fqn in ("kafka.orders", "s3.landing", "Business.Revenue", "Finance"):
+        assert skipped[fqn]["operation"] == "SKIP"
+        assert "change(s) detected, not applied" in skipped[fqn]["reason"]
     failure = run_failing(config, idempotency="fail")
     failed = [r for r in failure.results if r.outcome.value == "failed"]
     assert {r.fqn for r in failed} >= {"airflow", "kafka", "data_eng", "alice", "s3"}
@@ -815,3 +842,15 @@ def test_a_run_naming_an_unknown_task_fails_the_pipeline_with_om_s_message(
     (failed,) = [r for r in failure.results if r.fqn == "af.etl"]
     assert "Invalid task name transform" in (failed.error or "")
     assert "Traceback" not in (failed.error or "")
+
+
+def test_a_field_om_keeps_from_creation_is_not_compared(om_env: Any, tmp_path: Path) -> None:
+    """OM's PipelineUpdater never changes a pipeline's schedule after creation: a config
+    edit of it is not an update PUT on every run (it would never take)."""
+    entities = _pipeline_with_runs([])
+    entities[1]["properties"]["schedule_interval"] = "@daily"
+    run(write_config(tmp_path, entities))
+    entities[1]["properties"]["schedule_interval"] = "@hourly"
+    om_env.clear_requests()
+    summary = run(write_config(tmp_path, entities, name="hourly"))
+    assert om_env.write_calls() == [] and summary["operations"] == {"SKIP": 2}
