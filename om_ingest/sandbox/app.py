@@ -33,6 +33,7 @@ from om_ingest.sandbox import (
 )
 from om_ingest.sandbox.auth import Caller, Principals
 from om_ingest.sandbox.bulk import bulk_put
+from om_ingest.sandbox.data_quality import DataQualityApi
 from om_ingest.sandbox.errors import ApiError
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
@@ -181,6 +182,7 @@ class EntityApi:
         self.base = ""
         self._seeded = False
         self.lineage = Lineage(store, self._ref)
+        self.data_quality = DataQualityApi(store, self._ref, lambda: self.base)
 
     def handle(
         self,
@@ -220,6 +222,11 @@ class EntityApi:
             self._seeded = True
         if rest.startswith("metadata/types/"):
             return self._types(method, rest.removeprefix("metadata/types/"), body)
+        if rest.startswith("dataQuality/"):
+            payload = _json(body) if method in ("PUT", "POST") else None
+            return self.data_quality.handle(
+                method, rest.removeprefix("dataQuality/"), params, payload, caller.name
+            )
         if rest == "lineage" or rest.startswith("lineage/"):
             payload = _json(body) if method in ("PUT", "PATCH") else None
             tail = rest.removeprefix("lineage").strip("/")
