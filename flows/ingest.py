@@ -19,6 +19,7 @@ from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from flows.connections import load_result_storage, open_client
+from flows.contract_tasks import validate_contracts
 from flows.entity_tasks import (
     configured_write_task,
     dispatch_level,
@@ -36,6 +37,7 @@ from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
 from om_ingest.logs import install_redaction, register_secrets_in
+from om_ingest.notifications import RunFacts, events, send
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
@@ -124,6 +126,7 @@ def ingest(
                 finish=lambda record: stale_tables(loaded.config, expansion, key, dry_run, record),
             )
         profiles = profile_tables(loaded.config, expansion.entities, results, key, dry_run)
+        validations = validate_contracts(loaded.config, expansion.entities, results, key, dry_run)
         if not dry_run:
             record_schemas(loaded.config, expansion.entities, results)
     finally:
@@ -137,11 +140,22 @@ def ingest(
             key=artifact_key("profiles", loaded.config.metadata.name),
             description=f"Data profiles of this run of {describe_config(loaded.config.metadata)}",
         )
+    if validations:
+        create_table_artifact(
+            [{k: str(v) for k, v in row.items()} for row in validations],
+            key=artifact_key("contract-validations", loaded.config.metadata.name),
+            description=f"Data contract validations of {describe_config(loaded.config.metadata)}",
+        )
     summary_data = summary.model_dump(mode="json")
     summary_data["profiles"] = profiles
+    summary_data["validations"] = validations
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
-    if not summary.ok:
-        raise IngestionFailed(summary, results)
+    failure = IngestionFailed(summary, results) if not summary.ok else None
+    run = RunFacts(loaded.config.metadata.name, summary.run_id, ctx.flow_run_id, dry_run)
+    found = events(results, validations, str(failure) if failure else None)
+    summary_data["notifications"] = send(loaded.config.notifications, found, run)
+    if failure is not None:
+        raise failure
     return summary_data
 
 

@@ -39,26 +39,7 @@ def profile_table_task(
     fqn: str, entity: EntityConfig, config: IngestionConfig, client_key: str, dry_run: bool
 ) -> dict[str, Any]:
     settings = profiling_for(entity, config)
-    props = entity.properties
-    assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
-    source_config = config.source(entity.discovered_from)
-    assert source_config is not None
-    # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
-    columns = [c.name for c in props.columns]
-    statistics = None
-    try:
-        with get_source(source_config) as source:
-            if settings.metadata_stats or settings.sample_percentage is not None:
-                statistics = _statistics(source, props.location_path, columns)
-            rows = sample_size(settings, statistics.row_count if statistics else None)
-            batches = source.fetch_sample(props.location_path, rows, columns or None)
-            sample = collect_sample(batches, rows)
-    except Exception as exc:
-        raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
-    if statistics is not None and statistics.exact:
-        row_count: int | None = statistics.row_count
-    else:  # a snapshot read that ended before the cap saw every row (log files merged)
-        row_count = sample.num_rows if sample.num_rows < rows else None
+    sample, statistics, row_count = read_sample(entity, config, settings)
     result = profile_table(
         fqn,
         sample,
@@ -89,6 +70,34 @@ def profile_table_task(
         "not_computed": sum(len(c.not_computed) for c in result.columns),
         **({"expectations": str(suite_path)} if suite_path else {}),
     }
+
+
+def read_sample(
+    entity: EntityConfig, config: IngestionConfig, settings: ProfilingConfig
+) -> tuple[Any, TableStatistics | None, int | None]:
+    """A discovered table's sample (hudi-rs snapshot read, capped), its file-metadata
+    statistics when wanted, and its row count when known exactly."""
+    props = entity.properties
+    assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
+    source_config = config.source(entity.discovered_from)
+    assert source_config is not None
+    # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
+    columns = [c.name for c in props.columns]
+    statistics = None
+    try:
+        with get_source(source_config) as source:
+            if settings.metadata_stats or settings.sample_percentage is not None:
+                statistics = _statistics(source, props.location_path, columns)
+            rows = sample_size(settings, statistics.row_count if statistics else None)
+            batches = source.fetch_sample(props.location_path, rows, columns or None)
+            sample = collect_sample(batches, rows)
+    except Exception as exc:
+        raise SourceError(f"{props.location_path}: cannot read a sample: {exc}") from None
+    if statistics is not None and statistics.exact:
+        row_count: int | None = statistics.row_count
+    else:  # a snapshot read that ended before the cap saw every row (log files merged)
+        row_count = sample.num_rows if sample.num_rows < rows else None
+    return sample, statistics, row_count
 
 
 def _push(fqn: str, result: Any, settings: ProfilingConfig, client_key: str, dry_run: bool) -> str:

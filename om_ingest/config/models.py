@@ -638,7 +638,13 @@ class ContractConfig(StrictModel):
     )
 
 
-NOTIFICATION_EVENTS = ("schema_change", "contract_violation", "entity_failed", "run_failed")
+NotificationEvent = Literal["schema_change", "contract_violation", "entity_failed", "run_failed"]
+NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = (
+    "schema_change",
+    "contract_violation",
+    "entity_failed",
+    "run_failed",
+)
 """What a run can notify about (`notifications.on`)."""
 
 
@@ -652,7 +658,7 @@ class NotificationsConfig(StrictModel):
         description="Name of a saved Prefect notification block, as `block-type/name` or "
         "just `name` (looked up among the notification block types)",
     )
-    on: list[Literal["schema_change", "contract_violation", "entity_failed", "run_failed"]] = Field(
+    on: list[NotificationEvent] = Field(
         default_factory=lambda: list(NOTIFICATION_EVENTS),
         description="Events that send a message",
     )

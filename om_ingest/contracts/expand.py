@@ -28,7 +28,7 @@ def with_contracts(loaded: LoadedConfig) -> LoadedConfig:
         return loaded
     lines = dict(loaded.lines)
     entities = list(config.entities)
-    contracts = []
+    contracts: list[ContractConfig] = []
     for index, contract in enumerate(config.contracts):
         at = ("contracts", index)
         try:
@@ -45,7 +45,7 @@ def with_contracts(loaded: LoadedConfig) -> LoadedConfig:
             odcs_file, {"file": file, "line": line, "path": f"contracts[{index}].path"}
         )
         position = len(entities)
-        lines[("entities", position)] = lines.get(at, (file, line or 1))  # type: ignore[assignment]
+        lines[("entities", position)] = lines.get(at, (file, line or 1))
         data = {
             "type": EntityType.DATA_CONTRACT.value,
             "name": contract_name(document, table, contract.name),

@@ -294,6 +294,10 @@ class OMClient:
         with self._call("PUT tableProfile"):
             return self.sdk.ingest_profile_data(table=table, profile_request=profile_request)
 
+    def add_test_case_result(self, test_case_fqn: str, result: BaseModel) -> None:
+        with self._call(f"POST testCaseResults {test_case_fqn}"):
+            self.sdk.add_test_case_results(test_results=result, test_case_fqn=test_case_fqn)
+
     def soft_delete(self, entity: type[T], entity_id: str) -> None:
         with self._call(f"DELETE {entity.__name__}"):
             self.sdk.delete(entity=entity, entity_id=entity_id, recursive=False, hard_delete=False)
