@@ -37,7 +37,7 @@ from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
 from om_ingest.logs import install_redaction, register_secrets_in
-from om_ingest.notifications import RunFacts, events, send
+from om_ingest.notifications import Event, RunFacts, events, send
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
@@ -64,7 +64,24 @@ class IngestionFailed(OmIngestError):
         super().__init__(f"{'; '.join(what)} (audit: {summary.audit_file})")
 
 
-@flow(name="om-ingest", persist_result=True, log_prints=False)
+def notify_stopped_run(flow: Any, flow_run: Any, state: Any) -> None:
+    """A run that stopped before its summary (OpenMetadata unreachable, a bug): one
+    `run_failed` message when its config names a notification block. A run that ended with
+    failed entities (IngestionFailed) has sent its messages already."""
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, IngestionFailed):
+        return
+    try:
+        loaded = load_config(flow_run.parameters["config_path"])
+    except Exception:  # a broken config: nothing says where to send
+        return
+    metadata = loaded.config.metadata
+    stopped = Event("run_failed", "(run)", f"the run stopped: {error}")
+    run = RunFacts(metadata.name, None, str(flow_run.id), bool(flow_run.parameters.get("dry_run")))
+    send(loaded.config.notifications, [stopped], run)
+
+
+@flow(name="om-ingest", persist_result=True, log_prints=False, on_failure=[notify_stopped_run])
 def ingest(
     config_path: str,
     dry_run: bool = False,

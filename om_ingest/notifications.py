@@ -49,7 +49,8 @@ class RunFacts:
     """What names a run in a message."""
 
     config: str
-    run_id: str
+    run_id: str | None
+    """om-ingest's run id (None when the run stopped before it had one)."""
     flow_run_id: str | None
     dry_run: bool
 
@@ -112,13 +113,10 @@ def _schema_summary(changes: list[dict[str, Any]]) -> str:
 def message(event: Event, run: RunFacts) -> tuple[str, str]:
     """(subject, body) of one event's message."""
     subject = f"om-ingest {event.kind.replace('_', ' ')}: {event.entity}"
-    body = (
-        f"{event.kind}: {event.entity}: {event.change}\n"
-        f"run {run.run_id}"
-        + (f", flow run {run.flow_run_id}" if run.flow_run_id else "")
-        + f", config {run.config}"
-        + (" (dry run)" if run.dry_run else "")
-    )
+    names = [f"run {run.run_id}"] if run.run_id else []
+    names += [f"flow run {run.flow_run_id}"] if run.flow_run_id else []
+    names.append(f"config {run.config}" + (" (dry run)" if run.dry_run else ""))
+    body = f"{event.kind}: {event.entity}: {event.change}\n" + ", ".join(names)
     return redact(subject), redact(body)
 
 

@@ -135,3 +135,29 @@ def test_a_schema_change_sends_one_message(
     assert "1 schema change(s):" in message["text"] and "note" in message["text"]
     assert "(applied)" in message["text"]
     _no_secret(receiver)
+
+
+def test_a_run_stopped_before_any_entity_sends_one_run_failed_message(
+    tmp_path: Path,
+    receiver: Receiver,
+    webhook_block: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flows.ingest import ingest
+    from om_ingest.errors import OmIngestError
+
+    monkeypatch.setenv("OM_HOST", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("OM_JWT", JWT)
+    config = contract_config(
+        tmp_path,
+        odcs(),
+        notifications={"block": webhook_block},
+        execution={"retries": {"budget_seconds": 0.5, "max_attempts": 1}},
+    )
+    with pytest.raises(OmIngestError):
+        ingest(config)
+    (message,) = receiver.messages
+    assert message["subject"] == "om-ingest run failed: (run)"
+    assert "the run stopped: " in message["text"] and "127.0.0.1:9" in message["text"]
+    assert "flow run " in message["text"] and "config contracts" in message["text"]
+    _no_secret(receiver)

@@ -199,3 +199,16 @@ def test_violations_are_exactly_the_missing_and_mistyped_fields(
         if name.lower() not in table or (types and table[name.lower()] not in types)
     ]
     assert [line.split(":")[0] for line in found] == expected_names
+
+
+def test_two_contracts_for_one_table_are_a_config_error(tmp_path: Path) -> None:
+    import yaml
+
+    config = Path(contract_config(tmp_path, odcs()))
+    data = yaml.safe_load(config.read_text())
+    data["contracts"].append({"path": "specs/orders.odcs.yaml", "table": TABLE, "name": "other"})
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    result = CliRunner().invoke(cli, ["validate", str(config)], env={"OM_HOST": "x", "OM_JWT": "x"})
+    assert result.exit_code == 2
+    assert "contracts[1].table: " in result.output
+    assert f"{TABLE} has a contract already (OM keeps one per entity)" in result.output
