@@ -26,9 +26,11 @@ def validate_contract_task(
     config: IngestionConfig,
     client_key: str,
     dry_run: bool,
+    violations: list[str],
 ) -> dict[str, Any]:
     from om_ingest import fqns
-    from om_ingest.quality.openmetadata import push_outcomes
+    from om_ingest.contracts.mapping import schema_object
+    from om_ingest.quality.openmetadata import push_contract_result, push_outcomes
     from om_ingest.quality.rules import contract_suite
     from om_ingest.quality.validate import run_expectations
 
@@ -60,6 +62,14 @@ def validate_contract_task(
         retries_for(client_key),
         f"validation results of {contract.table}",
     )
+    fields = len(schema_object(contract.document, fqns.unquoted_parts(contract.table)[-1]))
+    summary["contract_result"] = call_with_retries(
+        lambda: push_contract_result(
+            client, f"{contract.table}.dataContract_{name}", outcomes, violations, fields, now
+        ),
+        retries_for(client_key),
+        f"contract result of {contract.table}",
+    )
     summary["status"] = "pushed"
     return summary
 
@@ -78,6 +88,7 @@ def validate_contracts(
         r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
     }
     tables: dict[str, EntityConfig] = {}
+    by_fqn = {r.fqn: r for r in results}
     for spec in entities:
         entity = unpacked(spec)
         if entity.type.value == "table" and entity.discovery is None:
@@ -104,8 +115,9 @@ def validate_contracts(
                 }
             )
             continue
+        violations = by_fqn[contract.table].contract_violations
         state = validate_contract_task(
-            contract, found, config, client_key, dry_run, return_state=True
+            contract, found, config, client_key, dry_run, violations, return_state=True
         )
         value = state.result(raise_on_failure=False)
         if not isinstance(value, dict):

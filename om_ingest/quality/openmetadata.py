@@ -92,3 +92,53 @@ def _ensure_definition(
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def push_contract_result(
+    client: OMClient,
+    contract_fqn: str,
+    outcomes: list[Outcome],
+    violations: list[str],
+    schema_fields: int,
+    timestamp_ms: int,
+) -> str | None:
+    """The data contract's result of this run (its `latestResult` in OM): schema
+    enforcement and quality checks together. Its status, or None when OM has no contract."""
+    from metadata.generated.schema.entity.data.dataContract import DataContract
+    from metadata.generated.schema.entity.datacontract.dataContractResult import (
+        DataContractResult,
+    )
+
+    contract = client.get_by_name(DataContract, contract_fqn)
+    if contract is None:
+        return None
+    passed = sum(o.status == "Success" for o in outcomes)
+    failed_fields = [line.split(":")[0] for line in violations]
+    status = "Success" if passed == len(outcomes) and not violations else "Failed"
+    checks = f"{passed} of {len(outcomes)} quality checks passed"
+    schema = f"{len(failed_fields)} schema violation(s)" if failed_fields else "schema as agreed"
+    result = DataContractResult.model_validate(
+        {
+            "dataContractFQN": contract_fqn,
+            "timestamp": timestamp_ms,
+            "contractExecutionStatus": status,
+            "result": f"{checks}; {schema}",
+            "schemaValidation": {
+                "passed": schema_fields - len(failed_fields),
+                "failed": len(failed_fields),
+                "total": schema_fields,
+                "failedFields": failed_fields,
+                "typeMismatchFields": [
+                    line.split(":")[0] for line in violations if "the contract types it" in line
+                ],
+            },
+            "qualityValidation": {
+                "passed": passed,
+                "failed": len(outcomes) - passed,
+                "total": len(outcomes),
+                "qualityScore": round(100 * passed / len(outcomes), 2) if outcomes else 100.0,
+            },
+        }
+    )
+    client.put_contract_result(str(contract.id.root), result)
+    return status

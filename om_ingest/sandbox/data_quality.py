@@ -318,6 +318,52 @@ class DataQualityApi:
         return 200, data
 
 
+def contract_results(
+    store: EntityStore,
+    contract: dict[str, Any],
+    method: str,
+    tail: str,
+    params: dict[str, str],
+    body: Any,
+) -> tuple[int, Any]:
+    """`/dataContracts/{id}/results[/latest]` (DataContractRepository.addContractResult): a
+    result per timestamp; the latest is the contract's `latestResult` (no new version)."""
+    from metadata.generated.schema.entity.datacontract.dataContractResult import (
+        DataContractResult,
+    )
+
+    if method == "GET" and tail == "latest":
+        points = store.profiles.get(contract["id"], {})
+        if not points:
+            raise ApiError(404, f"No results found for data contract {contract['id']}")
+        return 200, max(points.items())[1]["contractResult"]
+    if method == "GET" and tail == "":
+        points = store.profiles.get(contract["id"], {})
+        listed = [p["contractResult"] for _, p in sorted(points.items(), reverse=True)]
+        limit = int(params.get("limit", 10))
+        return 200, {"data": listed[:limit], "paging": {"total": len(listed)}}
+    if method != "PUT" or tail != "":
+        raise ApiError(405, f"{method} not allowed on dataContracts results")
+    try:
+        result = DataContractResult.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ApiError(400, f"[{'.'.join(map(str, first['loc']))}] {first['msg']}") from None
+    data = result.model_dump(mode="json", exclude_none=True, by_alias=True)
+    check_ms(data["timestamp"])
+    data.setdefault("id", str(uuid.uuid4()))
+    store.add_profile(contract["id"], data["timestamp"], {"contractResult": data})
+    latest = max(store.profiles[contract["id"]].items())[1]["contractResult"]
+    contract["latestResult"] = {
+        "timestamp": latest["timestamp"],
+        "status": latest["contractExecutionStatus"],
+        "message": latest.get("result"),
+        "resultId": latest["id"],
+    }
+    store.put("dataContract", contract)
+    return 200, data
+
+
 def _check_parameters(values: list[dict[str, Any]] | None, definition: dict[str, Any]) -> None:
     """TestCaseRepository.validateTestParameters."""
     if values is None:

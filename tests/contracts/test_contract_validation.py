@@ -120,3 +120,13 @@ def test_validation_results_reach_om_and_a_rerun_appends(om_env: Any, tmp_path: 
     assert values["unexpected_count"] == "1" and values["element_count"] == "4"
     suite = client.get_by_name(TestSuite, f"{TABLE}.testSuite", fields=["tests"])
     assert len(suite.tests) == len(cases)  # the re-run added results, not test cases
+    # the contract's own result: the latest run's schema and quality verdict
+    from metadata.generated.schema.entity.data.dataContract import DataContract
+
+    assert first["validations"][0]["contract_result"] == "Failed"
+    contract = client.get_by_name(DataContract, f"{TABLE}.dataContract_orders_contract")
+    assert contract.latestResult.status.value == "Failed"
+    assert contract.latestResult.message == "4 of 5 quality checks passed; schema as agreed"
+    results = client.get_data_contract_results(contract.id, limit=10)
+    assert len(results) == 2
+    assert results[0].qualityValidation.failed == 1 and results[0].schemaValidation.failed == 0
