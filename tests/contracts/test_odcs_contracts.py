@@ -11,9 +11,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
+from om_ingest.audit import RunSummary
 from om_ingest.cli.main import cli
 from om_ingest.contracts.enforcement import violations
 from om_ingest.contracts.mapping import ContractGate, FieldRule
+from om_ingest.engine.results import EntityResult
 from om_ingest.sandbox.testing import make_sdk_client
 from tests.conftest import JWT
 from tests.contracts.helpers import COLUMNS, TABLE, contract_config, odcs
@@ -173,6 +175,18 @@ def test_a_type_mismatch_under_warn_writes_and_reports(om_env: Any, tmp_path: Pa
         "amount: the contract types it number, the table STRING"
     ]
     assert [c.dataType.value for c in _table(om_env).columns] == ["BIGINT", "STRING", "STRING"]
+    from om_ingest.rendering.results import render_markdown
+
+    preview = run(
+        contract_config(tmp_path, odcs(), columns=retyped, enforcement="warn"), dry_run=True
+    )
+    event = next(e for e in audit_events(preview) if e["fqn"] == TABLE)
+    assert event["contract_violations"] == [
+        "amount: the contract types it number, the table STRING"
+    ]
+    assert "contract violated (enforcement: warn): amount" in render_markdown(
+        [EntityResult.model_validate(event)], RunSummary.model_validate(preview)
+    )
 
 
 NAMES = st.sampled_from(["id", "amount", "status", "city", "Email"])
