@@ -69,7 +69,7 @@ def notify_stopped_run(flow: Any, flow_run: Any, state: Any) -> None:
     `run_failed` message when its config names a notification block. A run that ended with
     failed entities (IngestionFailed) has sent its messages already."""
     error = state.result(raise_on_failure=False)
-    if isinstance(error, IngestionFailed):
+    if isinstance(error, IngestionFailed) or flow_run.parameters.get("dry_run"):
         return
     try:
         loaded = load_config(flow_run.parameters["config_path"])
@@ -170,7 +170,8 @@ def ingest(
     failure = IngestionFailed(summary, results) if not summary.ok else None
     run = RunFacts(loaded.config.metadata.name, summary.run_id, ctx.flow_run_id, dry_run)
     found = events(results, validations, str(failure) if failure else None)
-    summary_data["notifications"] = send(loaded.config.notifications, found, run)
+    # A dry run changes nothing: it is previewed, not announced.
+    summary_data["notifications"] = 0 if dry_run else send(loaded.config.notifications, found, run)
     if failure is not None:
         raise failure
     return summary_data
