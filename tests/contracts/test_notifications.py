@@ -80,9 +80,12 @@ def test_a_warned_violation_sends_one_message_naming_entity_change_and_run(
         {"name": c["name"], "data_type": "BOOLEAN" if c["name"] == "status" else c["data_type"]}
         for c in COLUMNS
     ]
-    summary = run(
-        contract_config(tmp_path, odcs(), columns=retyped, notifications={"block": webhook_block})
+    config = contract_config(
+        tmp_path, odcs(), columns=retyped, notifications={"block": webhook_block}
     )
+    assert run(config, dry_run=True)["notifications"] == 0  # a preview announces nothing
+    assert receiver.messages == []
+    summary = run(config)
     assert summary["notifications"] == 1
     (message,) = receiver.messages
     assert message["subject"] == f"om-ingest contract violation: {TABLE}"
