@@ -36,7 +36,9 @@ def validate_contract_task(
 
     assert contract.document is not None
     name = contract_name(contract.document, contract.table, contract.name)
-    suite = contract_suite(contract.document, fqns.unquoted_parts(contract.table)[-1])
+    suite = contract_suite(
+        contract.document, fqns.unquoted_parts(contract.table)[-1], contract.suite
+    )
     sample, _, _ = read_sample(entity, config, profiling_for(entity, config))
     outcomes = run_expectations(suite.expectations, sample)
     summary: dict[str, Any] = {

@@ -633,8 +633,18 @@ class ContractConfig(StrictModel):
         "`<table name>_contract`)",
     )
     idempotency: IdempotencyMode | None = None
+    expectations: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A Great Expectations suite (JSON, e.g. the draft `profiling."
+        "suggest_expectations` stored) adopted for this table: run with the contract's rules, "
+        "its results pushed the same way; relative to this config",
+    )
     document: SkipJsonSchema[dict[str, Any] | None] = Field(
         default=None, exclude=True, description="The ODCS document, set by the loader"
+    )
+    suite: SkipJsonSchema[dict[str, Any] | None] = Field(
+        default=None, exclude=True, description="The adopted GX suite, set by the loader"
     )
 
 

@@ -8,8 +8,9 @@ audited exactly like a declared `data_contract`. Errors in the mapped entity poi
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from om_ingest import fqns
 from om_ingest.config.models import ContractConfig, EntityConfig, EntityType
@@ -54,7 +55,10 @@ def with_contracts(loaded: LoadedConfig) -> LoadedConfig:
         }
         entity = replace(loaded, lines=lines).validate_at(EntityConfig, data, at)
         entities.append(entity)
-        contracts.append(contract.model_copy(update={"document": document, "table": table}))
+        suite = _adopted_suite(loaded, contract, at) if contract.expectations else None
+        contracts.append(
+            contract.model_copy(update={"document": document, "table": table, "suite": suite})
+        )
     updated = config.model_copy(update={"entities": entities, "contracts": contracts})
     return replace(loaded, config=updated, lines=lines)
 
@@ -68,3 +72,27 @@ def gates_for(contracts: list[ContractConfig]) -> dict[str, ContractGate]:
         for c in contracts
         if c.document is not None
     }
+
+
+def _adopted_suite(
+    loaded: LoadedConfig, contract: ContractConfig, at: tuple[str | int, ...]
+) -> Any:
+    """The GX suite a contract adopts: JSON with an `expectations` list of `{type, kwargs}`
+    (what `ExpectationSuite.to_json_dict` writes, as `suggest_expectations` stores it)."""
+    assert contract.expectations is not None
+    path = loaded.path.parent / contract.expectations
+    try:
+        suite = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise loaded.error((*at, "expectations"), f"cannot read {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise loaded.error((*at, "expectations"), f"{path} is not JSON: {exc}") from None
+    listed = suite.get("expectations") if isinstance(suite, dict) else None
+    if not isinstance(listed, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("type"), str) for e in listed
+    ):
+        raise loaded.error(
+            (*at, "expectations"),
+            f"{path} is not a Great Expectations suite (an `expectations` list of {{type, kwargs}})",
+        )
+    return suite

@@ -44,7 +44,10 @@ class ContractSuite:
     not_run: list[str] = field(default_factory=list)
 
 
-def contract_suite(document: dict[str, Any], table_name: str) -> ContractSuite:
+def contract_suite(
+    document: dict[str, Any], table_name: str, adopted: dict[str, Any] | None = None
+) -> ContractSuite:
+    """The contract's expectations, then those of an adopted GX suite (`expectations:`)."""
     suite = ContractSuite()
     for prop in schema_object(document, table_name):
         column = str(prop["name"])
@@ -71,6 +74,17 @@ def contract_suite(document: dict[str, Any], table_name: str) -> ContractSuite:
             suite.expectations.append(_expectation(rule, index))
         except _NotRun as reason:
             suite.not_run.append(f"{_rule_name(rule, index)}: {reason}")
+    for listed in (adopted or {}).get("expectations") or []:
+        kwargs = dict(listed.get("kwargs") or {})
+        kind = str(listed["type"])
+        suite.expectations.append(
+            PlannedExpectation(
+                f"adopted_{kind.removeprefix('expect_')}",
+                kind,
+                kwargs,
+                "adopted Great Expectations suite",
+            )
+        )
     _unique_names(suite.expectations)
     return suite
 

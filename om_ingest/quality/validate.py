@@ -29,6 +29,8 @@ class Outcome:
     message: str = ""
 
 
+KEY = "om_ingest_key"
+"""Meta key carrying each expectation's identity through GX's validation."""
 FIGURES = ("unexpected_count", "missing_count", "element_count", "observed_value")
 """Counts only (as OM's own GX action sends them: one unit per chart)."""
 
@@ -54,7 +56,7 @@ def run_expectations(expectations: list[PlannedExpectation], sample: pa.Table) -
             continue
         try:
             configuration = config_module.ExpectationConfiguration(
-                type=expectation.type, kwargs=expectation.kwargs
+                type=expectation.type, kwargs=expectation.kwargs, meta={KEY: key}
             )
             suite.add_expectation(configuration.to_domain_obj())
             planned[key] = [index]
@@ -69,9 +71,10 @@ def run_expectations(expectations: list[PlannedExpectation], sample: pa.Table) -
                 .get_batch(batch_parameters={"dataframe": _frame(sample)})
             )
             results = batch.validate(suite, result_format="SUMMARY").results
-        for indexes, result in zip(planned.values(), results, strict=True):
-            for index in indexes:
-                outcomes[index] = _outcome(expectations[index], result.to_json_dict())
+        for result in results:  # GX orders results its own way: matched by our key
+            found = result.to_json_dict()
+            for index in planned[found["expectation_config"]["meta"][KEY]]:
+                outcomes[index] = _outcome(expectations[index], found)
     return [outcomes[i] for i in range(len(expectations))]
 
 

@@ -65,15 +65,20 @@ ODCS = {
 }
 
 
-def contracted_lake(tmp_path: Path, moto: MotoS3Server) -> str:
+def contracted_lake(tmp_path: Path, moto: MotoS3Server, adopted: str | None = None) -> str:
     (tmp_path / "orders.odcs.yaml").write_text(yaml.safe_dump(ODCS))
+    contract = {"path": "orders.odcs.yaml", "table": TABLE}
     config = lake_config(
         tmp_path,
         moto,
         "svc.db.s",
         properties={"full_refresh": True},
-        profiling={"storage": {"base_path": str(tmp_path / "profiles")}},
-        contracts=[{"path": "orders.odcs.yaml", "table": TABLE}],
+        profiling={
+            "enabled": adopted is None,
+            "suggest_expectations": True,
+            "storage": {"base_path": str(tmp_path / "profiles")},
+        },
+        contracts=[{**contract, **({"expectations": adopted} if adopted else {})}],
     )
     return write_config(tmp_path, config)
 
@@ -93,9 +98,10 @@ def test_validation_results_reach_om_and_a_rerun_appends(om_env: Any, tmp_path: 
         s3 = moto.s3_client()
         s3.create_bucket(Bucket="lake")
         write_table(LakeTarget.s3(s3, "lake"), "warehouse/orders", rows, record_key="id")
-        config = contracted_lake(tmp_path, moto)
-        first = ingest(config)
-        second = ingest(config)
+        first = ingest(contracted_lake(tmp_path, moto))
+        # the suite the first run's profile drafted, adopted by the contract from now on
+        (profile,) = first["profiles"]
+        second = ingest(contracted_lake(tmp_path, moto, adopted=profile["expectations"]))
     (validation,) = first["validations"]
     assert validation["status"] == "pushed" and validation["rows"] == 4
     assert validation["failed"] == ["amount_not_null"]
@@ -108,7 +114,11 @@ def test_validation_results_reach_om_and_a_rerun_appends(om_env: Any, tmp_path: 
         f"{TABLE}.rowCount_0": "Success",
     }
     assert sorted(validation["test_cases"]) == sorted(cases)
-    assert sorted(second["validations"][0]["test_cases"]) == sorted(cases)
+    adopted = sorted(set(second["validations"][0]["test_cases"]) - set(cases))
+    assert set(cases) <= set(second["validations"][0]["test_cases"])
+    assert f"{TABLE}.id.adopted_column_values_to_not_be_null" in adopted
+    assert f"{TABLE}.status.adopted_column_values_to_be_in_set" in adopted
+    assert second["validations"][0]["failed"] == ["amount_not_null"]  # the draft fits its data
     client = make_sdk_client(om_env.url, JWT)
     for fqn, status in cases.items():
         case = client.get_by_name(TestCase, fqn, fields=["testCaseResult", "testDefinition"])
@@ -119,14 +129,14 @@ def test_validation_results_reach_om_and_a_rerun_appends(om_env: Any, tmp_path: 
     values = {v.name: v.value for v in failed.testResultValue}
     assert values["unexpected_count"] == "1" and values["element_count"] == "4"
     suite = client.get_by_name(TestSuite, f"{TABLE}.testSuite", fields=["tests"])
-    assert len(suite.tests) == len(cases)  # the re-run added results, not test cases
+    assert len(suite.tests) == len(cases) + len(adopted)  # results added, cases not repeated
     # the contract's own result: the latest run's schema and quality verdict
     from metadata.generated.schema.entity.data.dataContract import DataContract
 
     assert first["validations"][0]["contract_result"] == "Failed"
     contract = client.get_by_name(DataContract, f"{TABLE}.dataContract_orders_contract")
     assert contract.latestResult.status.value == "Failed"
-    assert contract.latestResult.message == "4 of 5 quality checks passed; schema as agreed"
+    assert contract.latestResult.message == "9 of 10 quality checks passed; schema as agreed"
     results = client.get_data_contract_results(contract.id, limit=10)
     assert len(results) == 2
     assert results[0].qualityValidation.failed == 1 and results[0].schemaValidation.failed == 0
