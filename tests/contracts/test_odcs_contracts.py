@@ -226,3 +226,17 @@ def test_two_contracts_for_one_table_are_a_config_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "contracts[1].table: " in result.output
     assert f"{TABLE} has a contract already (OM keeps one per entity)" in result.output
+
+
+def test_an_adopted_suite_that_is_not_a_gx_suite_is_a_config_error(tmp_path: Path) -> None:
+    import yaml
+
+    config = Path(contract_config(tmp_path, odcs()))
+    data = yaml.safe_load(config.read_text())
+    data["contracts"][0]["expectations"] = "suite.json"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    (tmp_path / "suite.json").write_text('{"expectations": [{"kwargs": {}}]}')
+    result = CliRunner().invoke(cli, ["validate", str(config)], env={"OM_HOST": "x", "OM_JWT": "x"})
+    assert result.exit_code == 2
+    assert "contracts[0].expectations: " in result.output
+    assert "is not a Great Expectations suite" in result.output
