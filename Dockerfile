@@ -11,9 +11,9 @@ COPY deployments ./deployments
 COPY configs ./configs
 COPY prefect.yaml ./
 RUN uv sync --frozen --no-dev
-RUN useradd --create-home --uid 10001 omingest && mkdir -p /configs /secrets /state /logs \
+RUN useradd --create-home --uid 10001 omingest && mkdir -p /configs /specs /secrets /state /logs \
     && chown omingest /configs /secrets /state /logs
 USER omingest
-VOLUME ["/configs", "/secrets", "/state", "/logs"]
+VOLUME ["/configs", "/specs", "/secrets", "/state", "/logs"]
 ENTRYPOINT ["om-ingest"]
 CMD ["--help"]

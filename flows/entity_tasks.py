@@ -101,6 +101,7 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
             job.mode.value,
             str(job.override),
             str(job.node.external),
+            *([repr(job.contract)] if job.contract else []),
         ]
     )
     return "om-ingest-write-entity-" + hashlib.sha256(raw.encode()).hexdigest()

@@ -19,6 +19,7 @@ from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
 from flows.connections import load_result_storage, open_client
+from flows.contract_tasks import validate_contracts
 from flows.entity_tasks import (
     configured_write_task,
     dispatch_level,
@@ -36,6 +37,7 @@ from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
 from om_ingest.errors import ConfigError, OmIngestError
 from om_ingest.logs import install_redaction, register_secrets_in
+from om_ingest.notifications import Event, RunFacts, events, send
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
 
@@ -62,7 +64,24 @@ class IngestionFailed(OmIngestError):
         super().__init__(f"{'; '.join(what)} (audit: {summary.audit_file})")
 
 
-@flow(name="om-ingest", persist_result=True, log_prints=False)
+def notify_stopped_run(flow: Any, flow_run: Any, state: Any) -> None:
+    """A run that stopped before its summary (OpenMetadata unreachable, a bug): one
+    `run_failed` message when its config names a notification block. A run that ended with
+    failed entities (IngestionFailed) has sent its messages already."""
+    error = state.result(raise_on_failure=False)
+    if isinstance(error, IngestionFailed) or flow_run.parameters.get("dry_run"):
+        return
+    try:
+        loaded = load_config(flow_run.parameters["config_path"])
+    except Exception:  # a broken config: nothing says where to send
+        return
+    metadata = loaded.config.metadata
+    stopped = Event("run_failed", "(run)", f"the run stopped: {error}")
+    run = RunFacts(metadata.name, None, str(flow_run.id), bool(flow_run.parameters.get("dry_run")))
+    send(loaded.config.notifications, [stopped], run)
+
+
+@flow(name="om-ingest", persist_result=True, log_prints=False, on_failure=[notify_stopped_run])
 def ingest(
     config_path: str,
     dry_run: bool = False,
@@ -124,6 +143,7 @@ def ingest(
                 finish=lambda record: stale_tables(loaded.config, expansion, key, dry_run, record),
             )
         profiles = profile_tables(loaded.config, expansion.entities, results, key, dry_run)
+        validations = validate_contracts(loaded.config, expansion.entities, results, key, dry_run)
         if not dry_run:
             record_schemas(loaded.config, expansion.entities, results)
     finally:
@@ -137,11 +157,23 @@ def ingest(
             key=artifact_key("profiles", loaded.config.metadata.name),
             description=f"Data profiles of this run of {describe_config(loaded.config.metadata)}",
         )
+    if validations:
+        create_table_artifact(
+            [{k: str(v) for k, v in row.items()} for row in validations],
+            key=artifact_key("contract-validations", loaded.config.metadata.name),
+            description=f"Data contract validations of {describe_config(loaded.config.metadata)}",
+        )
     summary_data = summary.model_dump(mode="json")
     summary_data["profiles"] = profiles
+    summary_data["validations"] = validations
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
-    if not summary.ok:
-        raise IngestionFailed(summary, results)
+    failure = IngestionFailed(summary, results) if not summary.ok else None
+    run = RunFacts(loaded.config.metadata.name, summary.run_id, ctx.flow_run_id, dry_run)
+    found = events(results, validations, str(failure) if failure else None)
+    # A dry run changes nothing: it is previewed, not announced.
+    summary_data["notifications"] = 0 if dry_run else send(loaded.config.notifications, found, run)
+    if failure is not None:
+        raise failure
     return summary_data
 
 

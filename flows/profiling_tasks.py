@@ -10,6 +10,7 @@ fail the run.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -24,7 +25,7 @@ from om_ingest.planning import EntitySpec, unpacked
 from om_ingest.profiling.data_profiler import TableProfileResult, collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
 from om_ingest.profiling.storage import ProfileStorage
-from om_ingest.sources import get_source
+from om_ingest.sources import DataSource, get_source
 from om_ingest.sources.base import TableStatistics
 
 DEFAULT_SAMPLE_ROWS = 10_000
@@ -41,32 +42,15 @@ def profile_table_task(
 ) -> dict[str, Any]:
     settings = profiling_for(entity, config)
     props = entity.properties
-    assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
-    source_config = config.source(entity.discovered_from)
-    assert source_config is not None
-    # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
-    columns = [c.name for c in props.columns]
-    statistics = None
+    assert isinstance(props, TableProperties) and props.location_path
     location = props.location_path
-    with get_source(source_config) as source:
-        location = source.profile_location(props) or location
+    with source_for(entity, config) as source:
         # A source that computes profiles where the data lives (a database) does it all.
-        computed = source.profile(fqn, location, props.columns, settings)
-        if computed is None:
-            try:
-                if settings.metadata_stats or settings.sample_percentage is not None:
-                    statistics = _statistics(source, location, columns)
-                rows = sample_size(settings, statistics.row_count if statistics else None)
-                batches = source.fetch_sample(location, rows, columns or None)
-                sample = collect_sample(batches, rows)
-            except Exception as exc:
-                raise SourceError(f"{location}: cannot read a sample: {exc}") from None
-    if computed is not None:
-        return _finish(fqn, computed, settings, client_key, dry_run)
-    if statistics is not None and statistics.exact:
-        row_count: int | None = statistics.row_count
-    else:  # a snapshot read that ended before the cap saw every row (log files merged)
-        row_count = sample.num_rows if sample.num_rows < rows else None
+        computed = source.profile(fqn, source.profile_location(props) or location, props.columns,
+                                  settings)  # fmt: skip
+        if computed is not None:
+            return _finish(fqn, computed, settings, client_key, dry_run)
+        sample, statistics, row_count = read_sample(entity, config, settings, source)
     result = profile_table(
         fqn,
         sample,
@@ -105,6 +89,45 @@ def _finish(
         "not_computed": sum(len(c.not_computed) for c in result.columns),
         **({"expectations": str(suite_path)} if suite_path else {}),
     }
+
+
+def source_for(entity: EntityConfig, config: IngestionConfig) -> DataSource:
+    """The source a discovered table came from (not connected yet)."""
+    props = entity.properties
+    assert isinstance(props, TableProperties) and props.location_path and entity.discovered_from
+    source_config = config.source(entity.discovered_from)
+    assert source_config is not None
+    return get_source(source_config)
+
+
+def read_sample(
+    entity: EntityConfig, config: IngestionConfig, settings: ProfilingConfig,
+    source: DataSource | None = None,
+) -> tuple[Any, TableStatistics | None, int | None]:  # fmt: skip
+    """A discovered table's sample (a hudi-rs snapshot read or a pyiceberg scan, capped), its
+    file-metadata statistics when wanted, and its row count when known exactly; from `source`
+    when it is open already."""
+    props = entity.properties
+    assert isinstance(props, TableProperties) and props.location_path
+    # Only columns the OM table has (OM rejects profiles of unknown columns), read by projection.
+    columns = [c.name for c in props.columns]
+    statistics = None
+    location = props.location_path
+    try:
+        with contextlib.nullcontext(source) if source else source_for(entity, config) as open_:
+            location = open_.profile_location(props) or location
+            if settings.metadata_stats or settings.sample_percentage is not None:
+                statistics = _statistics(open_, location, columns)
+            rows = sample_size(settings, statistics.row_count if statistics else None)
+            batches = open_.fetch_sample(location, rows, columns or None)
+            sample = collect_sample(batches, rows)
+    except Exception as exc:
+        raise SourceError(f"{location}: cannot read a sample: {exc}") from None
+    if statistics is not None and statistics.exact:
+        row_count: int | None = statistics.row_count
+    else:  # a snapshot read that ended before the cap saw every row (log files merged)
+        row_count = sample.num_rows if sample.num_rows < rows else None
+    return sample, statistics, row_count
 
 
 def _push(fqn: str, result: Any, settings: ProfilingConfig, client_key: str, dry_run: bool) -> str:

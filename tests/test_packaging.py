@@ -17,7 +17,7 @@ def test_dockerfile_installs_from_the_lock_like_the_readme_says() -> None:
     assert f"`{install.group(1)}`" in readme
     assert re.search(r"COPY [^\n]*uv\.lock", dockerfile)
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.M)
-    assert 'VOLUME ["/configs", "/secrets", "/state", "/logs"]' in dockerfile
+    assert 'VOLUME ["/configs", "/specs", "/secrets", "/state", "/logs"]' in dockerfile
     for package in ("om_ingest", "flows", "blocks", "deployments", "configs"):
         assert f"COPY {package} ./{package}" in dockerfile
 

@@ -224,6 +224,7 @@ def _attach_sandbox_command() -> None:
 
 
 _attach_sandbox_command()
+from om_ingest.cli import operator_commands  # noqa: E402, F401  (registers discover, list-*)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -89,7 +89,9 @@ def load_config(path: str | os.PathLike[str], env: Mapping[str, str] | None = No
         raise _validation_error(exc, str(file), lines, (), IngestionConfig, data) from None
     loaded = LoadedConfig(config=config, path=file, lines=lines)
     _check_sources(loaded)
-    return loaded
+    from om_ingest.contracts.expand import with_contracts
+
+    return with_contracts(loaded)
 
 
 def _check_sources(loaded: LoadedConfig) -> None:

@@ -724,6 +724,72 @@ class DefaultsConfig(StrictModel):
     owners: list[str] = Field(default_factory=list)
 
 
+# --- data contracts and notifications ------------------------------------------------------
+
+
+class ContractConfig(StrictModel):
+    """An Open Data Contract Standard v3 file governing one OpenMetadata table: validated
+    against the ODCS JSON Schema when the config loads, written as the table's OM data
+    contract, its schema enforced before the table is written and its quality rules run as
+    Great Expectations on each run's sample."""
+
+    path: str = Field(min_length=1, description="The ODCS YAML file, relative to this config")
+    table: str = Field(min_length=1, description="FQN of the OM table the contract covers")
+    enforcement: Literal["warn", "block"] = Field(
+        default="warn",
+        description="A discovered or declared schema missing a contract field or typing it "
+        "otherwise: `block` leaves the table unchanged in OM and fails it; `warn` writes it "
+        "and reports the violations",
+    )
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="The OM data contract's name (default: the ODCS `name`, else "
+        "`<table name>_contract`)",
+    )
+    idempotency: IdempotencyMode | None = None
+    expectations: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A Great Expectations suite (JSON, e.g. the draft `profiling."
+        "suggest_expectations` stored) adopted for this table: run with the contract's rules, "
+        "its results pushed the same way; relative to this config",
+    )
+    document: SkipJsonSchema[dict[str, Any] | None] = Field(
+        default=None, exclude=True, description="The ODCS document, set by the loader"
+    )
+    suite: SkipJsonSchema[dict[str, Any] | None] = Field(
+        default=None, exclude=True, description="The adopted GX suite, set by the loader"
+    )
+
+
+NotificationEvent = Literal["schema_change", "contract_violation", "entity_failed", "run_failed"]
+NOTIFICATION_EVENTS: tuple[NotificationEvent, ...] = (
+    "schema_change",
+    "contract_violation",
+    "entity_failed",
+    "run_failed",
+)
+"""What a run can notify about (`notifications.on`)."""
+
+
+class NotificationsConfig(StrictModel):
+    """Messages about a run through a saved Prefect notification block (SlackWebhook,
+    CustomWebhookNotificationBlock, an e-mail block, …): one per event, naming the entity,
+    the change and the run, never a secret."""
+
+    block: str = Field(
+        min_length=1,
+        description="Name of a saved Prefect notification block, as `block-type/name` or "
+        "just `name` (looked up among the notification block types)",
+    )
+    on: list[NotificationEvent] = Field(
+        default_factory=lambda: list(NOTIFICATION_EVENTS),
+        description="Events that send a message",
+    )
+
+
 class IngestionConfig(StrictModel):
     """The root of an ingestion YAML."""
 
@@ -738,6 +804,11 @@ class IngestionConfig(StrictModel):
     templates: dict[str, Any] = Field(
         default_factory=dict, description="Named templates entities can `extends:`"
     )
+    contracts: list[ContractConfig] = Field(
+        default_factory=list,
+        description="ODCS v3 data contracts, each becoming its table's OM data contract",
+    )
+    notifications: NotificationsConfig | None = None
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

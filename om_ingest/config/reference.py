@@ -97,6 +97,23 @@ def write_reference(path: str | os.PathLike[str]) -> None:
         handle.write(config_reference_markdown())
 
 
+def field_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) of each field of `model`, as the reference shows
+    them (for `om-ingest list-sources` / `list-entities`)."""
+
+    def plain(text: str) -> str:
+        return re.sub(r"\[([^\]]+)\]\(#[^)]*\)", r"\1", text).replace("`", "").replace("**", "")
+
+    out = []
+    for key, info in _fields(model):
+        row = _row(key, info)
+        type_text = plain(row.type)
+        if row.listed:
+            type_text = "one of: " + ", ".join(v for values in row.listed for v in values)
+        out.append((key, type_text, plain(row.default), plain(row.description)))
+    return out
+
+
 # --- walking the models ------------------------------------------------------------------
 
 

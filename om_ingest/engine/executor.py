@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from om_ingest.config.models import IdempotencyMode
+from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.runs import add_runs, run_changes, runs_to_add
@@ -35,6 +36,8 @@ class EntityTask:
     mode: IdempotencyMode
     override: bool
     dry_run: bool
+    contract: ContractGate | None = None
+    """The table's data contract, when one governs it: its schema is enforced before writing."""
 
 
 def desired_request(task: EntityTask) -> dict[str, Any]:
@@ -60,12 +63,35 @@ def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
     """Process one entity; OM failures propagate (the caller retries transient ones)."""
     started = time.perf_counter()
     node = task.node
+    violations = _contract_violations(task)
+    if violations and task.contract is not None and task.contract.enforcement == "block":
+        from om_ingest.contracts.enforcement import blocked_message
+
+        return EntityResult(
+            fqn=node.fqn,
+            entity_type=node.type.value,
+            operation=Operation.FAIL,
+            outcome=Outcome.FAILED,
+            error=blocked_message(task.contract, violations),
+            contract_violations=violations,
+        )
     result = _process(client, task)
+    result.contract_violations = violations
     result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
     result.api_calls = client.api_calls
     if node.external and result.outcome is Outcome.SKIPPED:
         result.reason = result.reason or "external entity exists"
     return result
+
+
+def _contract_violations(task: EntityTask) -> list[str]:
+    """The contract fields the table's desired columns violate (none without a contract)."""
+    if task.contract is None or task.node.external:
+        return []
+    from om_ingest.contracts.enforcement import violations
+
+    columns = desired_request(task).get("columns") or []
+    return violations(task.contract, columns)
 
 
 def _process(client: OMClient, task: EntityTask) -> EntityResult:

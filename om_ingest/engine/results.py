@@ -63,6 +63,10 @@ class EntityResult(BaseModel):
     api_calls: int = 0
     attempts: int = 1
     request: dict[str, Any] | None = Field(default=None, description="What CREATE would send")
+    contract_violations: list[str] = Field(
+        default_factory=list,
+        description="Fields of the table's data contract its schema violates (enforcement)",
+    )
 
     @property
     def failed(self) -> bool:

@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 
 from om_ingest.audit import AuditLog, RunSummary
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import IdempotencyMode
+from om_ingest.config.models import EntityType, IdempotencyMode
+from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
 from om_ingest.planning import EntitySpec, Key, Plan, PlannedEntity, build_plan, planned
@@ -54,6 +55,8 @@ class RunContext:
     """The entities a discovery placeholder streams (or results decided while discovering)."""
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     flow_run_id: str | None = None
+    gates: dict[str, ContractGate] | None = None
+    """Schema enforcement by table FQN (from the config's `contracts`), built on first use."""
 
 
 def make_tasks(plan: Plan, ctx: RunContext) -> Iterator[list[EntityTask]]:
@@ -73,7 +76,20 @@ def _task(node: PlannedEntity, ctx: RunContext) -> EntityTask:
         mode=ctx.options.idempotency or node.idempotency or defaults.idempotency,
         override=node.override or defaults.override,
         dry_run=ctx.options.dry_run,
+        contract=_gate(node, ctx),
     )
+
+
+def _gate(node: PlannedEntity, ctx: RunContext) -> ContractGate | None:
+    """The contract governing a table, if any."""
+    contracts = ctx.loaded.config.contracts
+    if not contracts or node.type is not EntityType.TABLE:
+        return None
+    if ctx.gates is None:
+        from om_ingest.contracts.expand import gates_for
+
+        ctx.gates = gates_for(contracts)
+    return ctx.gates.get(node.fqn)
 
 
 def _streamed(placeholder: PlannedEntity, ctx: RunContext) -> Iterator[StreamItem]:

@@ -342,6 +342,17 @@ class OMClient:
         with self._call("PUT pipeline status"):
             self.sdk.add_pipeline_status(fqn, PipelineStatus.model_validate(status))
 
+    def add_test_case_result(self, test_case_fqn: str, result: BaseModel) -> None:
+        with self._call(f"POST testCaseResults {test_case_fqn}"):
+            self.sdk.add_test_case_results(test_results=result, test_case_fqn=test_case_fqn)
+
+    def put_contract_result(self, contract_id: str, result: BaseModel) -> None:
+        """A data contract's execution result (the SDK's own call logs and drops errors)."""
+        with self._call("PUT dataContract result"):
+            self.sdk.client.put(
+                f"/dataContracts/{contract_id}/results", data=result.model_dump_json()
+            )
+
     def soft_delete(self, entity: type[T], entity_id: str) -> None:
         with self._call(f"DELETE {entity.__name__}"):
             self.sdk.delete(entity=entity, entity_id=entity_id, recursive=False, hard_delete=False)

@@ -26,7 +26,12 @@ STYLE = {
 
 
 def _detail(result: EntityResult) -> str:
-    return result.error or result.reason
+    if result.error:
+        return result.error
+    if result.contract_violations:  # enforcement: warn (block fails with them in the error)
+        warned = "contract violated (enforcement: warn): " + "; ".join(result.contract_violations)
+        return f"{result.reason}; {warned}" if result.reason else warned
+    return result.reason
 
 
 def results_table(results: Sequence[EntityResult], title: str) -> Table:

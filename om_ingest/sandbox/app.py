@@ -33,6 +33,7 @@ from om_ingest.sandbox import (
 )
 from om_ingest.sandbox.auth import Caller, Principals
 from om_ingest.sandbox.bulk import bulk_put
+from om_ingest.sandbox.data_quality import DataQualityApi, contract_results
 from om_ingest.sandbox.errors import ApiError
 from om_ingest.sandbox.faults import FaultConfig
 from om_ingest.sandbox.kinds import BY_TYPE, Kind, match_collection
@@ -196,6 +197,7 @@ class EntityApi:
         self.base = ""
         self._seeded = False
         self.lineage = Lineage(store, self._ref)
+        self.data_quality = DataQualityApi(store, self._ref, lambda: self.base)
 
     def handle(
         self,
@@ -235,6 +237,11 @@ class EntityApi:
             self._seeded = True
         if rest.startswith("metadata/types/"):
             return self._types(method, rest.removeprefix("metadata/types/"), body)
+        if rest.startswith("dataQuality/"):
+            payload = _json(body) if method in ("PUT", "POST") else None
+            return self.data_quality.handle(
+                method, rest.removeprefix("dataQuality/"), params, payload, caller.name
+            )
         if rest == "lineage" or rest.startswith("lineage/"):
             payload = _json(body) if method in ("PUT", "PATCH") else None
             tail = rest.removeprefix("lineage").strip("/")
@@ -276,6 +283,14 @@ class EntityApi:
                 raise ApiError(405, f"{method} not allowed on {rest}")
             body_json = _json(body) if method == "PUT" else None
             return 200, table_data.handle(self.store, table, parts[1], method, body_json)
+        if kind.type_name == "dataContract" and len(parts) >= 2 and parts[1] == "results":
+            contract = self._visible(
+                kind, self.store.get(kind.type_name, parts[0]), parts[0], "non-deleted"
+            )
+            payload = _json(body) if method == "PUT" else None
+            return contract_results(
+                self.store, contract, method, "/".join(parts[2:]), params, payload
+            )
         if kind.type_name == "pipeline" and len(parts) >= 2 and parts[1] == "status":
             return self._pipeline_status(method, parts, params, body)
         entity = self.store.get(kind.type_name, parts[0])

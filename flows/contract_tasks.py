@@ -1,0 +1,129 @@
+"""Validate each contracted table's sample with its contract's GX suite and push the
+outcomes to OpenMetadata's data quality model: a task per contract, after the entities are
+written (and the profiles taken). A table the run did not leave in OM (failed, blocked) or
+that has no source to sample (a declared table) is reported, not validated."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prefect import get_run_logger, task
+
+from flows.entity_tasks import client_for, retries_for
+from flows.profiling_tasks import profiling_for, read_sample
+from om_ingest.config.models import ContractConfig, EntityConfig, IngestionConfig
+from om_ingest.contracts.mapping import contract_name
+from om_ingest.engine.results import EntityResult, Outcome
+from om_ingest.openmetadata.retry import call_with_retries
+from om_ingest.planning import EntitySpec, entity_fqn, unpacked
+
+
+@task(name="validate-contract", task_run_name="validate {contract.table}")
+def validate_contract_task(
+    contract: ContractConfig,
+    entity: EntityConfig,
+    config: IngestionConfig,
+    client_key: str,
+    dry_run: bool,
+    violations: list[str],
+) -> dict[str, Any]:
+    from om_ingest import fqns
+    from om_ingest.contracts.mapping import schema_object
+    from om_ingest.quality.openmetadata import push_contract_result, push_outcomes
+    from om_ingest.quality.rules import contract_suite
+    from om_ingest.quality.validate import run_expectations
+
+    assert contract.document is not None
+    name = contract_name(contract.document, contract.table, contract.name)
+    suite = contract_suite(
+        contract.document, fqns.unquoted_parts(contract.table)[-1], contract.suite
+    )
+    sample, _, _ = read_sample(entity, config, profiling_for(entity, config))
+    outcomes = run_expectations(suite.expectations, sample)
+    summary: dict[str, Any] = {
+        "fqn": contract.table,
+        "contract": name,
+        "rows": sample.num_rows,
+        "passed": sum(o.status == "Success" for o in outcomes),
+        "failed": [o.expectation.name for o in outcomes if o.status == "Failed"],
+        "aborted": [
+            f"{o.expectation.name}: {o.message}" for o in outcomes if o.status == "Aborted"
+        ],
+        "not_run": suite.not_run,
+        "test_cases": [],
+    }
+    if dry_run:
+        summary["status"] = "not_pushed"
+        summary["reason"] = "dry run"
+        return summary
+    client = client_for(client_key)
+    now = int(time.time() * 1000)
+    summary["test_cases"] = call_with_retries(
+        lambda: push_outcomes(client, contract.table, outcomes, now, name),
+        retries_for(client_key),
+        f"validation results of {contract.table}",
+    )
+    fields = len(schema_object(contract.document, fqns.unquoted_parts(contract.table)[-1]))
+    summary["contract_result"] = call_with_retries(
+        lambda: push_contract_result(
+            client, f"{contract.table}.dataContract_{name}", outcomes, violations, fields, now
+        ),
+        retries_for(client_key),
+        f"contract result of {contract.table}",
+    )
+    summary["status"] = "pushed"
+    return summary
+
+
+def validate_contracts(
+    config: IngestionConfig,
+    entities: list[EntitySpec],
+    results: list[EntityResult],
+    client_key: str,
+    dry_run: bool,
+) -> list[dict[str, Any]]:
+    """One summary per contract: validated (and pushed), not validated and why, or failed."""
+    if not config.contracts:
+        return []
+    ok = {
+        r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
+    }
+    tables: dict[str, EntityConfig] = {}
+    by_fqn = {r.fqn: r for r in results}
+    for spec in entities:
+        entity = unpacked(spec)
+        if entity.type.value == "table" and entity.discovery is None:
+            tables[entity_fqn(entity)] = entity
+    summaries = []
+    for contract in config.contracts:
+        found = tables.get(contract.table)
+        base = {"fqn": contract.table, "contract": contract.name or contract.path}
+        if contract.table not in ok or found is None:
+            summaries.append(
+                {
+                    **base,
+                    "status": "not_validated",
+                    "reason": "the table is not in OpenMetadata after this run",
+                }
+            )
+            continue
+        if not found.discovered_from:
+            summaries.append(
+                {
+                    **base,
+                    "status": "not_validated",
+                    "reason": "a declared table has no source to sample",
+                }
+            )
+            continue
+        violations = by_fqn[contract.table].contract_violations
+        state = validate_contract_task(
+            contract, found, config, client_key, dry_run, violations, return_state=True
+        )
+        value = state.result(raise_on_failure=False)
+        if not isinstance(value, dict):
+            get_run_logger().warning("validating %s failed: %s", contract.table, value)
+            value = {**base, "status": "failed", "error": str(value) or type(value).__name__}
+        summaries.append(value)
+    return summaries
