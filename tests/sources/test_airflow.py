@@ -101,6 +101,24 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
     assert assets["sales_etl"].outlets == {"postgres://warehouse/sales/core/orders"}
     assert assets["orders_report"].inlets == {"postgres://warehouse/sales/core/orders"}
 
+    # the run reaches OM as the pipeline's status, once
+    pushed = {e["fqn"]: e for e in audit_events(run(path))}["af.branching"]
+    assert pushed["operation"] == "UPDATE"
+    assert {c["field"]: c["after"] for c in pushed["field_changes"]} == {
+        f"pipelineStatus.{status.timestamp.root}": "Successful"
+    }
+    (held,) = client.list_pipeline_statuses(
+        "af.branching", status.timestamp.root, status.timestamp.root
+    )
+    assert {t.name: t.executionStatus.value for t in held.taskStatus} == {
+        "choose": "Successful",
+        "large": "Skipped",
+        "small": "Successful",
+        "done": "Successful",
+    }
+    rerun = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
+    assert rerun["af.branching"] == "SKIP"
+
     # the DAG edited: a task added, a dependency moved
     (airflow.dags_folder / "sales_etl.py").write_text(EDITED)
     airflow.reserialize()

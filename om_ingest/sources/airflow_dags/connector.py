@@ -6,9 +6,9 @@ list the same facts, read here with plain HTTP so one path covers both: each DAG
 `pipeline` (description, schedule, start date, concurrency, paused → Inactive, its URL in the
 Airflow UI) with one task per Airflow task (operator, downstream tasks, doc, task URL).
 
-Recent DAG runs with each task's state (`runs`) and the assets each DAG reads and writes
-(`assets`) are collected into plain structures here; turning them into OM pipeline statuses and
-lineage edges belongs to the pipeline-status and lineage kinds.
+Recent DAG runs with each task's state (`runs`) become the pipeline's `statuses` (written by the
+pipeline kind, once each). The assets each DAG reads and writes (`assets`) are collected but not
+yet turned into lineage edges.
 """
 
 from __future__ import annotations
@@ -253,6 +253,8 @@ class AirflowSource(ServiceLevelSource):
             "schedule_interval": _schedule(details),
             "state": "Inactive" if details.get("is_paused") else "Active",
             "tasks": [self._task(dag_id, task, start) for task in tasks],
+            # recent runs as OM's PipelineStatus, oldest first; one OM holds is not sent again
+            "statuses": [run.as_pipeline_status() for run in reversed(self.runs(dag_id))] or None,
             "tags": [f"{classification}.{tag}" for tag in tags] if classification else None,
             "extension": {
                 k: v
@@ -283,7 +285,7 @@ class AirflowSource(ServiceLevelSource):
         }
         return {k: v for k, v in spec.items() if v is not None}
 
-    # --- runs and assets (pipeline statuses and lineage are wired by their kinds) -------
+    # --- runs (the pipeline's `statuses`) and assets (lineage: not wired yet) -------------
 
     def runs(self, dag_id: str) -> list[DagRun]:
         """The DAG's most recent runs (`pipeline_status_runs`, newest first), each with its
