@@ -43,6 +43,37 @@ def source(server: AirflowServer, name: str = "af", **properties: Any) -> dict[s
     }
 
 
+def reserialized(server: AirflowServer, dag_id: str, until: str, timeout: float = 120) -> None:
+    """Reserialize the DAG files until Airflow's API serves task `until` of `dag_id`: one
+    `airflow dags reserialize` does not always reach the API server's reads (seen under load
+    with Airflow 3.3), so it is repeated, with the file's mtime moved on, until it does."""
+    import os
+    import time
+
+    import requests
+
+    token = requests.post(
+        f"{server.url}/auth/token",
+        json={"username": server.username, "password": server.password},
+        timeout=10,
+    ).json()["access_token"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in server.dags_folder.glob("*.py"):
+            os.utime(path)
+        server.reserialize()
+        for _ in range(10):
+            answer = requests.get(
+                f"{server.url}/api/v2/dags/{dag_id}/tasks",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
+            if until in {task["task_id"] for task in answer.json().get("tasks", [])}:
+                return
+            time.sleep(0.5)
+    raise AssertionError(f"Airflow never served task {until!r} of {dag_id}")
+
+
 def config(tmp_path: Path, sources: list[dict[str, Any]], name: str = "af") -> str:
     return discovery_config(tmp_path, "pipeline", sources, name)
 
@@ -121,7 +152,7 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
 
     # the DAG edited: a task added, a dependency moved
     (airflow.dags_folder / "sales_etl.py").write_text(EDITED)
-    airflow.reserialize()
+    reserialized(airflow, "sales_etl", until="publish")
     preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
     etl_event = preview["af.sales_etl"]
     assert etl_event["operation"] == "UPDATE"
