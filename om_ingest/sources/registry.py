@@ -1,4 +1,5 @@
-"""Source plugins by type name: `@register_source("s3_hudi")`, `@register_source("postgres")`.
+"""Source plugins by type name: `@register_source_class("s3_hudi", S3HudiProperties)` on the
+source's class.
 
 A plugin declares its `properties` model. Its `SecretStr` fields are the source's secret
 properties (kept as `SecretStr` in the loaded config, so no repr, dump or log shows them);
@@ -20,7 +21,7 @@ from pydantic import BaseModel, SecretStr
 from om_ingest.config.models import EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources.base import DataSource
-from om_ingest.sources.helpers import first_error
+from om_ingest.sources.helpers import source_properties
 
 SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
@@ -50,20 +51,15 @@ def register_source(
 def register_source_class(
     name: str, properties: type[BaseModel]
 ) -> Callable[[type[DataSource]], type[DataSource]]:
-    """Register a `DataSource` class built from its validated `properties` model: invalid
-    properties fail that source with the first error (`source 'x': invalid properties: …`)."""
+    """Register a `DataSource` class built from its validated `properties` model (invalid
+    properties fail that source with the first error, `source 'x': invalid properties: …`);
+    it discovers its class's `discovers`."""
 
     def decorate(cls: type[DataSource]) -> type[DataSource]:
         def factory(config: SourceConfig) -> DataSource:
-            try:
-                props = properties.model_validate(config.properties)
-            except Exception as exc:
-                raise SourceError(
-                    f"source {config.name!r}: invalid properties: {first_error(exc)}"
-                ) from None
-            return cls(config, props)
+            return cls(config, source_properties(properties, config))
 
-        register_source(name, properties)(factory)
+        register_source(name, properties, cls.discovers)(factory)
         return cls
 
     return decorate

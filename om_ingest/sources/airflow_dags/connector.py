@@ -24,13 +24,12 @@ from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
 from om_ingest.sources.airflow_dags.properties import AirflowProperties
 from om_ingest.sources.base import (
-    DataSource,
     DiscoveredEntity,
     DiscoveryFailure,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, passes_filter, reason, source_properties
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.helpers import discovered, passes_filter, reason
+from om_ingest.sources.registry import register_source_class
 
 PAGE = 100
 
@@ -96,11 +95,7 @@ class DagAssets:
     outlets: set[str] = field(default_factory=set)
 
 
-@register_source("airflow", properties=AirflowProperties, discovers=EntityType.PIPELINE)
-def _make(config: SourceConfig) -> DataSource:
-    return AirflowSource(config, source_properties(AirflowProperties, config))
-
-
+@register_source_class("airflow", AirflowProperties)
 class AirflowSource(ServiceLevelSource):
     discovers = EntityType.PIPELINE
     service_type = "Airflow"

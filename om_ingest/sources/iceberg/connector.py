@@ -31,22 +31,18 @@ from om_ingest.errors import SourceError
 from om_ingest.logs import redact
 from om_ingest.sources.arrow_types import om_enum_value
 from om_ingest.sources.base import DataSource, DiscoveredEntity, DiscoveryFailure, TableStatistics
-from om_ingest.sources.helpers import capped, passes_filter, reason, source_properties
+from om_ingest.sources.helpers import capped, passes_filter, reason
 from om_ingest.sources.iceberg.properties import IcebergProperties, schema_fqn, schema_name
 from om_ingest.sources.iceberg.statistics import manifest_statistics
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
 from om_ingest.sources.parallel import ordered_map
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.registry import register_source_class
 
 Identifier = tuple[str, ...]
 _TIME_UNITS = {"year", "month", "day", "hour"}
 
 
-@register_source("iceberg", properties=IcebergProperties)
-def _make(config: SourceConfig) -> DataSource:
-    return IcebergSource(config, source_properties(IcebergProperties, config))
-
-
+@register_source_class("iceberg", IcebergProperties)
 class IcebergSource(DataSource):
     service_type = om_enum_value("Iceberg", DATABASE_SERVICE_TYPES) or "CustomDatabase"
     """OM 1.x had an Iceberg service type; this SDK's `DatabaseServiceType` has none, so

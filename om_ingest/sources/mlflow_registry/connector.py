@@ -20,14 +20,13 @@ from urllib.parse import quote
 from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources.base import (
-    DataSource,
     DiscoveredEntity,
     DiscoveryFailure,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, passes_filter, reason, source_properties
+from om_ingest.sources.helpers import discovered, passes_filter, reason
 from om_ingest.sources.mlflow_registry.properties import MlflowProperties
-from om_ingest.sources.registry import register_source
+from om_ingest.sources.registry import register_source_class
 
 NUMERICAL = frozenset({"integer", "long", "float", "double"})
 CATEGORICAL = frozenset({"string", "boolean", "binary"})
@@ -36,11 +35,7 @@ CATEGORICAL = frozenset({"string", "boolean", "binary"})
 PYFUNC = "python_function"
 
 
-@register_source("mlflow", properties=MlflowProperties, discovers=EntityType.MLMODEL)
-def _make(config: SourceConfig) -> DataSource:
-    return MlflowSource(config, source_properties(MlflowProperties, config))
-
-
+@register_source_class("mlflow", MlflowProperties)
 class MlflowSource(ServiceLevelSource):
     discovers = EntityType.MLMODEL
     service_type = "Mlflow"
