@@ -14,7 +14,7 @@ from flows.entity_tasks import client_for, retries_for
 from flows.profiling_tasks import profiling_for, read_sample
 from om_ingest.config.models import ContractConfig, EntityConfig, IngestionConfig
 from om_ingest.contracts.mapping import contract_name
-from om_ingest.engine.results import EntityResult, Outcome
+from om_ingest.engine.results import EntityResult
 from om_ingest.openmetadata.retry import call_with_retries
 from om_ingest.planning import EntitySpec, entity_fqn, unpacked
 
@@ -86,9 +86,7 @@ def validate_contracts(
     """One summary per contract: validated (and pushed), not validated and why, or failed."""
     if not config.contracts:
         return []
-    ok = {
-        r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
-    }
+    ok = {r.fqn for r in results if r.in_openmetadata}
     tables: dict[str, EntityConfig] = {}
     by_fqn = {r.fqn: r for r in results}
     for spec in entities:

@@ -18,7 +18,7 @@ from prefect import get_run_logger, task
 
 from flows.entity_tasks import client_for, retries_for
 from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConfig, TableProperties
-from om_ingest.engine.results import EntityResult, Outcome
+from om_ingest.engine.results import EntityResult
 from om_ingest.errors import SourceError
 from om_ingest.openmetadata.retry import call_with_retries
 from om_ingest.planning import EntitySpec, unpacked
@@ -185,9 +185,7 @@ def profile_tables(
 ) -> list[dict[str, Any]]:
     from om_ingest.planning import entity_fqn
 
-    ok = {
-        r.fqn for r in results if r.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
-    }
+    ok = {r.fqn for r in results if r.in_openmetadata}
     summaries = []
     for spec in entities:
         entity = unpacked(spec)

@@ -73,6 +73,12 @@ class EntityResult(BaseModel):
         return self.outcome.is_failure
 
     @property
+    def in_openmetadata(self) -> bool:
+        """The entity is in OM after this run (written or skipped), or would be (dry run): what
+        its profile and contract validation need."""
+        return self.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
+
+    @property
     def in_step(self) -> bool:
         """OM now holds what the config asks for: written, or skipped with nothing differing.
         A skip that found changes it did not apply (idempotency `skip`) is not in step, so
