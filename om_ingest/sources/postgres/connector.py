@@ -277,30 +277,22 @@ class PostgresSource(DataSource):
             "postgres_enum_values": json.dumps(enums, sort_keys=True) if enums else None,
         }
         props = template.properties
-        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
-        if not base.get("database_schema"):
-            base["database_schema"] = self._schema_fqn(schema)
-        if not base.get("description"):
-            base["description"] = facts.comment
-        base.update(
+        configured = props.model_dump() if isinstance(props, TableProperties) else dict(props)
+        return self.table_entity(
+            template,
+            facts.name,
+            database_schema=configured.get("database_schema") or self._schema_fqn(schema),
+            description=configured.get("description") or facts.comment,
             table_type=facts.table_type,
             columns=[c.model_dump() for c in columns],
             table_constraints=[c.model_dump() for c in constraints],
             partition_columns=[p.model_dump() for p in partitions],
             view_definition=facts.view_definition,
             location_path=location,
-            custom_properties={
-                **(base.get("custom_properties") or {}),
+            custom_properties={  # the config's custom properties, with the source's facts
+                **(configured.get("custom_properties") or {}),
                 **{k: v for k, v in custom.items() if v not in (None, "")},
             },
-        )
-        return template.model_copy(
-            update={
-                "name": facts.name,
-                "discovery": None,
-                "properties": TableProperties.model_validate(base),
-                "discovered_from": self.config.name,
-            }
         )
 
     def entity_settings(self) -> dict[str, Any]:
