@@ -156,18 +156,27 @@ class DataSource(ABC):
         return None
 
     def table_entity(self, template: EntityConfig, name: str, **facts: Any) -> EntityConfig:
-        """The discovery entity `template` made a concrete table `name` of this source: its
-        properties (description, tags, … as configured) with the source's `facts` (columns,
-        constraints, location, custom properties, …) and, unless configured, the schema."""
+        """The discovery entity `template` made a concrete table `name` of this source: the
+        source's `facts` (columns, constraints, location, custom properties, …) with what the
+        config sets on top, as for every discovered kind (`helpers.discovered`): its
+        description and schema win over the source's, and its custom properties merge over
+        the source's. Without either, the schema is the source's default."""
         props = template.properties
-        base = props.model_dump() if isinstance(props, TableProperties) else dict(props)
-        base.setdefault("database_schema", self.default_schema_fqn())
-        base.update(facts)
+        configured = props.model_dump() if isinstance(props, TableProperties) else dict(props)
+        merged = {**configured, **facts}
+        for key in ("description", "database_schema"):
+            if configured.get(key):
+                merged[key] = configured[key]
+        merged["database_schema"] = merged.get("database_schema") or self.default_schema_fqn()
+        merged["custom_properties"] = {
+            **(facts.get("custom_properties") or {}),
+            **(configured.get("custom_properties") or {}),
+        }
         return template.model_copy(
             update={
                 "name": name,
                 "discovery": None,
-                "properties": TableProperties.model_validate(base),
+                "properties": TableProperties.model_validate(merged),
                 "discovered_from": self.config.name,
             }
         )

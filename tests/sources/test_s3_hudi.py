@@ -109,6 +109,36 @@ def test_every_fixture_matches_expected_json(lake: MotoS3Server) -> None:
         )
 
 
+def test_configured_fields_win_over_the_sources_and_custom_properties_merge(
+    lake: MotoS3Server,
+) -> None:
+    """What the discovery entity sets is kept on every table it finds, as for every
+    discovered kind: its description and schema, and its custom properties next to the
+    source's facts (the config's value wins for a key both set)."""
+    template = EntityConfig.model_validate(
+        {
+            "type": "table",
+            "discovery": {"source": "lake", "filter": {}},
+            "properties": {
+                "description": "Curated by the data team",
+                "database_schema": "lakehouse.raw.curated",
+                "custom_properties": {"steward": "ana", "hudi_table_type": "declared"},
+            },
+        }
+    )
+    tables = [
+        t for t in source(lake).discover_entities(template) if isinstance(t, DiscoveredEntity)
+    ]
+    assert tables
+    for table in tables:
+        props = table.entity.properties
+        assert props.description == "Curated by the data team"
+        assert props.database_schema == "lakehouse.raw.curated"
+        assert props.custom_properties["steward"] == "ana"
+        assert props.custom_properties["hudi_table_type"] == "declared"
+        assert props.custom_properties["hudi_table_name"]  # the source's facts are still there
+
+
 def test_broken_table_fails_alone_naming_its_key(lake: MotoS3Server) -> None:
     items = discover(lake)
     failures = [i for i in items if isinstance(i, DiscoveryFailure)]

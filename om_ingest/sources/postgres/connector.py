@@ -26,7 +26,6 @@ from om_ingest.config.models import (
     ProfilingConfig,
     SourceConfig,
     TableConstraintSpec,
-    TableProperties,
 )
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
@@ -276,23 +275,18 @@ class PostgresSource(DataSource):
             "postgres_partitions": facts.partitions if facts.partition_strategy else None,
             "postgres_enum_values": json.dumps(enums, sort_keys=True) if enums else None,
         }
-        props = template.properties
-        configured = props.model_dump() if isinstance(props, TableProperties) else dict(props)
         return self.table_entity(
             template,
             facts.name,
-            database_schema=configured.get("database_schema") or self._schema_fqn(schema),
-            description=configured.get("description") or facts.comment,
+            database_schema=self._schema_fqn(schema),
+            description=facts.comment,
             table_type=facts.table_type,
             columns=[c.model_dump() for c in columns],
             table_constraints=[c.model_dump() for c in constraints],
             partition_columns=[p.model_dump() for p in partitions],
             view_definition=facts.view_definition,
             location_path=location,
-            custom_properties={  # the config's custom properties, with the source's facts
-                **(configured.get("custom_properties") or {}),
-                **{k: v for k, v in custom.items() if v not in (None, "")},
-            },
+            custom_properties={k: v for k, v in custom.items() if v not in (None, "")},
         )
 
     def entity_settings(self) -> dict[str, Any]:
