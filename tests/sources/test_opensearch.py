@@ -2,8 +2,8 @@
 indexes with objects, `nested` fields, multi-fields and scalar types become search indexes in
 the sandbox with their settings, aliases and matching templates as custom properties; a
 system index and filtered indexes stay out; a changed mapping is a detected and applied
-change; a server that is down, refuses the credentials or is not OpenSearch fails that source
-alone. One stand-in and one sandbox serve the module."""
+change, a deleted index a stale one; a server that is down, refuses the credentials or is
+not OpenSearch fails that source alone. One stand-in and one sandbox serve the module."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ PRODUCTS: dict[str, Any] = {
         "analysis": {
             "analyzer": {
                 "folded": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase"]}
-            }  # fmt: skip
+            }
         },
     },
     "aliases": {"catalog": {}, "shop": {}},
@@ -86,11 +86,13 @@ def opensearch() -> Iterator[OpenSearchServer]:
 def sandbox() -> Iterator[Any]:
     from om_ingest.sandbox import ThreadedSandbox
 
-    with ThreadedSandbox(JWT, user_tokens=[USER_JWT]) as server:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("OM_HOST", server.host_port)
-            patch.setenv("OM_JWT", JWT)
-            yield server
+    with (
+        ThreadedSandbox(JWT, user_tokens=[USER_JWT]) as server,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("OM_HOST", server.host_port)
+        patch.setenv("OM_JWT", JWT)
+        yield server
 
 
 def client(server: OpenSearchServer) -> Any:
@@ -213,8 +215,18 @@ def test_indexes_become_search_indexes_and_a_changed_mapping_is_an_applied_chang
         "host.ip": ("IP", "ip"),
         "host.name": ("KEYWORD", "keyword"),
     }
-    again = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
-    assert again == {"os": "SKIP", "os.logs-2026": "SKIP", "os.products": "SKIP"}
+    # nothing changed: nothing written; an index deleted is a stale search index
+    os.indices.delete(index="logs-2026")
+    again = {e["fqn"]: e for e in audit_events(run(path))}
+    assert {fqn: e["operation"] for fqn, e in again.items()} == {
+        "os": "SKIP",
+        "os.logs-2026": "SKIP",
+        "os.products": "SKIP",
+    }
+    assert again["os.logs-2026"]["reason"] == (
+        f"stale: {opensearch.url}/logs-2026 is gone from source 'os' since the last run; "
+        "kept in OpenMetadata (remove_stale: false)"
+    )
 
 
 def test_a_server_down_refusing_or_not_opensearch_fails_that_source_only(
