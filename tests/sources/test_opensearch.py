@@ -1,7 +1,7 @@
 """`type: opensearch` against the osmem stand-in (no real OpenSearch can run here: SERVERS.md):
 indexes with objects, `nested` fields, multi-fields and scalar types become search indexes in
 the sandbox with their settings, aliases and matching templates as custom properties; a
-system index and filtered indexes stay out; a changed mapping is a detected and applied
+system index, a hidden one and filtered ones stay out; a changed mapping is a detected and applied
 change, a deleted index a stale one; a server that is down, refuses the credentials or is
 not OpenSearch fails that source alone. One stand-in and one sandbox serve the module."""
 
@@ -140,6 +140,7 @@ def test_indexes_become_search_indexes_and_a_changed_mapping_is_an_applied_chang
         index="scratch_tmp", body={"mappings": {"properties": {"x": {"type": "long"}}}}
     )
     os.indices.create(index=".internal", body={"mappings": {"properties": {"y": {"type": "long"}}}})
+    os.indices.create(index="hidden_idx", body={"settings": {"index.hidden": True}})
 
     path = discovery_config(tmp_path, "search_index", [source("os", opensearch.url)], "os",
                             {"exclude": ["scratch_*"]})  # fmt: skip
@@ -148,7 +149,7 @@ def test_indexes_become_search_indexes_and_a_changed_mapping_is_an_applied_chang
         "os": "CREATE",
         "os.logs-2026": "CREATE",
         "os.products": "CREATE",
-    }  # .internal is a system index, scratch_tmp filtered out
+    }  # .internal is a system index, hidden_idx hidden, scratch_tmp filtered out
 
     om = make_sdk_client(sandbox.url, JWT)
     assert om.get_by_name(SearchService, "os").serviceType.value == "OpenSearch"
@@ -230,7 +231,7 @@ def test_indexes_become_search_indexes_and_a_changed_mapping_is_an_applied_chang
 
 
 def test_a_server_down_refusing_or_not_opensearch_fails_that_source_only(
-    opensearch: OpenSearchServer, sandbox: Any, tmp_path: Path
+    opensearch: OpenSearchServer, sandbox: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """osmem has no security plugin (it takes any credentials), so a real HTTP server that
     refuses them stands for a cluster that does: the sandbox's API answers 401 to basic auth,
@@ -258,3 +259,4 @@ def test_a_server_down_refusing_or_not_opensearch_fails_that_source_only(
     assert outcomes["fine.orders"] == "success"  # the other source went on
     assert password not in Path(str(failure.summary.audit_file)).read_text()
     assert password not in str(failure)
+    assert password not in caplog.text
