@@ -75,6 +75,9 @@ PRODUCTS_FIELDS = {
     "variants.sku": ("KEYWORD", "keyword"),
 }
 
+SHARDS = {"opensearch_number_of_shards": 1, "opensearch_number_of_replicas": 1}
+"""What an index created without settings has (osmem's defaults, as OpenSearch's)."""
+
 
 @pytest.fixture(scope="module")
 def opensearch() -> Iterator[OpenSearchServer]:
@@ -142,8 +145,11 @@ def test_indexes_become_search_indexes_and_a_changed_mapping_is_an_applied_chang
     os.indices.create(index=".internal", body={"mappings": {"properties": {"y": {"type": "long"}}}})
     os.indices.create(index="hidden_idx", body={"settings": {"index.hidden": True}})
 
+    # the system and hidden index stay out even when the filter names them
+    only = {"include": ["products", "logs-*", "scratch_*", "hidden_idx", ".internal"],
+            "exclude": ["scratch_*"]}  # fmt: skip
     path = discovery_config(tmp_path, "search_index", [source("os", opensearch.url)], "os",
-                            {"exclude": ["scratch_*"]})  # fmt: skip
+                            only)  # fmt: skip
     events = {e["fqn"]: e for e in audit_events(run(path))}
     assert {fqn: e["operation"] for fqn, e in events.items()} == {
         "os": "CREATE",
@@ -260,3 +266,36 @@ def test_a_server_down_refusing_or_not_opensearch_fails_that_source_only(
     assert password not in Path(str(failure.summary.audit_file)).read_text()
     assert password not in str(failure)
     assert password not in caplog.text
+
+
+def test_templates_are_left_unread_when_switched_off_and_max_tables_caps_the_listing(
+    opensearch: OpenSearchServer,
+) -> None:
+    from om_ingest.config.models import EntityConfig, SourceConfig
+    from om_ingest.sources import get_source
+
+    os = client(opensearch)
+    os.indices.put_index_template(name="web_tpl", body={"index_patterns": ["web-*"]})
+    for name in ("web-a", "web-b", "web-c"):
+        os.indices.create(index=name)
+    template = EntityConfig.model_validate(
+        {
+            "type": "search_index",
+            "discovery": {"source": "s", "filter": {"include": ["web-*"], "max_tables": 2}},
+            "properties": {"service": "s"},
+        }
+    )
+
+    def discover(**properties: Any) -> dict[str, dict[str, Any]]:
+        config = SourceConfig.model_validate(source("s", opensearch.url, **properties))
+        with get_source(config) as connector:
+            return {
+                found.entity.name or "": found.entity.properties.extension or {}  # type: ignore[union-attr]
+                for found in connector.discover_entities(template)
+            }
+
+    assert discover() == {
+        "web-a": {**SHARDS, "opensearch_index_templates": "web_tpl"},
+        "web-b": {**SHARDS, "opensearch_index_templates": "web_tpl"},
+    }
+    assert discover(include_templates=False) == {"web-a": SHARDS, "web-b": SHARDS}

@@ -66,10 +66,12 @@ class OpenSearchSource(ServiceLevelSource):
         self.connect()
         self._call("GET /", lambda: self._client.info())
 
-    def _call(self, what: str, request: Any, missing_ok: bool = False) -> Any:
+    def _call(
+        self, what: str, request: Any, missing_ok: bool = False, forbidden_hint: str = ""
+    ) -> Any:
         """`request()` with the client's errors as one line naming the source and hosts:
-        unreachable, refused credentials, or another HTTP error (`missing_ok`: None for a
-        404)."""
+        unreachable, refused credentials, a forbidden request (`forbidden_hint` appended), or
+        another HTTP error (`missing_ok`: None for a 404)."""
         from opensearchpy.exceptions import (
             AuthenticationException,
             AuthorizationException,
@@ -87,11 +89,18 @@ class OpenSearchSource(ServiceLevelSource):
                 f"source {self.config.name!r}: OpenSearch at {self._hosts} answered "
                 f"404 Not Found to {what}"
             ) from None
-        except (AuthenticationException, AuthorizationException) as exc:
+        except AuthenticationException as exc:
             how = "username/password" if self.properties.username else "request without credentials"
             raise SourceError(
                 f"source {self.config.name!r}: OpenSearch at {self._hosts} refused the {how} "
                 f"({_status(exc)})"
+            ) from None
+        except AuthorizationException as exc:
+            user = self.properties.username
+            who = f"user {user!r}" if user else "a request without credentials"
+            raise SourceError(
+                f"source {self.config.name!r}: OpenSearch at {self._hosts} does not allow "
+                f"{what} to {who} ({_status(exc)}){forbidden_hint}"
             ) from None
         except ConnectionError as exc:  # also SSLError and ConnectionTimeout
             raise SourceError(
@@ -140,14 +149,20 @@ class OpenSearchSource(ServiceLevelSource):
             yield DiscoveredEntity(entity, location)
 
     def _templates(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """Composable and legacy index templates (none when `include_templates` is off)."""
+        """Composable and legacy index templates (none when `include_templates` is off; a
+        cluster without any may answer 404)."""
         if not self.properties.include_templates:
             return [], {}
+        hint = "; set `include_templates: false` to read no templates"
         composable = self._call(
-            "GET /_index_template", lambda: self._client.indices.get_index_template()
-        )
-        legacy = self._call("GET /_template", lambda: self._client.indices.get_template())
-        return list(composable.get("index_templates") or []), dict(legacy or {})
+            "GET /_index_template", lambda: self._client.indices.get_index_template(),
+            missing_ok=True, forbidden_hint=hint,
+        )  # fmt: skip
+        legacy = self._call(
+            "GET /_template", lambda: self._client.indices.get_template(),
+            missing_ok=True, forbidden_hint=hint,
+        )  # fmt: skip
+        return list((composable or {}).get("index_templates") or []), dict(legacy or {})
 
     def _describe(
         self, name: str, index: dict[str, Any], templates: tuple[list[dict[str, Any]], Any]
