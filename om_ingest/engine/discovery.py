@@ -53,6 +53,7 @@ PARENT_CHAIN: dict[EntityType, tuple[EntityType, ...]] = {
     ),
     EntityType.PIPELINE: (EntityType.PIPELINE_SERVICE,),
     EntityType.MLMODEL: (EntityType.MLMODEL_SERVICE,),
+    EntityType.SEARCH_INDEX: (EntityType.SEARCH_SERVICE,),
 }
 """Each discoverable type's parents, from the service down (one per part of the parent FQN a
 discovery writes into); the service gets the source's `service_type`."""

@@ -1,5 +1,5 @@
 """Data sources entities are discovered from (Hudi tables on S3, Airflow pipelines, MLflow
-models, …)."""
+models, OpenSearch indexes, …)."""
 
 from om_ingest.sources.base import (
     DataSource,

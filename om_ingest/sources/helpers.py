@@ -85,6 +85,18 @@ def reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def unreachable(exc: BaseException) -> str:
+    """Why an HTTP client could not reach a server, without its pool and retry chatter
+    (`connection refused`, `timed out`, …; else the error's first line)."""
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    for marker in ("Name or service not known", "timed out", "certificate verify failed"):
+        if marker in text:
+            return marker
+    return text.splitlines()[0][:300] if text else type(exc).__name__
+
+
 def first_error(exc: Exception) -> str:
     """A properties model's first validation error, `path: message` (or the error text)."""
     errors = getattr(exc, "errors", None)

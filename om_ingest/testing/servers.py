@@ -394,3 +394,30 @@ def iceberg_rest_catalog(catalog: Any, token: str | None = None) -> Iterator[str
         yield standin.url
     finally:
         standin.stop()
+
+
+# --- OpenSearch (stand-in) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenSearchServer:
+    url: str
+    version: str
+    """The OpenSearch version the stand-in reports (osmem 0.1.6: 3.8.0)."""
+
+
+@contextlib.contextmanager
+def opensearch_server(timeout: float = 60.0) -> Iterator[OpenSearchServer]:
+    """An in-memory OpenSearch-compatible server, the osmem-server stand-in (dev dependency
+    `osmem-server`: no real OpenSearch can be installed here, SERVERS.md), on 127.0.0.1 and a
+    free port, without seed data or Japanese analysis. A single node that speaks the REST API
+    `opensearch-py` uses, with no security plugin (it takes any credentials, refuses none).
+    Stopped through its own API (stdin closed, then its process killed); it also exits with
+    this process."""
+    from osmem_server import OsmemServer
+
+    server = OsmemServer.start(japanese=False, addr=f"{HOST}:0", startup_timeout=timeout)
+    try:
+        yield OpenSearchServer(server.url, server.version)
+    finally:
+        server.close()

@@ -135,9 +135,10 @@ def test_a_discovery_can_only_yield_what_its_source_discovers(tmp_path: Path) ->
     [
         ("{name: af, type: airflow, properties: {host: af.example.com}}", "pipeline", "mlmodel"),
         ("{name: ml, type: mlflow, properties: {tracking_uri: 'http://ml'}}", "mlmodel", "table"),
+        ("{name: os, type: opensearch, properties: {hosts: 'http://os'}}", "search_index", "topic"),
     ],
 )
-def test_airflow_discovers_pipelines_and_mlflow_ml_models(
+def test_non_table_sources_discover_their_own_kind_only(
     tmp_path: Path, source: str, kind: str, other: str
 ) -> None:
     name = source.split(",")[0].split(": ")[1]

@@ -28,7 +28,7 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, passes_filter, reason
+from om_ingest.sources.helpers import discovered, passes_filter, reason, unreachable
 from om_ingest.sources.registry import register_source_class
 
 PAGE = 100
@@ -153,7 +153,7 @@ class AirflowSource(ServiceLevelSource):
             return session.request(method, url, timeout=self.properties.timeout_seconds, **kwargs)
         except Exception as exc:
             raise SourceError(
-                f"source {self.config.name!r}: cannot reach Airflow at {self._host}: {_short(exc)}"
+                f"source {self.config.name!r}: cannot reach Airflow at {self._host}: {unreachable(exc)}"
             ) from None
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -358,13 +358,3 @@ def _when(value: Any) -> datetime | None:
 
 def _millis(when: datetime | None) -> int | None:
     return round(when.timestamp() * 1000) if when is not None else None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    for marker in ("Name or service not known", "timed out", "certificate verify failed"):
-        if marker in text:
-            return marker
-    return text.splitlines()[0][:300] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""`type: opensearch`: the indexes of an OpenSearch cluster as OpenMetadata search indexes."""
