@@ -317,7 +317,7 @@ def dispatch_stream(
     _streams[key] = _probed_first(items, placeholder, _clients[client_key])
     try:
         entity_group_flow(
-            f"{placeholder.type.value}s from {placeholder.discovered_from} into "
+            f"{placeholder.type.plural} from {placeholder.discovered_from} into "
             f"{placeholder.parent_fqn}",
             key,
             client_key,

@@ -91,6 +91,13 @@ class EntityType(StrEnum):
     # lineage: an edge between two entities (named by a label, not an FQN)
     LINEAGE = "lineage"
 
+    @property
+    def plural(self) -> str:
+        """How a run names many of this kind ("search_indexes from …")."""
+        if self.value.endswith(("x", "s")):
+            return f"{self.value}es"
+        return f"{self.value[:-1]}ies" if self.value.endswith("y") else f"{self.value}s"
+
 
 # --- metadata / connection -------------------------------------------------------------
 

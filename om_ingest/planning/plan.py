@@ -181,7 +181,7 @@ def entity_fqn(entity: EntityConfig) -> str:
     """The FQN a declared entity will have in OpenMetadata (placeholder for discovery)."""
     parent = parent_fqn_of(entity)
     if entity.discovery is not None:
-        return fqns.child(parent, f"<{entity.type.value}s from {entity.discovery.source}>")
+        return fqns.child(parent, f"<{entity.type.plural} from {entity.discovery.source}>")
     assert entity.name is not None  # guaranteed by EntityConfig validation
     if entity.type is EntityType.DATA_CONTRACT and parent:  # OM's DataContractRepository
         return f"{parent}.dataContract_{entity.name}"

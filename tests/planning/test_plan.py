@@ -256,3 +256,21 @@ def test_one_name_in_several_kinds_plans_each_with_typed_references() -> None:
     ]
     with pytest.raises(PlanError, match="team ops is declared twice"):
         build_plan([*entities, entity("team", "ops", team_type="Group")])
+
+
+@pytest.mark.parametrize(
+    ("kind", "placeholder"),
+    [
+        ("table", "<tables from src>"),
+        ("search_index", "<search_indexes from src>"),
+        ("glossary", "<glossaries from src>"),
+        ("mlmodel", "<mlmodels from src>"),
+    ],
+)
+def test_discovery_placeholders_are_named_in_plain_english_plurals(
+    kind: str, placeholder: str
+) -> None:
+    from om_ingest.planning.plan import entity_fqn
+
+    entity = EntityConfig.model_validate({"type": kind, "discovery": {"source": "src"}})
+    assert entity_fqn(entity).endswith(placeholder)
