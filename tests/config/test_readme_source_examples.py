@@ -1,4 +1,4 @@
-"""The README's Airflow and MLflow source examples validate as written (`om-ingest validate`'s
+"""The README's Airflow, MLflow and Kafka source examples validate as written (`om-ingest validate`'s
 checks: the plugin's properties, the discovered entity type, the filter)."""
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ def example(section: str) -> str:
 
 @pytest.mark.parametrize(
     ("section", "kind", "secret"),
-    [("Airflow source", "pipeline", "password"), ("MLflow source", "mlmodel", "token")],
+    [
+        ("Airflow source", "pipeline", "password"),
+        ("MLflow source", "mlmodel", "token"),
+        ("Kafka source", "topic", "schema_registry"),
+    ],
 )
 def test_the_readme_source_example_validates(
     section: str, kind: str, secret: str, tmp_path: Path
@@ -34,6 +38,9 @@ def test_the_readme_source_example_validates(
         "AIRFLOW_USER": "ops",
         "AIRFLOW_PASSWORD": "pw-SECRET-1",
         "MLFLOW_TRACKING_TOKEN": "tok-SECRET-2",
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+        "SCHEMA_REGISTRY_URL": "http://registry:8081",
+        "SCHEMA_REGISTRY_AUTH": "ops:sr-SECRET-3",
     }
     config = load_config(path, env=env).config
     (entity,) = config.entities
