@@ -135,9 +135,10 @@ def test_a_discovery_can_only_yield_what_its_source_discovers(tmp_path: Path) ->
     [
         ("{name: af, type: airflow, properties: {host: af.example.com}}", "pipeline", "mlmodel"),
         ("{name: ml, type: mlflow, properties: {tracking_uri: 'http://ml'}}", "mlmodel", "table"),
+        ("{name: kf, type: kafka, properties: {bootstrap_servers: 'k:9092'}}", "topic", "table"),
     ],
 )
-def test_airflow_discovers_pipelines_and_mlflow_ml_models(
+def test_airflow_discovers_pipelines_mlflow_ml_models_and_kafka_topics(
     tmp_path: Path, source: str, kind: str, other: str
 ) -> None:
     name = source.split(",")[0].split(": ")[1]

@@ -115,6 +115,7 @@ TOPICS: dict[str, tuple[int, dict[str, str]]] = {
     "payment": (1, {}),
     "raw_logs": (1, {}),
     "scratch_tmp": (1, {}),
+    "scratch_broken": (1, {}),
     "__consumer_offsets_like": (1, {}),
     "_schemas": (1, {}),
 }
@@ -144,6 +145,7 @@ def registry() -> Iterator[SchemaRegistry]:
         client.register_schema("orders-key", Schema('"string"', "AVRO"))
         client.register_schema("clicks-value", Schema(json.dumps(CLICK), "JSON"))
         client.register_schema("payment-value", Schema(PAYMENT, "PROTOBUF"))
+        client.register_schema("scratch_broken-value", Schema("{not avro", "AVRO"))
         yield server
 
 
@@ -345,10 +347,12 @@ def test_a_broker_or_registry_down_or_refused_credentials_fail_that_source_only(
                schema_registry={"url": registry.url, "basic_auth": wrong_auth}),
         source(broker, registry, "kafka_ok"),
     ]  # fmt: skip
-    path = discovery_config(tmp_path, "topic", sources, "kafka-failures", {"include": ["orders"]})
+    path = discovery_config(
+        tmp_path, "topic", sources, "kafka-failures", {"include": ["orders", "scratch_broken"]}
+    )
     caplog.set_level("DEBUG")
     failure = run_failing(path)
-    errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value == "failed"}
+    errors = {r.fqn: r.error or "" for r in failure.results if r.outcome.value != "success"}
     assert errors == {
         "kafka_down": f"source 'kafka_down': cannot reach Kafka at 127.0.0.1:{closed}: "
         "Failed to get metadata: Local: Broker transport failure",
@@ -356,6 +360,8 @@ def test_a_broker_or_registry_down_or_refused_credentials_fail_that_source_only(
         f"{down_url}: connection refused",
         "registry_refused": f"source 'registry_refused': the schema registry at {registry.url} "
         "refused the basic_auth credentials (401 Unauthorized)",
+        "kafka_ok.scratch_broken": "invalid for OpenMetadata: schema_text is not a readable "
+        "Avro schema",
     }
     outcomes = {r.fqn: r.outcome.value for r in failure.results}
     assert outcomes["kafka_ok.orders"] == "success"  # the other source went on
@@ -422,3 +428,26 @@ def test_the_readme_example_runs_as_written(
         "kafka-prod.payment": "CREATE",
         "kafka-prod.raw_logs": "CREATE",
     }
+
+
+def test_a_deleted_topic_is_reported_stale(
+    broker: KafkaBroker, registry: SchemaRegistry, om_env: Any, tmp_path: Path
+) -> None:
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+    admin.create_topics([NewTopic("short_lived", 1, 1)])["short_lived"].result(timeout=30)
+    path = discovery_config(
+        tmp_path, "topic", [source(broker, registry, "kafka_stale")], "kafka-stale",
+        {"include": ["short_lived", "clicks"]},
+    )  # fmt: skip
+    first = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
+    assert first["kafka_stale.short_lived"] == "CREATE"
+
+    admin.delete_topics(["short_lived"])["short_lived"].result(timeout=30)
+    stale = {e["fqn"]: e for e in audit_events(run(path))}["kafka_stale.short_lived"]
+    assert stale["operation"] == "SKIP" and stale["entity_type"] == "topic"
+    assert stale["reason"] == (
+        f"stale: kafka://{broker.bootstrap_servers}/short_lived is gone from source "
+        "'kafka_stale' since the last run; kept in OpenMetadata (remove_stale: false)"
+    )
