@@ -4,7 +4,8 @@ real AdminClient and Consumer, and the in-repo schema registry stand-in spoken t
 real SchemaRegistryClient. Topics with Avro, JSON Schema and Protobuf value schemas (nested
 records, arrays, maps, nullable unions) and a topic without one become OM topics; a schema
 evolved in the registry is a detected and applied change; filters; a broker or registry that
-is down, or refused registry credentials, fail that source alone, with no secret shown.
+is down, refused registry credentials or a wrong registry URL fail that source alone, with no
+secret shown; an unreadable schema fails its topic alone; a deleted topic is stale.
 
 One broker, one registry and one OM sandbox for the module: each test uses its own source
 (service) names, so they do not see each other's entities."""
@@ -345,6 +346,8 @@ def test_a_broker_or_registry_down_or_refused_credentials_fail_that_source_only(
         source(broker, None, "registry_down", schema_registry={"url": down_url}),
         source(broker, None, "registry_refused",
                schema_registry={"url": registry.url, "basic_auth": wrong_auth}),
+        source(broker, None, "registry_wrong_url",
+               schema_registry={"url": f"{registry.url}/not-the-api"}),
         source(broker, registry, "kafka_ok"),
     ]  # fmt: skip
     path = discovery_config(
@@ -360,6 +363,8 @@ def test_a_broker_or_registry_down_or_refused_credentials_fail_that_source_only(
         f"{down_url}: connection refused",
         "registry_refused": f"source 'registry_refused': the schema registry at {registry.url} "
         "refused the basic_auth credentials (401 Unauthorized)",
+        "registry_wrong_url": "source 'registry_wrong_url': the schema registry at "
+        f"{registry.url}/not-the-api answered 404 HTTP 404 Not Found",
         "kafka_ok.scratch_broken": "invalid for OpenMetadata: schema_text is not a readable "
         "Avro schema",
     }

@@ -117,20 +117,25 @@ class KafkaSource(ServiceLevelSource):
         return topics
 
     def _registry_call(self, call: Any, *args: Any) -> Any:
-        """`call(*args)` on the registry; a refusal or no answer fails the source."""
+        """`call(*args)` on the registry; a refusal, an error answer or no answer fails the
+        source (a subject that does not exist is the caller's to handle)."""
         from confluent_kafka.schema_registry.error import SchemaRegistryError
 
         url = self._registry_url
         try:
             return call(*args)
         except SchemaRegistryError as exc:
+            if exc.error_code == SUBJECT_NOT_FOUND:
+                raise
             if exc.http_status_code in (401, 403):
                 how = "basic_auth credentials" if self._has_registry_auth else "request"
                 raise self._fail(
                     f"the schema registry at {url} refused the {how} "
                     f"({exc.http_status_code} {exc.error_message})"
                 ) from None
-            raise
+            raise self._fail(
+                f"the schema registry at {url} answered {exc.http_status_code} {exc.error_message}"
+            ) from None
         except Exception as exc:  # no answer (httpx or httpx2 errors, whichever it uses)
             raise self._fail(
                 f"cannot reach the schema registry at {url}: {_transport_error(exc)}"
@@ -240,13 +245,8 @@ class KafkaSource(ServiceLevelSource):
             return None
         try:
             return self._registry_call(self._registry.get_latest_version, subject)
-        except SchemaRegistryError as exc:
-            if exc.error_code == SUBJECT_NOT_FOUND:
-                return None
-            raise self._fail(
-                f"the schema registry at {self._registry_url} answered "
-                f"{exc.http_status_code} {exc.error_message} for subject {subject!r}"
-            ) from None
+        except SchemaRegistryError:  # only "subject not found" comes through
+            return None
 
     # --- sample messages -----------------------------------------------------------------
 
