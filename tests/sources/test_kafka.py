@@ -347,7 +347,8 @@ def test_a_broker_or_registry_down_or_refused_credentials_fail_that_source_only(
         source(broker, None, "registry_refused",
                schema_registry={"url": registry.url, "basic_auth": wrong_auth}),
         source(broker, None, "registry_wrong_url",
-               schema_registry={"url": f"{registry.url}/not-the-api"}),
+               schema_registry={"url": f"{registry.url}/not-the-api",
+                                "basic_auth": f"{REGISTRY_USER}:{REGISTRY_PASSWORD}"}),
         source(broker, registry, "kafka_ok"),
     ]  # fmt: skip
     path = discovery_config(
