@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +28,8 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
-@pytest.fixture()
-def om_sandbox(tmp_path: Path) -> Iterator[object]:
+@contextlib.contextmanager
+def running_sandbox() -> Iterator[object]:
     """A fresh, empty OM API sandbox on 127.0.0.1 (a thread of this process)."""
     from om_ingest.sandbox import ThreadedSandbox
 
@@ -38,6 +39,12 @@ def om_sandbox(tmp_path: Path) -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def om_sandbox(tmp_path: Path) -> Iterator[object]:
+    with running_sandbox() as server:
+        yield server
 
 
 @pytest.fixture()

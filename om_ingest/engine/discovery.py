@@ -1,6 +1,7 @@
 """Expand `discovery:` entities: their parents before planning, their entities as a stream.
 
-A source discovers one entity type (`DataSource.discovers`): tables, pipelines or ML models.
+A source discovers one entity type (`DataSource.discovers`): tables, pipelines, ML models or
+topics.
 Before planning, each discovery entity's source is checked and the parents the config does not
 declare (the service of the source's type and, for tables, the database and schema they live
 in: `PARENT_CHAIN`) are added as implied entities; the discovery entity itself stays in the plan
@@ -54,6 +55,7 @@ PARENT_CHAIN: dict[EntityType, tuple[EntityType, ...]] = {
     EntityType.PIPELINE: (EntityType.PIPELINE_SERVICE,),
     EntityType.MLMODEL: (EntityType.MLMODEL_SERVICE,),
     EntityType.SEARCH_INDEX: (EntityType.SEARCH_SERVICE,),
+    EntityType.TOPIC: (EntityType.MESSAGING_SERVICE,),
 }
 """Each discoverable type's parents, from the service down (one per part of the parent FQN a
 discovery writes into); the service gets the source's `service_type`."""

@@ -150,6 +150,7 @@ def unknown_type_message(source_type: str) -> str:
 def _load_builtin() -> None:
     from om_ingest.sources.airflow_dags import connector as _airflow  # noqa: F401
     from om_ingest.sources.iceberg import connector as _iceberg  # noqa: F401
+    from om_ingest.sources.kafka_topics import connector as _kafka  # noqa: F401
     from om_ingest.sources.mlflow_registry import connector as _mlflow  # noqa: F401
     from om_ingest.sources.opensearch_indexes import connector as _opensearch  # noqa: F401
     from om_ingest.sources.postgres import connector as _postgres  # noqa: F401

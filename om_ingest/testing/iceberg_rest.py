@@ -12,40 +12,24 @@ credentials; tables are written through the `SqlCatalog` directly.
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from om_ingest.testing.standin import ThreadedStandIn
 
 SEPARATOR = "\x1f"
 """How the REST protocol joins a nested namespace's levels in a path."""
 
 
-class IcebergRestStandIn:
+class IcebergRestStandIn(ThreadedStandIn):
     """Serve `catalog` (a pyiceberg catalog) on 127.0.0.1:`port` in a thread until `stop`."""
 
     def __init__(self, catalog: Any, port: int, token: str | None = None) -> None:
         self.catalog = catalog
         self.token = token
         self.requests: list[str] = []
-        handler = type("Handler", (_Handler,), {"standin": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="iceberg-rest-stand-in", daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(10)
+        super().__init__(_Handler, port, "iceberg-rest-stand-in")
 
 
 class _Handler(BaseHTTPRequestHandler):

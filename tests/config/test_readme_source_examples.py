@@ -1,5 +1,5 @@
-"""The README's Airflow, MLflow and OpenSearch source examples validate as written (`om-ingest validate`'s
-checks: the plugin's properties, the discovered entity type, the filter)."""
+"""The README's Airflow, MLflow, OpenSearch and Kafka source examples validate as written
+(`om-ingest validate`'s checks: the plugin's properties, the discovered entity type, the filter)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ def example(section: str) -> str:
         ("Airflow source", "pipeline", "password"),
         ("MLflow source", "mlmodel", "token"),
         ("OpenSearch source", "search_index", "password"),
+        ("Kafka source", "topic", "schema_registry"),
     ],
 )
 def test_the_readme_source_example_validates(
@@ -40,6 +41,9 @@ def test_the_readme_source_example_validates(
         "MLFLOW_TRACKING_TOKEN": "tok-SECRET-2",
         "OPENSEARCH_USER": "ingest",
         "OPENSEARCH_PASSWORD": "pw-SECRET-3",
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
+        "SCHEMA_REGISTRY_URL": "http://registry:8081",
+        "SCHEMA_REGISTRY_AUTH": "ops:sr-SECRET-3",
     }
     config = load_config(path, env=env).config
     (entity,) = config.entities

@@ -136,6 +136,7 @@ def test_a_discovery_can_only_yield_what_its_source_discovers(tmp_path: Path) ->
         ("{name: af, type: airflow, properties: {host: af.example.com}}", "pipeline", "mlmodel"),
         ("{name: ml, type: mlflow, properties: {tracking_uri: 'http://ml'}}", "mlmodel", "table"),
         ("{name: os, type: opensearch, properties: {hosts: 'http://os'}}", "search_index", "topic"),
+        ("{name: kf, type: kafka, properties: {bootstrap_servers: 'k:9092'}}", "topic", "table"),
     ],
 )
 def test_non_table_sources_discover_their_own_kind_only(

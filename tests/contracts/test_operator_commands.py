@@ -69,7 +69,12 @@ def test_discover_on_a_config_without_sources_prints_nothing() -> None:
 def test_list_sources_prints_every_plugin_with_its_properties() -> None:
     result = CliRunner().invoke(cli, ["list-sources"])
     assert result.exit_code == 0
-    expected = {"airflow": "pipeline", "mlflow": "mlmodel", "opensearch": "search_index"}
+    expected = {
+        "airflow": "pipeline",
+        "mlflow": "mlmodel",
+        "opensearch": "search_index",
+        "kafka": "topic",
+    }
     for source_type in source_types():
         kind = expected.get(source_type, "table")
         assert f"{source_type}: discovers {kind}" in result.output
