@@ -16,7 +16,7 @@ from typing import Any, Literal
 ShardBy = Literal["prefix", "source"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class ShardUnit:
     entity: int
     """Position of the discovery entity in the config's `entities`."""
@@ -35,6 +35,9 @@ class ShardUnit:
     def from_param(cls, data: dict[str, Any]) -> ShardUnit:
         return cls(int(data["entity"]), str(data["source"]), str(data["target"]), data.get("scope"))
 
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (self.entity, self.source, self.target, self.scope or "")
+
     def describe(self) -> str:
         return f"{self.source}:{self.scope}" if self.scope else f"{self.source}:{self.target}"
 
@@ -45,14 +48,14 @@ def plan_shards(units: Iterable[ShardUnit], max_shards: int, by: ShardBy) -> lis
     entity's units."""
     if max_shards < 1:
         raise ValueError("max_shards must be at least 1")
-    groups = _groups(sorted(set(units)), by)
+    groups = _groups(sorted(set(units), key=ShardUnit.sort_key), by)
     count = min(max_shards, len(groups))
     shards: list[list[ShardUnit]] = [[] for _ in range(count)]
     # largest groups first, each to the currently smallest shard (ties: the first)
     for group in sorted(groups, key=len, reverse=True):
         smallest = min(range(count), key=lambda i: (len(shards[i]), i))
         shards[smallest].extend(group)
-    return [sorted(shard) for shard in shards]
+    return [sorted(shard, key=ShardUnit.sort_key) for shard in shards]
 
 
 def _groups(units: Sequence[ShardUnit], by: ShardBy) -> list[list[ShardUnit]]:
