@@ -32,7 +32,9 @@ units_strategy = st.lists(
 )
 
 
-@given(units=units_strategy, max_shards=st.integers(1, 12), by=st.sampled_from(["prefix", "source"]))
+@given(
+    units=units_strategy, max_shards=st.integers(1, 12), by=st.sampled_from(["prefix", "source"])
+)
 def test_every_unit_in_exactly_one_shard(units: list[ShardUnit], max_shards: int, by: str) -> None:
     shards = plan_shards(units, max_shards, by)  # type: ignore[arg-type]
     placed = Counter(unit for shard in shards for unit in shard)
@@ -65,7 +67,9 @@ def lake(tmp_path: Path) -> object:
         table = pa.table({"id": pa.array([1, 2], pa.int64())})
         for prefix, names in PREFIXES.items():
             for name in names:
-                write_table(LakeTarget.s3(client, "lake"), f"warehouse/{prefix}/{name}", table, "id")
+                write_table(
+                    LakeTarget.s3(client, "lake"), f"warehouse/{prefix}/{name}", table, "id"
+                )
         client.put_object(Bucket="lake", Key="warehouse/west/readme.txt", Body=b"x")
         yield moto
 
@@ -73,16 +77,24 @@ def lake(tmp_path: Path) -> object:
 def test_parent_lists_units_and_shards_discover_only_theirs(
     lake: MotoS3Server, tmp_path: Path
 ) -> None:
-    loaded = load_config(write_config(tmp_path, lake_config(tmp_path, lake, om=False,
-                                                            openmetadata={"host": "http://x"})))
+    loaded = load_config(
+        write_config(
+            tmp_path, lake_config(tmp_path, lake, om=False, openmetadata={"host": "http://x"})
+        )
+    )
     parent = expand_entities(loaded, str(tmp_path / "audit"), split=True)
     assert sorted(u.scope or "" for u in parent.units) == [
-        "warehouse/east/", "warehouse/north/", "warehouse/south/", "warehouse/west/",
+        "warehouse/east/",
+        "warehouse/north/",
+        "warehouse/south/",
+        "warehouse/west/",
     ]
     assert {u.target for u in parent.units} == {"lake.lake.warehouse"}
     # the parent writes the implied service, database and schema, and discovers nothing
     assert [unpacked(e).type.value for e in parent.entities] == [
-        "database_service", "database", "database_schema",
+        "database_service",
+        "database",
+        "database_schema",
     ]
     assert not parent.streams
 
@@ -99,8 +111,13 @@ def test_parent_lists_units_and_shards_discover_only_theirs(
 
 
 def test_by_source_keeps_a_source_whole(lake: MotoS3Server, tmp_path: Path) -> None:
-    config = lake_config(tmp_path, lake, om=False, openmetadata={"host": "http://x"},
-                         execution={"shards": {"by": "source"}})
+    config = lake_config(
+        tmp_path,
+        lake,
+        om=False,
+        openmetadata={"host": "http://x"},
+        execution={"shards": {"by": "source"}},
+    )
     loaded = load_config(write_config(tmp_path, config))
     parent = expand_entities(loaded, str(tmp_path / "audit"), split=True)
     assert parent.units == [ShardUnit(0, "lake", "lake.lake.warehouse")]
