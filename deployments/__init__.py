@@ -1,1 +1,2 @@
-"""Deployment definitions live in prefect.yaml; Python helpers for them go here."""
+"""Deployment definitions live in prefect.yaml; their Python side (the sharded run's shard
+launching and result collection: `deployments.sharding`) lives here."""

@@ -10,7 +10,8 @@ entity failed or was blocked; the return value is the run summary.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger
@@ -30,11 +31,12 @@ from flows.entity_tasks import (
 )
 from flows.profiling_tasks import profile_tables, record_schemas
 from om_ingest.audit import AuditLog, RunSummary
-from om_ingest.config import load_config
+from om_ingest.config import LoadedConfig, load_config
 from om_ingest.config.models import IdempotencyMode, MetadataConfig
 from om_ingest.engine.discovery import expand_entities
 from om_ingest.engine.results import EntityResult
 from om_ingest.engine.run import RunContext, RunOptions, execute_run
+from om_ingest.engine.shards import ShardUnit
 from om_ingest.errors import ConfigError, OmIngestError
 from om_ingest.logs import install_redaction, register_secrets_in
 from om_ingest.notifications import Event, RunFacts, events, send
@@ -91,6 +93,44 @@ def ingest(
     audit_dir: str | None = None,
 ) -> dict[str, Any]:
     """Ingest the entities of CONFIG_PATH into OpenMetadata (dry_run: preview only)."""
+    done = run_ingestion(config_path, dry_run, idempotency, only, refresh_cache, audit_dir)
+    publish_artifacts(done)
+    return conclude(done)
+
+
+@dataclass
+class Ingestion:
+    """What one run of the engine did, before it is published and announced."""
+
+    loaded: LoadedConfig
+    summary: RunSummary
+    results: list[EntityResult]
+    profiles: list[dict[str, Any]]
+    validations: list[dict[str, Any]]
+    flow_run_id: str | None
+    dry_run: bool
+    units: list[ShardUnit] = field(default_factory=list)
+    """A sharded run's parent: the units its shards list."""
+
+    def summary_data(self) -> dict[str, Any]:
+        data = self.summary.model_dump(mode="json")
+        data["profiles"] = self.profiles
+        data["validations"] = self.validations
+        return data
+
+
+def run_ingestion(
+    config_path: str,
+    dry_run: bool = False,
+    idempotency: str | None = None,
+    only: list[str] | None = None,
+    refresh_cache: bool = False,
+    audit_dir: str | None = None,
+    split: bool = False,
+    shard: Sequence[ShardUnit] | None = None,
+) -> Ingestion:
+    """Load, discover, write, profile, validate and audit (see `expand_entities` for what a
+    sharded run's parent, `split`, and a shard, `shard`, each take on)."""
     install_redaction()  # here, not only in the CLI: a worker runs this function directly
     logger = get_run_logger()
     loaded = load_config(config_path)
@@ -107,7 +147,13 @@ def ingest(
     client = open_client(loaded.config.openmetadata, loaded.config.execution.retries)
     audit_root = audit_dir or loaded.config.audit.output_dir
     expansion = expand_entities(
-        loaded, audit_root, dry_run=dry_run, client=client.scoped(), idempotency=mode
+        loaded,
+        audit_root,
+        dry_run=dry_run,
+        client=client.scoped(),
+        idempotency=mode,
+        split=split,
+        shard=shard,
     )
     flow_ctx = FlowRunContext.get()
     ctx = RunContext(
@@ -150,28 +196,44 @@ def ingest(
         release_client(key)
     expansion.save_state(results)
     AuditLog.record_profiles(summary, profiles, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
-    _publish_artifacts(loaded.config.metadata, summary, results)
-    if profiles:
-        create_markdown_artifact(
-            profiles_markdown(profiles),
-            key=artifact_key("profiles", loaded.config.metadata.name),
-            description=f"Data profiles of this run of {describe_config(loaded.config.metadata)}",
-        )
-    if validations:
-        create_table_artifact(
-            [{k: str(v) for k, v in row.items()} for row in validations],
-            key=artifact_key("contract-validations", loaded.config.metadata.name),
-            description=f"Data contract validations of {describe_config(loaded.config.metadata)}",
-        )
-    summary_data = summary.model_dump(mode="json")
-    summary_data["profiles"] = profiles
-    summary_data["validations"] = validations
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
-    failure = IngestionFailed(summary, results) if not summary.ok else None
-    run = RunFacts(loaded.config.metadata.name, summary.run_id, ctx.flow_run_id, dry_run)
-    found = events(results, validations, str(failure) if failure else None)
+    return Ingestion(
+        loaded, summary, results, profiles, validations, ctx.flow_run_id, dry_run, expansion.units
+    )
+
+
+def publish_artifacts(done: Ingestion, keyed: bool = True) -> None:
+    """The run's summary (or dry-run diff), audit table, profiles and contract validations as
+    Prefect artifacts; `keyed=False`: attached to the run only (a shard's, merged by its
+    parent under the keys)."""
+    metadata = done.loaded.config.metadata
+    _publish_artifacts(metadata, done.summary, done.results, keyed)
+    if done.profiles:
+        create_markdown_artifact(
+            profiles_markdown(done.profiles),
+            key=artifact_key("profiles", metadata.name) if keyed else None,
+            description=f"Data profiles of this run of {describe_config(metadata)}",
+        )
+    if done.validations:
+        create_table_artifact(
+            [{k: str(v) for k, v in row.items()} for row in done.validations],
+            key=artifact_key("contract-validations", metadata.name) if keyed else None,
+            description=f"Data contract validations of {describe_config(metadata)}",
+        )
+
+
+def conclude(done: Ingestion) -> dict[str, Any]:
+    """Send the run's notifications (none for a dry run) and return its summary, or raise
+    IngestionFailed when entities failed."""
+    summary_data = done.summary_data()
+    failure = IngestionFailed(done.summary, done.results) if not done.summary.ok else None
+    metadata = done.loaded.config.metadata
+    run = RunFacts(metadata.name, done.summary.run_id, done.flow_run_id, done.dry_run)
+    found = events(done.results, done.validations, str(failure) if failure else None)
     # A dry run changes nothing: it is previewed, not announced.
-    summary_data["notifications"] = 0 if dry_run else send(loaded.config.notifications, found, run)
+    summary_data["notifications"] = (
+        0 if done.dry_run else send(done.loaded.config.notifications, found, run)
+    )
     if failure is not None:
         raise failure
     return summary_data
@@ -207,20 +269,20 @@ def describe_config(metadata: MetadataConfig) -> str:
 
 
 def _publish_artifacts(
-    metadata: MetadataConfig, summary: RunSummary, results: list[EntityResult]
+    metadata: MetadataConfig, summary: RunSummary, results: list[EntityResult], keyed: bool
 ) -> None:
     config_name, about = metadata.name, describe_config(metadata)
     markdown = render_markdown(results, summary)
     if summary.dry_run:
         create_markdown_artifact(
             markdown,
-            key=artifact_key("dry-run", config_name),
+            key=artifact_key("dry-run", config_name) if keyed else None,
             description=f"Dry-run plan and diffs of {about}",
         )
     else:
         create_markdown_artifact(
             markdown,
-            key=artifact_key("ingest-summary", config_name),
+            key=artifact_key("ingest-summary", config_name) if keyed else None,
             description=f"Run summary of {about}",
         )
     rows = [
@@ -240,6 +302,6 @@ def _publish_artifacts(
     ]
     create_table_artifact(
         rows,
-        key=artifact_key("audit", config_name),
+        key=artifact_key("audit", config_name) if keyed else None,
         description=f"Audit events of this run of {about}",
     )

@@ -14,7 +14,7 @@ import tempfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
@@ -93,15 +93,8 @@ class AuditLog:
         self._file = self.path.open("a", encoding="utf-8")
 
     def record(self, result: EntityResult, **context: Any) -> dict[str, Any]:
-        event = {
-            "run_id": self.run_id,
-            "timestamp": datetime.now(UTC).isoformat(),
-            **context,
-            **result.model_dump(mode="json", exclude={"request"}),
-        }
-        self._file.write(json.dumps(event, sort_keys=True, default=str) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        event = _event(self.run_id, result, context)
+        _append(self._file, event)
         return event
 
     def write_summary(self, summary: RunSummary) -> Path:
@@ -121,22 +114,37 @@ class AuditLog:
         path = Path(summary.audit_file)
         with path.open("a", encoding="utf-8") as handle:
             for profile in profiles:
-                event = {
-                    "run_id": summary.run_id,
-                    "timestamp": datetime.now(UTC).isoformat(),
-                    **context,
-                    "fqn": profile["fqn"],
-                    "entity_type": "table_profile",
-                    "operation": "PROFILE",
-                    "outcome": profile["status"],
-                    "reason": profile.get("reason", ""),
-                    "error": profile.get("error"),
-                    "file": profile.get("file"),
-                }
-                handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+                _append(
+                    handle,
+                    {
+                        "run_id": summary.run_id,
+                        "timestamp": datetime.now(UTC).isoformat(),
+                        **context,
+                        "fqn": profile["fqn"],
+                        "entity_type": "table_profile",
+                        "operation": "PROFILE",
+                        "outcome": profile["status"],
+                        "reason": profile.get("reason", ""),
+                        "error": profile.get("error"),
+                        "file": profile.get("file"),
+                    },
+                )
                 summary.add_profile(profile)
+        write_json_atomic(cls.summary_path_of(path), summary.model_dump(mode="json"))
+
+    @classmethod
+    def record_merged(
+        cls, summary: RunSummary, results: list[EntityResult], **context: Any
+    ) -> None:
+        """After a sharded run's own entities: its shards' results appended to its audit file
+        (`context` says which shard) and counted in its summary, rewritten."""
+        if summary.audit_file is None:
+            return
+        path = Path(summary.audit_file)
+        with path.open("a", encoding="utf-8") as handle:
+            for result in results:
+                _append(handle, _event(summary.run_id, result, context))
+                summary.add(result)
         write_json_atomic(cls.summary_path_of(path), summary.model_dump(mode="json"))
 
     @staticmethod
@@ -152,6 +160,22 @@ class AuditLog:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _event(run_id: str, result: EntityResult, context: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "timestamp": datetime.now(UTC).isoformat(),
+        **context,
+        **result.model_dump(mode="json", exclude={"request"}),
+    }
+
+
+def _append(handle: IO[str], event: dict[str, Any]) -> None:
+    """One event line, on disk before the next."""
+    handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
+    handle.flush()
+    os.fsync(handle.fileno())
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:

@@ -359,8 +359,27 @@ class RetryConfig(StrictModel):
     )
 
 
+class ShardingConfig(StrictModel):
+    """How the `ingest-sharded` flow splits discovery into shards, each run by a worker of
+    the work pool as a child run of its deployment (the plain `ingest` flow ignores this)."""
+
+    by: Literal["prefix", "source"] = Field(
+        default="prefix",
+        description="`prefix`: each discovery's top-level units (s3_hudi: the directories "
+        "right under its prefix; postgres/iceberg: each schema/namespace) may go to different "
+        "shards; `source`: one discovery entity (a source) is never split",
+    )
+    max_shards: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="At most this many shards (child runs); units are spread over them evenly",
+    )
+
+
 class ExecutionConfig(StrictModel):
     max_concurrency: int = Field(default=1, ge=1, le=64)
+    shards: ShardingConfig = Field(default_factory=ShardingConfig)
     retries: RetryConfig = Field(default_factory=RetryConfig)
     result_storage: str | None = Field(
         default=None,

@@ -27,7 +27,7 @@ import hashlib
 import importlib.metadata
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from om_ingest import fqns
 from om_ingest.config import LoadedConfig
 from om_ingest.config.models import EntityConfig, EntityType, IdempotencyMode, SourceConfig
 from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.engine.shards import ShardBy, ShardUnit
 from om_ingest.errors import OmIngestError, SourceError
 from om_ingest.planning import PARENT_FIELD, EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
 from om_ingest.sources import DataSource, DiscoveredEntity, DiscoveryFailure, get_source
@@ -118,6 +119,8 @@ class Expansion:
     """Streams started and not finished."""
     client: OMClient | None = None
     """Where the schema listings go; without one nothing is skipped (OM is not checked)."""
+    units: list[ShardUnit] = field(default_factory=list)
+    """In a sharded run's parent: the units its shards will list (nothing is discovered)."""
 
     def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
         """Stream the tables of the placeholder at `index`: each a packed entity to write, or
@@ -244,18 +247,30 @@ def expand_entities(
     dry_run: bool = False,
     client: OMClient | None = None,
     idempotency: IdempotencyMode | None = None,
+    split: bool = False,
+    shard: Sequence[ShardUnit] | None = None,
 ) -> Expansion:
     """Declared entities as they are; for each discovery entity, its source checked, its
     implied parents added and the entity kept as the placeholder its tables stream from.
     `client`: the OM the run writes to (its host is part of the desired key, its listings
-    confirm skipped tables still exist); `idempotency`: the run's override of every mode."""
+    confirm skipped tables still exist); `idempotency`: the run's override of every mode.
+
+    A sharded run's parent (`split`) gets the declared and implied parents and, instead of
+    placeholders, the units (`Expansion.units`, split as `execution.shards.by` says) its
+    shards list. A shard (`shard`: its units)
+    gets only placeholders, its sources narrowed to its units; the parent wrote their parents.
+    A shard keeps its own incremental state and reports no stale tables (it lists part of a
+    source)."""
     config = loaded.config
     declared = [e for e in config.entities if e.discovery is None]
-    expansion = Expansion(entities=list(declared), dry_run=dry_run, client=client)
+    expansion = Expansion(
+        entities=list(declared) if shard is None else [], dry_run=dry_run, client=client
+    )
     host = client.api_url if client is not None else config.openmetadata.api_url
     expansion.known = {entity_fqn(e) for e in declared}
+    in_shard = _by_entity(shard) if shard is not None else None
     for index, template in enumerate(config.entities):
-        if template.discovery is None:
+        if template.discovery is None or (in_shard is not None and index not in in_shard):
             continue
         source_config = config.source(template.discovery.source)
         if source_config is None:
@@ -263,10 +278,15 @@ def expand_entities(
                 ("entities", index, "discovery", "source"),
                 f"no source named {template.discovery.source!r} in `sources`",
             )
-        expansion.states.setdefault(
-            source_config.name,
-            SourceState.load(Path(audit_dir) / "state" / f"{source_config.name}.json"),
-        )
+        if not split:
+            expansion.states.setdefault(
+                source_config.name,
+                SourceState.load(
+                    Path(audit_dir) / "state" / _state_file(source_config.name, shard)
+                ),
+            )
+        if in_shard is not None:
+            expansion.incomplete.add(source_config.name)
         expansion.kinds[source_config.name] = template.type
         # A capped listing (max_tables) cannot tell a deleted table from one left unlisted.
         if template.discovery.filter is not None and template.discovery.filter.max_tables:
@@ -288,11 +308,22 @@ def expand_entities(
                 f"discovered {template.type.value}s need `{PARENT_FIELD[template.type]}`",
             )
         for schema_fqn, narrowed in targets:
-            for implied in _implied_parents(
-                template.type, schema_fqn, expansion.known, source.service_type
-            ):
-                expansion.entities.append(implied)
-                expansion.known.add(entity_fqn(implied))
+            if in_shard is not None:
+                scopes = in_shard[index].get(schema_fqn)
+                if scopes is None:
+                    continue
+                if scopes:
+                    narrowed = narrowed.within(scopes)
+            else:
+                for implied in _implied_parents(
+                    template.type, schema_fqn, expansion.known, source.service_type
+                ):
+                    expansion.entities.append(implied)
+                    expansion.known.add(entity_fqn(implied))
+            if split:
+                by = config.execution.shards.by
+                expansion.units.extend(_units(index, source_config.name, schema_fqn, narrowed, by))
+                continue
             placeholder = _with_parent(template, schema_fqn)
             key = desired_key(
                 placeholder,
@@ -308,6 +339,39 @@ def expand_entities(
             )
             expansion.entities.append(placeholder)
     return expansion
+
+
+def _units(
+    index: int, source: str, target: str, narrowed: DataSource, split: ShardBy
+) -> list[ShardUnit]:
+    """The units of one stream: a unit per scope of a source split by prefix, else one."""
+    try:
+        scopes = narrowed.shard_scopes() if split == "prefix" else None
+    except SourceError as exc:  # the shard listing it whole reports the failure
+        log.warning("source %s: %s; listed as one shard unit", source, exc)
+        scopes = None
+    if not scopes:
+        return [ShardUnit(index, source, target)]
+    return [ShardUnit(index, source, target, scope) for scope in scopes]
+
+
+def _by_entity(shard: Sequence[ShardUnit]) -> dict[int, dict[str, list[str]]]:
+    """Entity position → target → the scopes to list (empty: the whole target)."""
+    found: dict[int, dict[str, list[str]]] = {}
+    for unit in shard:
+        scopes = found.setdefault(unit.entity, {}).setdefault(unit.target, [])
+        if unit.scope is not None:
+            scopes.append(unit.scope)
+    return found
+
+
+def _state_file(source: str, shard: Sequence[ShardUnit] | None) -> str:
+    """A source's incremental state; a shard's own (shards of a source run side by side)."""
+    if shard is None:
+        return f"{source}.json"
+    units = sorted(f"{u.entity}|{u.target}|{u.scope or ''}" for u in shard if u.source == source)
+    digest = hashlib.sha256("\n".join(units).encode()).hexdigest()[:12]
+    return f"{source}.shard-{digest}.json"
 
 
 def desired_key(

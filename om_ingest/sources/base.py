@@ -114,6 +114,15 @@ class DataSource(ABC):
         schema = declared_schema or self.default_schema_fqn()
         return [(schema, self)] if schema is not None else []
 
+    def shard_scopes(self) -> list[str] | None:
+        """The parts this source's discovery can be split into for a sharded run (each listed
+        by `within`); None: it is listed whole."""
+        return None
+
+    def within(self, scopes: list[str]) -> DataSource:
+        """This source limited to some of its `shard_scopes` (entities named as before)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be split into scopes")
+
     @abstractmethod
     def connect(self) -> None: ...
 

@@ -48,6 +48,7 @@ class S3HudiSource(DataSource):
         super().__init__(config, properties)
         self._client: Any = None
         self._last_table: tuple[str, Any] | None = None
+        self._scopes: list[str] | None = None
 
     # --- connection ----------------------------------------------------------------------
 
@@ -80,9 +81,7 @@ class S3HudiSource(DataSource):
 
         def selected() -> Iterator[tuple[str, str]]:
             found = 0
-            for table_prefix in self._table_prefixes(
-                self.properties.normalized_prefix, set(markers)
-            ):
+            for table_prefix in self._walk(set(markers)):
                 location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
                 name = relative.rsplit("/", 1)[-1] or self.properties.bucket
@@ -102,6 +101,31 @@ class S3HudiSource(DataSource):
 
         yield from ordered_map(describe, selected(), self.properties.read_concurrency)
 
+    # --- shards ------------------------------------------------------------------------
+
+    def shard_scopes(self) -> list[str] | None:
+        """The directories right under the prefix (one listing); None when the prefix is
+        itself a table."""
+        self.connect()
+        prefix = self.properties.normalized_prefix
+        subdirs = self._list_dirs(prefix)
+        if prefix + HOODIE in subdirs:
+            return None
+        return [sub for sub in subdirs if not _hidden(sub[len(prefix) :])]
+
+    def within(self, scopes: list[str]) -> S3HudiSource:
+        narrowed = S3HudiSource(self.config, self.properties)
+        narrowed._scopes = sorted(scopes)
+        return narrowed
+
+    def _walk(self, known: set[str]) -> Iterator[str]:
+        """Table prefixes under the prefix, or only under the shard's scopes."""
+        if self._scopes is None:
+            yield from self._table_prefixes(self.properties.normalized_prefix, known)
+            return
+        for scope in self._scopes:
+            yield from self._visit(scope, known)
+
     def _table_prefixes(self, prefix: str, known: set[str]) -> Iterator[str]:
         """Depth-first walk of "directories"; a directory holding `.hoodie/` is a table. A
         directory the last run knew as a table (`known` locations) is not listed again: its
@@ -112,13 +136,14 @@ class S3HudiSource(DataSource):
             yield prefix
             return
         for sub in subdirs:
-            leaf = sub[len(prefix) :].rstrip("/")
-            if leaf.startswith((".", "__MACOSX")):
-                continue
-            if f"s3://{self.properties.bucket}/{sub.rstrip('/')}" in known:
-                yield sub
-            else:
-                yield from self._table_prefixes(sub, known)
+            if not _hidden(sub[len(prefix) :]):
+                yield from self._visit(sub, known)
+
+    def _visit(self, sub: str, known: set[str]) -> Iterator[str]:
+        if f"s3://{self.properties.bucket}/{sub.rstrip('/')}" in known:
+            yield sub
+        else:
+            yield from self._table_prefixes(sub, known)
 
     def _list_dirs(self, prefix: str) -> list[str]:
         paginator = self._client.get_paginator("list_objects_v2")
@@ -364,6 +389,11 @@ class S3HudiSource(DataSource):
         if columns:
             options = options.with_projection(columns)
         yield from capped(table.read_stream(options), max_rows)
+
+
+def _hidden(leaf: str) -> bool:
+    """Directories never walked: `.hoodie`, `.tmp`-style folders and archive debris."""
+    return leaf.rstrip("/").startswith((".", "__MACOSX"))
 
 
 def _split(value: str | None) -> list[str]:
