@@ -10,6 +10,7 @@ entity failed or was blocked; the return value is the run summary.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -40,6 +41,8 @@ from om_ingest.logs import install_redaction, register_secrets_in
 from om_ingest.notifications import Event, RunFacts, events, send
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
+from om_ingest.sources.reads import SourceReads, measuring
+from om_ingest.sources.registry import reads_measured
 
 T = TypeVar("T")
 
@@ -92,6 +95,23 @@ def ingest(
 ) -> dict[str, Any]:
     """Ingest the entities of CONFIG_PATH into OpenMetadata (dry_run: preview only)."""
     install_redaction()  # here, not only in the CLI: a worker runs this function directly
+    started = (time.process_time(), time.perf_counter())  # CPU and wall of the whole run
+    with measuring() as reads:  # the bytes each source reads in this run
+        return _ingest(
+            config_path, dry_run, idempotency, only, refresh_cache, audit_dir, reads, started
+        )
+
+
+def _ingest(
+    config_path: str,
+    dry_run: bool,
+    idempotency: str | None,
+    only: list[str] | None,
+    refresh_cache: bool,
+    audit_dir: str | None,
+    reads: SourceReads,
+    started: tuple[float, float],
+) -> dict[str, Any]:
     logger = get_run_logger()
     loaded = load_config(config_path)
     register_secrets_in(loaded.config)
@@ -150,6 +170,14 @@ def ingest(
         release_client(key)
     expansion.save_state(results)
     AuditLog.record_profiles(summary, profiles, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
+    summary.api_calls_by_verb = client.requests_by_verb()
+    summary.bytes_read = reads.report(
+        {s.name: reads_measured(s.type) for s in loaded.config.sources}
+    )
+    summary.tags = loaded.config.run.tags.model_dump()
+    summary.cpu_time_sec = round(time.process_time() - started[0], 3)
+    summary.wall_time_sec = round(time.perf_counter() - started[1], 3)
+    AuditLog.record_run(summary, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
     _publish_artifacts(loaded.config.metadata, summary, results)
     if profiles:
         create_markdown_artifact(

@@ -24,6 +24,7 @@ from pydantic import BaseModel, SecretStr
 
 from om_ingest.engine.curation import Authors, parse_versions
 from om_ingest.errors import OpenMetadataError, TransientOpenMetadataError
+from om_ingest.openmetadata.calls import request_counter
 
 log = logging.getLogger("om_ingest.openmetadata")
 
@@ -56,6 +57,8 @@ def connect_openmetadata(
             "authProvider": "openmetadata",
             "securityConfig": OpenMetadataJWTClientConfig.model_validate({"jwtToken": token}),
             "verifySSL": "validate" if verify_ssl and api_url.startswith("https") else "no-ssl",
+            # checked below, once the request counter is on the session
+            "enableVersionValidation": False,
         }
     )
     try:
@@ -66,6 +69,8 @@ def connect_openmetadata(
                 "timeout": (connect_timeout_seconds, read_timeout_seconds),
             },
         )
+        request_counter(sdk)
+        sdk.validate_versions()
         _check_token(sdk)
     except Exception as exc:
         raise _connect_error(api_url, exc) from None
@@ -131,6 +136,10 @@ class OMClient:
         self.api_calls = 0
         self._lock = threading.Lock()
         self._lookups = lookups or _Lookups()
+
+    def requests_by_verb(self) -> dict[str, int]:
+        """Every HTTP request the shared SDK client has sent, by verb (see `calls`)."""
+        return request_counter(self.sdk).by_verb()
 
     def scoped(self) -> OMClient:
         """A fresh counter over the same SDK client (and the same lookups)."""
