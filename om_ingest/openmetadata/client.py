@@ -178,6 +178,7 @@ class OMClient:
             OMetaCustomProperties,
         )
 
+        _teach_sdk_type_name(entity)
         with self._lookups.lock:
             known = self._lookups.custom_properties.get(entity.__name__)
             if known is None:
@@ -376,6 +377,21 @@ class OMClient:
             raise
         except Exception as exc:
             raise map_sdk_error(exc, what, self.api_url) from None
+
+
+_SDK_MISSING_TYPE_NAMES = {"DataContract": "dataContract"}
+"""Extensible OM entity types the SDK's custom-property helpers cannot name (their
+`ENTITY_REFERENCE_TYPE_MAP` lacks them, so they ask for type `None`)."""
+
+
+def _teach_sdk_type_name(entity: type[BaseModel]) -> None:
+    """Add `entity`'s OM type name to the SDK's map when it lacks it (DataContract in SDK
+    2.0.6), so `get_entity_custom_properties` and `create_or_update_custom_property` work."""
+    from metadata.utils.constants import ENTITY_REFERENCE_TYPE_MAP
+
+    name = _SDK_MISSING_TYPE_NAMES.get(entity.__name__)
+    if name is not None:
+        ENTITY_REFERENCE_TYPE_MAP.setdefault(entity.__name__, name)
 
 
 def map_sdk_error(exc: BaseException, what: str, api_url: str) -> OpenMetadataError:

@@ -165,10 +165,10 @@ def test_a_source_that_cannot_count_its_reads_says_so(om_env: Any, tmp_path: Pat
     [
         (
             {"governance": ["pii", "pii"]},
-            "run.tags.governance: Value error, tags listed twice: pii",
+            "run.tags.governance: tags listed twice: pii",
         ),
-        ({"business": [" padded"]}, "run.tags.business.0: String should match pattern"),
-        ({"finance": ["x"]}, "run.tags.finance: Extra inputs are not permitted"),
+        ({"business": [" padded"]}, "run.tags.business[0]: String should match pattern"),
+        ({"finance": ["x"]}, "run.tags.finance: unknown key (allowed: governance, business)"),
     ],
 )
 def test_bad_run_tags_are_config_errors_with_their_line(
