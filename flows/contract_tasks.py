@@ -159,21 +159,27 @@ def validate_contracts(
             continue
         violations = by_fqn[contract.table].contract_violations
         if not found.discovered_from:
-            summaries.append(
-                {
-                    **base,
-                    "status": "not_validated",
-                    "reason": "a declared table has no source to sample",
-                    **check_declared_schema(contract, client_key, dry_run, violations),
-                }
+            state = check_declared_schema(
+                contract, client_key, dry_run, violations, return_state=True
             )
+            checked = _value(state, base, contract.table)
+            declared = {
+                "status": "not_validated",
+                "reason": "a declared table has no source to sample",
+            }
+            summaries.append({**base, **declared, **checked} if "error" not in checked else checked)
             continue
         state = validate_contract_task(
             contract, found, config, client_key, dry_run, violations, return_state=True
         )
-        value = state.result(raise_on_failure=False)
-        if not isinstance(value, dict):
-            get_run_logger().warning("validating %s failed: %s", contract.table, value)
-            value = {**base, "status": "failed", "error": str(value) or type(value).__name__}
-        summaries.append(value)
+        summaries.append(_value(state, base, contract.table))
     return summaries
+
+
+def _value(state: Any, base: dict[str, Any], table: str) -> dict[str, Any]:
+    """A task's summary, or `failed` with its error (a validation never fails the run)."""
+    value = state.result(raise_on_failure=False)
+    if not isinstance(value, dict):
+        get_run_logger().warning("validating %s failed: %s", table, value)
+        value = {**base, "status": "failed", "error": str(value) or type(value).__name__}
+    return value
