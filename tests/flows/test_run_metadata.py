@@ -90,6 +90,7 @@ def _lake(tmp_path: Path, s3: CountingS3, **top: Any) -> str:
         run={"tags": TAGS},
         **top,
     )
+    config["metadata"] = {"name": "run-metadata"}  # its own artifact key
     return write_config(tmp_path, config)
 
 
@@ -131,7 +132,7 @@ def test_run_metadata_matches_the_servers_records(om_env: Any, tmp_path: Path) -
     stored = json.loads(Path(summary["audit_file"].replace(".jsonl", ".summary.json")).read_text())
     assert stored["api_calls_by_verb"] == by_verb and stored["tags"] == TAGS
 
-    artifact = _artifact("ingest-summary-lake")
+    artifact = _artifact("ingest-summary-run-metadata")
     assert f"| bytes read from lake | {read['bytes']} |" in artifact
     assert f"| OpenMetadata requests PUT | {by_verb['PUT']} |" in artifact
     assert "| governance tags | pii, gdpr |" in artifact
@@ -193,6 +194,6 @@ def _artifact(key: str) -> str:
             found = await client.read_artifacts(
                 artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
             )
-            return found[-1]
+            return max(found, key=lambda artifact: artifact.created)
 
     return str(asyncio.run(latest()).data)
