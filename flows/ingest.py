@@ -10,6 +10,7 @@ entity failed or was blocked; the return value is the run summary.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -42,6 +43,8 @@ from om_ingest.logs import install_redaction, register_secrets_in
 from om_ingest.notifications import Event, RunFacts, events, send
 from om_ingest.rendering.profiles import profiles_markdown
 from om_ingest.rendering.results import render_markdown
+from om_ingest.sources.reads import SourceReads, measuring
+from om_ingest.sources.registry import reads_measured
 
 T = TypeVar("T")
 
@@ -111,6 +114,15 @@ class Ingestion:
     dry_run: bool
     units: list[ShardUnit] = field(default_factory=list)
     """A sharded run's parent: the units its shards list."""
+    started: tuple[float, float] = (0.0, 0.0)
+    """`time.process_time()` and `time.perf_counter()` when the run began."""
+
+    def finish(self) -> None:
+        """The run's CPU and wall seconds, and its `RUN` audit event: the file's last line
+        (a sharded parent's comes after its shards' merged results)."""
+        self.summary.cpu_time_sec = round(time.process_time() - self.started[0], 3)
+        self.summary.wall_time_sec = round(time.perf_counter() - self.started[1], 3)
+        AuditLog.record_run(self.summary, flow_run_id=self.flow_run_id, dry_run=self.dry_run)
 
     def summary_data(self) -> dict[str, Any]:
         data = self.summary.model_dump(mode="json")
@@ -130,8 +142,31 @@ def run_ingestion(
     shard: Sequence[ShardUnit] | None = None,
 ) -> Ingestion:
     """Load, discover, write, profile, validate and audit (see `expand_entities` for what a
-    sharded run's parent, `split`, and a shard, `shard`, each take on)."""
+    sharded run's parent, `split`, and a shard, `shard`, each take on). A sharded parent
+    calls `finish` itself, once its shards' results are merged."""
     install_redaction()  # here, not only in the CLI: a worker runs this function directly
+    started = (time.process_time(), time.perf_counter())  # CPU and wall of the whole run
+    with measuring() as reads:  # the bytes each source reads in this run
+        done = _ingest(
+            config_path, dry_run, idempotency, only, refresh_cache, audit_dir, split, shard, reads
+        )
+    done.started = started
+    if not split:
+        done.finish()
+    return done
+
+
+def _ingest(
+    config_path: str,
+    dry_run: bool,
+    idempotency: str | None,
+    only: list[str] | None,
+    refresh_cache: bool,
+    audit_dir: str | None,
+    split: bool,
+    shard: Sequence[ShardUnit] | None,
+    reads: SourceReads,
+) -> Ingestion:
     logger = get_run_logger()
     loaded = load_config(config_path)
     register_secrets_in(loaded.config)
@@ -196,6 +231,11 @@ def run_ingestion(
         release_client(key)
     expansion.save_state(results)
     AuditLog.record_profiles(summary, profiles, flow_run_id=ctx.flow_run_id, dry_run=dry_run)
+    summary.api_calls_by_verb = client.requests_by_verb()
+    summary.bytes_read = reads.report(
+        {s.name: reads_measured(s.type) for s in loaded.config.sources}
+    )
+    summary.tags = loaded.config.run.tags.model_dump()
     logger.info("done: %s (audit: %s)", summary.outcomes, summary.audit_file)
     return Ingestion(
         loaded, summary, results, profiles, validations, ctx.flow_run_id, dry_run, expansion.units

@@ -91,6 +91,7 @@ def ingest_sharded(
     logger.info("%d units in %d shards", len(units), len(shards))
     outcomes = _run_shards(first, common, shards, shard_timeout_seconds) if shards else []
     _merge(first, [*blocked, *outcomes])
+    first.finish()
     publish_artifacts(first)
     _publish_shards(first, outcomes)
     summary = conclude(first)

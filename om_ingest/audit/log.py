@@ -28,12 +28,29 @@ class RunSummary(BaseModel):
     dry_run: bool
     started_at: str
     finished_at: str | None = None
-    duration_seconds: float = 0.0
+    wall_time_sec: float = Field(default=0.0, description="Wall-clock seconds of the whole run")
     total: int = 0
     outcomes: dict[str, int] = Field(default_factory=dict)
     operations: dict[str, int] = Field(default_factory=dict)
-    api_calls: int = 0
-    cpu_time_sec: float = 0.0
+    api_calls: int = Field(
+        default=0, description="SDK calls made for the entities (the sum of their audit events')"
+    )
+    api_calls_by_verb: dict[str, int] = Field(
+        default_factory=dict,
+        description="Every HTTP request the SDK sent to OpenMetadata in the run, by verb",
+    )
+    cpu_time_sec: float = Field(
+        default=0.0,
+        description="CPU seconds of this process (all threads; child processes not counted)",
+    )
+    bytes_read: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="By source: {bytes, measured}: bytes received and what was counted "
+        "(bytes null: not measured)",
+    )
+    tags: dict[str, list[str]] = Field(
+        default_factory=dict, description="The config's run tags: governance, business"
+    )
     schema_changes: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
     profile_outcomes: dict[str, int] = Field(
@@ -147,6 +164,28 @@ class AuditLog:
                 summary.add(result)
         write_json_atomic(cls.summary_path_of(path), summary.model_dump(mode="json"))
 
+    @classmethod
+    def record_run(cls, summary: RunSummary, **context: Any) -> None:
+        """Last: one `RUN` event with the run's metadata (CPU and wall seconds, API calls by
+        verb, bytes read, tags) appended durably like any event, and the summary rewritten
+        atomically with them. Killed before this, the file simply has no `RUN` line."""
+        if summary.audit_file is None:
+            return
+        path = Path(summary.audit_file)
+        event = {
+            "run_id": summary.run_id,
+            "timestamp": datetime.now(UTC).isoformat(),
+            **context,
+            "fqn": "(run)",
+            "entity_type": "run",
+            "operation": "RUN",
+            "outcome": "success" if summary.ok else "failed",
+            **run_metadata(summary),
+        }
+        with path.open("a", encoding="utf-8") as handle:
+            _append(handle, event)
+        write_json_atomic(cls.summary_path_of(path), summary.model_dump(mode="json"))
+
     @staticmethod
     def summary_path_of(audit_file: Path) -> Path:
         return audit_file.with_name(audit_file.name.removesuffix(".jsonl") + ".summary.json")
@@ -176,6 +215,22 @@ def _append(handle: IO[str], event: dict[str, Any]) -> None:
     handle.write(json.dumps(event, sort_keys=True, default=str) + "\n")
     handle.flush()
     os.fsync(handle.fileno())
+
+
+RUN_METADATA = (
+    "cpu_time_sec",
+    "wall_time_sec",
+    "api_calls",
+    "api_calls_by_verb",
+    "bytes_read",
+    "tags",
+)
+"""The summary's run metadata: what the `RUN` audit event carries."""
+
+
+def run_metadata(summary: RunSummary) -> dict[str, Any]:
+    dumped = summary.model_dump(mode="json", include=set(RUN_METADATA))
+    return {name: dumped[name] for name in RUN_METADATA}
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:

@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -816,6 +817,39 @@ class NotificationsConfig(StrictModel):
     )
 
 
+RunTag = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _.:/=@+-]{0,99}$"),
+    Field(description="A label such as `pii`, `gdpr` or `cost-center:finance`"),
+]
+
+
+class RunTagsConfig(StrictModel):
+    """A run's labels, in two classes (governance and business, as the platform plan asks),
+    carried by its summary, artifacts and audit for whoever accounts for the run."""
+
+    governance: list[RunTag] = Field(
+        default_factory=list, description="Governance tags: data classes, regimes (pii, gdpr…)"
+    )
+    business: list[RunTag] = Field(
+        default_factory=list, description="Business tags: domain, cost centre, product…"
+    )
+
+    @field_validator("governance", "business")
+    @classmethod
+    def _unique(cls, tags: list[str]) -> list[str]:
+        repeated = sorted({t for t in tags if tags.count(t) > 1})
+        if repeated:
+            raise ValueError(f"tags listed twice: {', '.join(repeated)}")
+        return tags
+
+
+class RunConfig(StrictModel):
+    """What every run of this config carries in its run metadata."""
+
+    tags: RunTagsConfig = Field(default_factory=RunTagsConfig)
+
+
 class IngestionConfig(StrictModel):
     """The root of an ingestion YAML."""
 
@@ -835,6 +869,10 @@ class IngestionConfig(StrictModel):
         description="ODCS v3 data contracts, each becoming its table's OM data contract",
     )
     notifications: NotificationsConfig | None = None
+    run: RunConfig = Field(
+        default_factory=RunConfig,
+        description="Run metadata: governance and business tags every run carries",
+    )
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)

@@ -7,7 +7,10 @@ OM server): the schema object named like the table (else the first) gives the co
 become the column constraint; team members with role `owner` become owners; `slaProperties`
 freshness / latency / retention / availabilityTime become the SLA; `roles` the security
 policies; quality rules are kept as `odcsQualityRules`. Tags of a property that are
-`Classification.Tag` FQNs become the contract column's tags (OM has no contract-level tags).
+`Classification.Tag` FQNs become the contract column's tags. OM's DataContract has no tags of
+its own, so the contract's top-level `tags` are kept on it as the custom property `odcsTags`
+(its `extension`, comma-separated, in the document's order): they describe the contract, so
+they stay on it rather than being merged into the table's tags.
 """
 
 from __future__ import annotations
@@ -191,7 +194,14 @@ def contract_properties(document: dict[str, Any], table_fqn: str) -> dict[str, A
     rules = [_quality_rule(rule) for rule in all_quality_rules(document, table_name)]
     if rules:
         props["odcs_quality_rules"] = rules
+    tags = [str(t) for t in document.get("tags") or [] if str(t).strip()]
+    if tags:
+        props["extension"] = {CONTRACT_TAGS_PROPERTY: ", ".join(tags)}
     return props
+
+
+CONTRACT_TAGS_PROPERTY = "odcsTags"
+"""The DataContract custom property holding the ODCS document's top-level `tags`."""
 
 
 def _description(value: Any) -> str | None:

@@ -171,7 +171,7 @@ def execute_run(
         if finish is not None:
             finish(record)
         summary.finished_at = datetime.now(UTC).isoformat()
-        summary.duration_seconds = round(time.perf_counter() - wall_start, 3)
+        summary.wall_time_sec = round(time.perf_counter() - wall_start, 3)
         summary.cpu_time_sec = round(time.process_time() - cpu_start, 3)
         audit.write_summary(summary)
     return summary, results

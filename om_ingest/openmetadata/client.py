@@ -24,6 +24,7 @@ from pydantic import BaseModel, SecretStr
 
 from om_ingest.engine.curation import Authors, parse_versions
 from om_ingest.errors import OpenMetadataError, TransientOpenMetadataError
+from om_ingest.openmetadata.calls import request_counter
 
 log = logging.getLogger("om_ingest.openmetadata")
 
@@ -56,6 +57,8 @@ def connect_openmetadata(
             "authProvider": "openmetadata",
             "securityConfig": OpenMetadataJWTClientConfig.model_validate({"jwtToken": token}),
             "verifySSL": "validate" if verify_ssl and api_url.startswith("https") else "no-ssl",
+            # checked below, once the request counter is on the session
+            "enableVersionValidation": False,
         }
     )
     try:
@@ -66,6 +69,8 @@ def connect_openmetadata(
                 "timeout": (connect_timeout_seconds, read_timeout_seconds),
             },
         )
+        request_counter(sdk)
+        sdk.validate_versions()
         _check_token(sdk)
     except Exception as exc:
         raise _connect_error(api_url, exc) from None
@@ -132,6 +137,10 @@ class OMClient:
         self._lock = threading.Lock()
         self._lookups = lookups or _Lookups()
 
+    def requests_by_verb(self) -> dict[str, int]:
+        """Every HTTP request the shared SDK client has sent, by verb (see `calls`)."""
+        return request_counter(self.sdk).by_verb()
+
     def scoped(self) -> OMClient:
         """A fresh counter over the same SDK client (and the same lookups)."""
         return OMClient(self.sdk, self.api_url, self._lookups)
@@ -169,6 +178,7 @@ class OMClient:
             OMetaCustomProperties,
         )
 
+        _teach_sdk_type_name(entity)
         with self._lookups.lock:
             known = self._lookups.custom_properties.get(entity.__name__)
             if known is None:
@@ -367,6 +377,21 @@ class OMClient:
             raise
         except Exception as exc:
             raise map_sdk_error(exc, what, self.api_url) from None
+
+
+_SDK_MISSING_TYPE_NAMES = {"DataContract": "dataContract"}
+"""Extensible OM entity types the SDK's custom-property helpers cannot name (their
+`ENTITY_REFERENCE_TYPE_MAP` lacks them, so they ask for type `None`)."""
+
+
+def _teach_sdk_type_name(entity: type[BaseModel]) -> None:
+    """Add `entity`'s OM type name to the SDK's map when it lacks it (DataContract in SDK
+    2.0.6), so `get_entity_custom_properties` and `create_or_update_custom_property` work."""
+    from metadata.utils.constants import ENTITY_REFERENCE_TYPE_MAP
+
+    name = _SDK_MISSING_TYPE_NAMES.get(entity.__name__)
+    if name is not None:
+        ENTITY_REFERENCE_TYPE_MAP.setdefault(entity.__name__, name)
 
 
 def map_sdk_error(exc: BaseException, what: str, api_url: str) -> OpenMetadataError:

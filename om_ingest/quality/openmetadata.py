@@ -101,9 +101,11 @@ def push_contract_result(
     violations: list[str],
     schema_fields: int,
     timestamp_ms: int,
+    unchecked: str = "",
 ) -> str | None:
     """The data contract's result of this run (its `latestResult` in OM): schema
-    enforcement and quality checks together. Its status, or None when OM has no contract."""
+    enforcement and quality checks together (`unchecked`: why no quality check ran, said in
+    the result instead of the count). Its status, or None when OM has no contract."""
     from metadata.generated.schema.entity.data.dataContract import DataContract
     from metadata.generated.schema.entity.datacontract.dataContractResult import (
         DataContractResult,
@@ -115,7 +117,7 @@ def push_contract_result(
     passed = sum(o.status == "Success" for o in outcomes)
     failed_fields = [line.split(":")[0] for line in violations]
     status = "Success" if passed == len(outcomes) and not violations else "Failed"
-    checks = f"{passed} of {len(outcomes)} quality checks passed"
+    checks = unchecked or f"{passed} of {len(outcomes)} quality checks passed"
     schema = f"{len(failed_fields)} schema violation(s)" if failed_fields else "schema as agreed"
     result = DataContractResult.model_validate(
         {

@@ -82,9 +82,29 @@ def summary_table(summary: RunSummary) -> Table:
     for status, n in sorted(summary.profile_outcomes.items()):
         table.add_row(f"profiles {status}", str(n))
     table.add_row("schema changes", str(summary.schema_changes))
-    table.add_row("OpenMetadata API calls", str(summary.api_calls))
-    table.add_row("duration (s)", f"{summary.duration_seconds:.2f}")
+    for figure, value in run_metadata_rows(summary):
+        table.add_row(figure, value)
     return table
+
+
+def run_metadata_rows(summary: RunSummary) -> list[tuple[str, str]]:
+    """The run metadata as (figure, value) rows, for the console and the artifact."""
+    rows = [
+        ("OpenMetadata API calls (entities)", str(summary.api_calls)),
+        *(
+            (f"OpenMetadata requests {verb}", str(n))
+            for verb, n in summary.api_calls_by_verb.items()
+        ),
+        ("CPU time (s)", f"{summary.cpu_time_sec:.2f}"),
+        ("wall time (s)", f"{summary.wall_time_sec:.2f}"),
+    ]
+    for source, read in sorted(summary.bytes_read.items()):
+        value = "not measured" if read["bytes"] is None else str(read["bytes"])
+        rows.append((f"bytes read from {source}", value))
+    for kind, tags in sorted(summary.tags.items()):
+        if tags:
+            rows.append((f"{kind} tags", ", ".join(tags)))
+    return rows
 
 
 def render_console(results: Sequence[EntityResult], summary: RunSummary) -> RenderableType:
@@ -120,10 +140,8 @@ def render_markdown(results: Sequence[EntityResult], summary: RunSummary) -> str
     lines += [f"| operation {k} | {v} |" for k, v in sorted(summary.operations.items())]
     lines += [f"| outcome {k} | {v} |" for k, v in sorted(summary.outcomes.items())]
     lines += [f"| profiles {k} | {v} |" for k, v in sorted(summary.profile_outcomes.items())]
-    lines += [
-        f"| schema changes | {summary.schema_changes} |",
-        f"| API calls | {summary.api_calls} |",
-    ]
+    lines.append(f"| schema changes | {summary.schema_changes} |")
+    lines += [f"| {figure} | {_md(value)} |" for figure, value in run_metadata_rows(summary)]
     return "\n".join(lines) + "\n"
 
 

@@ -96,9 +96,21 @@ class DataSource(ABC):
     """The source maps its own schemas (a catalog's namespaces): `targets` finding none means
     the source holds no tables, not that the config lacks a `database_schema`."""
 
+    reads_measured: ClassVar[str | None] = None
+    """What of its reads the source counts into the run's `bytes_read` (None: nothing
+    measurable, reported as "not measured")."""
+
     def __init__(self, config: SourceConfig, properties: Any) -> None:
+        from om_ingest.sources.reads import current_reads
+
         self.config = config
         self.properties = properties
+        self._reads = current_reads()  # the meter of the run that opened this source
+
+    def count_read(self, count: int) -> None:
+        """Add `count` bytes received from the source to the run's `bytes_read`."""
+        if self._reads is not None:
+            self._reads.add(self.config.name, count)
 
     def default_schema_fqn(self) -> str | None:
         """The OM parent discovered entities go to when the config names none: a table
@@ -156,6 +168,14 @@ class DataSource(ABC):
         """Row count and per-column null counts / min / max from metadata, when the source
         keeps them (no data is scanned); None when it does not."""
         return None
+
+    def exact_row_count(self, location: str) -> tuple[int, str] | None:
+        """The whole table's row count and where it comes from, when the source can tell it
+        exactly and cheaply (default: from `table_statistics` when exact); None otherwise."""
+        statistics = self.table_statistics(location, [])
+        if statistics is None or not statistics.exact:
+            return None
+        return statistics.row_count, statistics.origin
 
     def profile(
         self, fqn: str, location: str, columns: list[ColumnSpec], settings: ProfilingConfig

@@ -27,6 +27,7 @@ SourceFactory = Callable[[SourceConfig], DataSource]
 _SOURCES: dict[str, SourceFactory] = {}
 _PROPERTIES: dict[str, type[BaseModel]] = {}
 _DISCOVERS: dict[str, EntityType] = {}
+_MEASURED: dict[str, str | None] = {}
 
 
 def register_source(
@@ -60,9 +61,16 @@ def register_source_class(
             return cls(config, source_properties(properties, config))
 
         register_source(name, properties, cls.discovers)(factory)
+        _MEASURED[name] = cls.reads_measured
         return cls
 
     return decorate
+
+
+def reads_measured(source_type: str) -> str | None:
+    """What a source type counts of its reads (`DataSource.reads_measured`); None: nothing."""
+    _load_builtin()
+    return _MEASURED.get(source_type)
 
 
 def properties_model(source_type: str) -> type[BaseModel] | None:

@@ -65,21 +65,26 @@ class MotoS3Server:
             self.process.wait(10)
 
     def s3_client(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
+        return local_s3_client(self.endpoint_url)
 
     def __enter__(self) -> MotoS3Server:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def local_s3_client(endpoint_url: str) -> Any:
+    """A boto3 S3 client for a local moto server (its dummy credentials)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def upload_fixture_zip(client: Any, bucket: str, zip_path: Path, prefix: str) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 
 import pyarrow as pa
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flows.ingest import ingest
 from om_ingest.sandbox.testing import make_sdk_client
@@ -140,3 +142,100 @@ def test_validation_results_reach_om_and_a_rerun_appends(om_env: Any, tmp_path: 
     results = client.get_data_contract_results(contract.id, limit=10)
     assert len(results) == 2
     assert results[0].qualityValidation.failed == 1 and results[0].schemaValidation.failed == 0
+
+
+def test_row_count_rules_judge_the_whole_table_not_the_sample(om_env: Any, tmp_path: Path) -> None:
+    """A 2-row sample of a 6-row table: `rowCount` bounds see all 6 rows (exact, from the
+    Hudi table's Parquet footers); the null check runs on the sample."""
+    document = {
+        **ODCS,
+        "schema": [
+            {
+                "name": "orders",
+                "logicalType": "object",
+                "quality": [
+                    {"metric": "rowCount", "mustBe": 6, "name": "six_rows"},
+                    {"metric": "rowCount", "mustBeLessThan": 3, "name": "few_rows"},
+                ],
+                "properties": [{"name": "id", "logicalType": "integer", "required": True}],
+            }
+        ],
+    }
+    (tmp_path / "orders.odcs.yaml").write_text(yaml.safe_dump(document))
+    rows = pa.table({"id": pa.array(range(6), pa.int64())})
+    with MotoS3Server() as moto:
+        s3 = moto.s3_client()
+        s3.create_bucket(Bucket="lake")
+        write_table(LakeTarget.s3(s3, "lake"), "warehouse/orders", rows, record_key="id")
+        config = lake_config(
+            tmp_path,
+            moto,
+            "svc.db.s",
+            properties={"full_refresh": True},
+            profiling={"sample_rows": 2},
+            contracts=[{"path": "orders.odcs.yaml", "table": TABLE}],
+        )
+        summary = ingest(write_config(tmp_path, config))
+    (validation,) = summary["validations"]
+    assert validation["rows"] == 2 and validation["whole_table_rows"] == 6
+    assert validation["failed"] == ["few_rows"] and validation["not_run"] == []
+    client = make_sdk_client(om_env.url, JWT)
+    for name, status in (("six_rows", "Success"), ("few_rows", "Failed")):
+        (result,) = client.get_test_case_results(f"{TABLE}.{name}", 0, 2**42)
+        assert result.testCaseStatus.value == status
+        assert {v.name: v.value for v in result.testResultValue}["observed_value"] == "6"
+
+
+@given(
+    rows=st.integers(0, 10**12),
+    low=st.none() | st.integers(0, 10**12),
+    high=st.none() | st.integers(0, 10**12),
+)
+def test_a_row_count_bound_holds_exactly_when_the_count_is_within_it(
+    rows: int, low: int | None, high: int | None
+) -> None:
+    from om_ingest.quality.row_counts import ROW_COUNT, row_count_outcomes
+    from om_ingest.quality.rules import PlannedExpectation
+
+    kwargs = {k: v for k, v in (("min_value", low), ("max_value", high)) if v is not None}
+    rule = PlannedExpectation("bound", ROW_COUNT, kwargs)
+    (outcome,), not_run = row_count_outcomes([rule], (rows, "a count"))
+    inside = (low is None or rows >= low) and (high is None or rows <= high)
+    assert outcome.status == ("Success" if inside else "Failed") and not_run == []
+    assert outcome.values == {"observed_value": float(rows)}
+    # a source that cannot count exactly: the rule is not run, with the reason
+    assert row_count_outcomes([rule], None) == (
+        [],
+        ["bound: needs every row: the source cannot count them exactly and cheaply"],
+    )
+
+
+def test_a_declared_tables_contract_checks_its_schema_facts(om_env: Any, tmp_path: Path) -> None:
+    """No source to sample: the data rules are not validated, but the contract's fields are
+    checked against the declared columns and that is the contract's result in OM."""
+    from metadata.generated.schema.entity.data.dataContract import DataContract
+
+    from tests.contracts.helpers import COLUMNS, contract_config, odcs
+    from tests.contracts.helpers import TABLE as DECLARED
+
+    retyped = [
+        {"name": c["name"], "data_type": "STRING" if c["name"] == "amount" else c["data_type"]}
+        for c in COLUMNS
+    ]
+    summary = ingest(contract_config(tmp_path, odcs(), columns=retyped))
+    (validation,) = summary["validations"]
+    assert validation["status"] == "not_validated"
+    assert validation["reason"] == "a declared table has no source to sample"
+    assert validation["schema_violations"] == [
+        "amount: the contract types it number, the table STRING"
+    ]
+    assert validation["contract_result"] == "Failed"
+    client = make_sdk_client(om_env.url, JWT)
+    contract = client.get_by_name(DataContract, f"{DECLARED}.dataContract_orders_contract")
+    assert contract.latestResult.message == (
+        "data rules not validated (a declared table has no source to sample); 1 schema violation(s)"
+    )
+    (result,) = client.get_data_contract_results(contract.id, limit=10)
+    assert result.schemaValidation.failed == 1 and result.schemaValidation.total == 3
+    assert result.qualityValidation.total == 0
+    assert result.schemaValidation.typeMismatchFields == ["amount"]

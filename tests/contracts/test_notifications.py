@@ -95,6 +95,32 @@ def test_a_warned_violation_sends_one_message_naming_entity_change_and_run(
     _no_secret(receiver)
 
 
+def test_a_warned_violation_is_reported_again_when_the_table_is_a_cache_hit(
+    om_env: Any, tmp_path: Path, receiver: Receiver, webhook_block: str
+) -> None:
+    from tests.flows.test_ingest_flow import audit_events
+
+    retyped = [
+        {"name": c["name"], "data_type": "BOOLEAN" if c["name"] == "status" else c["data_type"]}
+        for c in COLUMNS
+    ]
+    config = contract_config(
+        tmp_path, odcs(), columns=retyped, notifications={"block": webhook_block}
+    )
+    run(config)
+    again = run(config)  # nothing changed: the table's write is skipped from the cache
+    event = next(e for e in audit_events(again) if e["fqn"] == TABLE)
+    assert "cache hit" in event["reason"]
+    assert event["contract_violations"] == [
+        "status: the contract types it string, the table BOOLEAN"
+    ]
+    assert again["notifications"] == 1
+    assert [m["subject"] for m in receiver.messages] == [
+        f"om-ingest contract violation: {TABLE}"
+    ] * 2
+    assert "status: the contract types it string" in receiver.messages[1]["text"]
+
+
 def test_a_blocked_table_sends_entity_failed_and_run_failed_as_configured(
     om_env: Any, tmp_path: Path, receiver: Receiver, webhook_block: str
 ) -> None:

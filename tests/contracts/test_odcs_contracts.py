@@ -85,6 +85,30 @@ def test_rerun_skips_and_an_edit_updates_with_its_dry_run_diff(om_env: Any, tmp_
     assert _contract(om_env).description.root == "Orders, corrected."
 
 
+def test_contract_tags_are_kept_as_the_contracts_odcs_tags_property(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """OM's DataContract has no tags: the document's top-level tags become its `odcsTags`
+    custom property; the table's own tags are left alone."""
+    from metadata.generated.schema.entity.data.dataContract import DataContract
+    from metadata.generated.schema.entity.data.table import Table
+
+    assert "tags" not in DataContract.model_fields
+    config = contract_config(
+        tmp_path, odcs(tags=["finance", "PII.Sensitive"]), idempotency="update"
+    )
+    run(config)
+    client = make_sdk_client(om_env.url, JWT)
+    contract = client.get_by_name(DataContract, CONTRACT, fields=["extension"])
+    assert contract.extension.root == {"odcsTags": "finance, PII.Sensitive"}
+    assert client.get_by_name(Table, TABLE, fields=["tags"]).tags in (None, [])
+    assert run(config)["operations"] == {"SKIP": 6}
+    retagged = contract_config(tmp_path, odcs(tags=["finance"]), idempotency="update")
+    assert run(retagged)["operations"] == {"UPDATE": 1, "SKIP": 5}
+    contract = client.get_by_name(DataContract, CONTRACT, fields=["extension"])
+    assert contract.extension.root == {"odcsTags": "finance"}
+
+
 def test_fail_mode_fails_an_existing_contract(om_env: Any, tmp_path: Path) -> None:
     run(contract_config(tmp_path, odcs()))
     failure = run_failing(contract_config(tmp_path, odcs(), idempotency="fail"))

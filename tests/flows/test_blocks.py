@@ -155,9 +155,10 @@ def test_write_cache_lives_in_an_s3_bucket_block(om_env: Any, tmp_path: Path) ->
         om_env.clear_requests()
         summary = ingest(config("s3-bucket/om-results"))
         assert summary["operations"] == {"SKIP": 1} and om_env.write_calls() == []
-        (event,) = [
+        (event, run_event) = [
             json.loads(line) for line in Path(summary["audit_file"]).read_text().splitlines()
         ]
+        assert run_event["operation"] == "RUN"  # the run's closing event
         assert "cache hit" in (event.get("reason") or "")
 
         try:

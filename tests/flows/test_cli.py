@@ -155,6 +155,7 @@ def test_killed_run_leaves_valid_audit_and_resumes_without_duplicates(tmp_path: 
         assert len(list(client.list_all_entities(entity=DatabaseService))) == n
         second_audit = next(p for p in audit.rglob("*.jsonl") if p != first_audit)
         rerun_events, torn = read_events(second_audit)
+        assert rerun_events.pop()["operation"] == "RUN"  # entity events, then the run's
         assert torn == 0 and len(rerun_events) == n
         for event in rerun_events:
             expected = "SKIP" if event["fqn"] in done else "CREATE"

@@ -83,7 +83,8 @@ def test_rate_limited_run_completes_with_every_entity_written_once(
     assert len(limited) >= 5 and all(r["status"] == 429 for r in limited)
 
     events, torn = read_events(summary["audit_file"])
-    assert torn == 0 and len(events) == expected
+    assert torn == 0 and events.pop()["operation"] == "RUN"  # entity events, then the run's
+    assert len(events) == expected
     tries = lookups_by_fqn(requests)
     assert {e["fqn"]: e["attempts"] for e in events} == {e["fqn"]: tries[e["fqn"]] for e in events}
     assert any(e["attempts"] > 1 for e in events)
@@ -130,6 +131,7 @@ def test_no_call_waits_on_the_sdks_own_sleeps(
     assert summary["outcomes"] == {"success": 3 + TABLES}
     assert [r for r in requests if r["injected"]]  # the faults did happen
     events, _ = read_events(summary["audit_file"])
+    assert events.pop()["operation"] == "RUN"  # entity events, then the run's
     tries = lookups_by_fqn(requests)
     assert {e["fqn"]: e["attempts"] for e in events} == {e["fqn"]: tries[e["fqn"]] for e in events}
     assert elapsed < bound, f"a call waited on the SDK's own retry sleeps ({elapsed:.0f} s)"

@@ -91,3 +91,20 @@ def test_profiles_are_computed_by_the_database_and_pushed(
     assert guess.nullProportion == pytest.approx(null_frac)
     stored = json.loads(Path(profiles["estimated"]["file"]).read_text())
     assert stored["row_count_exact"] is False and "estimates" in stored["metadata_origin"]
+
+
+def test_exact_row_count_is_counted_by_the_database(pg_db: PgDatabase) -> None:
+    """What a contract's `rowCount` rule is judged on: `count(*)`, not the planner's estimate
+    (never analyzed here: the planner knows no rows), on a name that needs quoting."""
+    from om_ingest.config.models import SourceConfig
+    from om_ingest.sources.registry import get_source
+
+    pg_db.execute('CREATE SCHEMA "Sales"; CREATE TABLE "Sales"."Order Lines" (id int)')
+    pg_db.execute('INSERT INTO "Sales"."Order Lines" SELECT g FROM generate_series(1, 1234) g')
+    entry = pg_db.source()
+    entry["properties"]["password"] = pg_db.server.password
+    with get_source(SourceConfig.model_validate(entry)) as source:
+        location = source.location("Sales", "Order Lines")  # type: ignore[attr-defined]
+        estimate = source.table_statistics(location, [])
+        assert estimate is None or not estimate.exact
+        assert source.exact_row_count(location) == (1234, "count(*) in PostgreSQL")

@@ -294,6 +294,22 @@ class PostgresSource(DataSource):
 
     # --- statistics and profiles ---------------------------------------------------------
 
+    def exact_row_count(self, location: str) -> tuple[int, str] | None:
+        """`count(*)`, run by the database (the planner's figures are estimates)."""
+        from sqlalchemy import text
+
+        schema, table = self.parse_location(location)
+
+        def count(conn: Any) -> int:
+            quote = conn.dialect.identifier_preparer.quote
+            return int(
+                conn.execute(text(f"SELECT count(*) FROM {quote(schema)}.{quote(table)}")).scalar()
+            )
+
+        self.connect()
+        rows: int = self._run(count, "cannot count the rows of")
+        return rows, "count(*) in PostgreSQL"
+
     def table_statistics(self, location: str, columns: list[str]) -> TableStatistics | None:
         """The planner's estimates (pg_class.reltuples, pg_stats.null_frac / n_distinct):
         no scan, never exact; None when the table was never analyzed."""

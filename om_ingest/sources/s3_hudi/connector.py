@@ -33,6 +33,7 @@ from om_ingest.sources.base import (
 )
 from om_ingest.sources.helpers import capped, passes_filter, profile_value, reason
 from om_ingest.sources.parallel import ordered_map
+from om_ingest.sources.reads import CountingFile
 from om_ingest.sources.registry import register_source_class
 from om_ingest.sources.s3_hudi.properties import S3HudiProperties
 
@@ -43,6 +44,10 @@ _UNCHANGED = "Hudi timeline unchanged since the last run"
 @register_source_class("s3_hudi", S3HudiProperties)
 class S3HudiSource(DataSource):
     properties: S3HudiProperties
+    reads_measured = (
+        "S3 responses to om-ingest's boto3 calls (listings) and Parquet footer reads; "
+        "hudi-rs's own reads (timeline, schema, samples) are not measured"
+    )
 
     def __init__(self, config: SourceConfig, properties: S3HudiProperties) -> None:
         super().__init__(config, properties)
@@ -55,6 +60,14 @@ class S3HudiSource(DataSource):
     def connect(self) -> None:
         if self._client is None:
             self._client = self.properties.s3_client()
+            self._client.meta.events.register("after-call.s3", self._count_response)
+
+    def _count_response(self, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+        """Bytes of each S3 answer boto3 received (a streamed body: its Content-Length)."""
+        if model.has_streaming_output:
+            self.count_read(int(parsed.get("ContentLength") or 0))
+        else:
+            self.count_read(len(http_response.content or b""))
 
     def validate_connection(self) -> None:
         self.connect()
@@ -335,9 +348,9 @@ class S3HudiSource(DataSource):
         footers = [s for s in slices if s.base_file_relative_path() and not s.has_log_files()]
         with_logs = [s for s in slices if s not in footers]
         for file_slice in footers:
-            meta = pq.read_metadata(
-                f"{root}/{file_slice.base_file_relative_path()}", filesystem=filesystem
-            )
+            path = f"{root}/{file_slice.base_file_relative_path()}"
+            with filesystem.open_input_file(path) as raw:
+                meta = pq.read_metadata(CountingFile(raw, self.count_read))
             rows += meta.num_rows
             for group in range(meta.num_row_groups):
                 row_group = meta.row_group(group)
