@@ -183,6 +183,10 @@ def _finish(client: OMClient, item: Pending, now: Any, body: Any) -> EntityResul
     handler = item.handler
     if now is None:  # not in the listing (a concurrent delete?): ask for it
         now = client.get_by_name(handler.entity_class, item.task.node.fqn, fields=["extension"])
+    if now is None:
+        raise OpenMetadataError(
+            f"{item.task.node.fqn}: OpenMetadata accepted the bulk row but does not hold it"
+        )
     note = ""
     if item.comparison is None:
         now = _restore_custom_properties(client, item, now)

@@ -262,9 +262,19 @@ class OMClient:
 
     def bulk_create_or_update(self, requests: list[BaseModel]) -> Any:
         """One `PUT /{collection}/bulk` of create requests: OM's `BulkOperationResult`, each
-        row passed or failed alone (a failure of the whole call raises, mapped)."""
-        with self._call(f"PUT {type(requests[0]).__name__} bulk ({len(requests)})"):
-            return self.sdk.bulk_create_or_update(requests)
+        row passed or failed alone. A call that failed as a whole raises a transient error
+        (the SDK keeps no status of it: the caller splits the batch)."""
+        what = f"PUT {type(requests[0]).__name__} bulk ({len(requests)})"
+        with self._call(what):
+            answer = self.sdk.bulk_create_or_update(requests)
+        # The SDK answers a call that failed as a whole as one failed row without a request.
+        whole = [r for r in answer.failedRequest or [] if r.request is None]
+        if whole:
+            raise TransientOpenMetadataError(
+                f"{what}: OpenMetadata at {self.api_url} failed: {whole[0].message}",
+                status=whole[0].status,
+            )
+        return answer
 
     def surely_absent(self, entity: type[BaseModel], fqn: str, parent_fqn: str | None) -> bool:
         """True, once per FQN, when its parent held no `entity` at this run's probe: the
