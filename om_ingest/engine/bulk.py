@@ -18,13 +18,14 @@ update that only needs a JSON Patch is patched by itself. After the call:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from om_ingest.config.models import RetryConfig
+from om_ingest.config.models import EntityType, RetryConfig
 from om_ingest.engine.compare import as_json
 from om_ingest.engine.executor import (
     EntityTask,
@@ -59,6 +60,7 @@ class Known:
     parent_fqn: str
     read_fields: tuple[str, ...]
     _listed: dict[str, str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def lookup(self, handler: Any, node: Any) -> Any:
         if self.client.surely_absent(self.entity_class, node.fqn, node.parent_fqn):
@@ -78,18 +80,22 @@ class Known:
         return str(entity.id.root), float(entity.version.root)
 
     def _entities(self) -> dict[str, str]:
-        if self._listed is None:
-            self._listed = self.client.entities_under(
-                self.entity_class, self.parent_param, self.parent_fqn, list(self.read_fields)
-            )
-        return self._listed
+        with self._lock:  # batches of one stream may run at once (max_concurrency)
+            if self._listed is None:
+                self._listed = self.client.entities_under(
+                    self.entity_class, self.parent_param, self.parent_fqn, list(self.read_fields)
+                )
+            return self._listed
 
 
 def known_for(client: OMClient, task: EntityTask) -> Known | None:
-    """The listing a batch of `task`'s kind and parent decides against; None when the kind
-    has no parent listing (it is written one by one)."""
+    """The listing a batch of tables under `task`'s schema decides against; None for other
+    kinds (written one by one: pipelines and ML models add runs and versions per entity, and
+    OM's bulk quirks are known for tables)."""
     handler = handler_for(task.node.type)
-    if handler.list_filter is None or task.node.parent_fqn is None:
+    if task.node.type is not EntityType.TABLE or task.node.parent_fqn is None:
+        return None
+    if handler.list_filter is None:
         return None
     return Known(
         client,
@@ -130,19 +136,38 @@ def apply_batch(
         if body is None:  # only a JSON Patch: nothing for the bulk call
             results[i] = _alone(scoped[i], item, retries, lambda c, p: write_pending(c, p))
         else:
-            prepare_write(scoped[i], item)
+            tries = Tries()
+            try:
+                call_with_retries(
+                    partial(prepare_write, scoped[i], item), retries, item.task.node.fqn, tries
+                )
+            except Exception as exc:
+                results[i] = failed_result(item.task.node, exc, tries.count)
+                continue
             rows[i] = body
     failures: dict[int, tuple[BaseException, int]] = {}
     landed: list[int] = []
+    sends: dict[int, int] = dict.fromkeys(rows, 0)
     if rows:
-        _send(shared, rows, retries, landed, failures)
+        _send(shared, rows, retries, landed, failures, sends)
     for i, (error, attempts) in failures.items():
         results[i] = failed_result(tasks[i].node, error, attempts)
     if landed:
         after = known.client.scoped()
-        listed = after.entities_under(
-            known.entity_class, known.parent_param, known.parent_fqn, ["extension"]
-        )
+        try:
+            listed = call_with_retries(
+                partial(
+                    after.entities_under,
+                    known.entity_class,
+                    known.parent_param,
+                    known.parent_fqn,
+                    ["extension"],
+                ),
+                retries,
+                f"{known.parent_fqn} (after a bulk write)",
+            )
+        except OpenMetadataError:  # each written entity is then read by itself
+            listed = {}
         shared.api_calls += after.api_calls
         for i in landed:
             item = pending[i]
@@ -154,6 +179,7 @@ def apply_batch(
                 retries,
                 lambda c, p, now=now, body=rows[i]: _finish(c, p, now, body),
             )
+            results[i].attempts = max(results[i].attempts, sends[i])
     ordered = []
     for i, task in enumerate(tasks):
         result = finished(scoped[i], task, results[i], started)
@@ -226,19 +252,23 @@ def _send(
     retries: RetryConfig,
     landed: list[int],
     failures: dict[int, tuple[BaseException, int]],
+    sends: dict[int, int],
 ) -> None:
     """One bulk call for `rows`; what it answers per row decides each row alone. A call that
-    fails as a whole is split in halves (one row: retried on the budget)."""
+    fails as a whole is split in halves (one row: retried on the budget). `sends` counts the
+    times each row was sent (its result's attempts)."""
     indices = list(rows)
     if len(indices) == 1:
-        _put_alone(client, indices[0], rows[indices[0]], retries, landed, failures)
+        _put_alone(client, indices[0], rows[indices[0]], retries, landed, failures, sends)
         return
+    for i in indices:
+        sends[i] += 1
     try:
         answer = client.bulk_create_or_update([rows[i] for i in indices])
     except OpenMetadataError:
         middle = len(indices) // 2
         for half in (indices[:middle], indices[middle:]):
-            _send(client, {i: rows[i] for i in half}, retries, landed, failures)
+            _send(client, {i: rows[i] for i in half}, retries, landed, failures, sends)
         return
     by_name = {str(rows[i].name.root): i for i in indices}
     rejected: dict[int, Any] = {}
@@ -251,7 +281,7 @@ def _send(
         if row is None:
             landed.append(i)
         elif row.status is not None and (row.status == 429 or row.status >= 500):
-            _put_alone(client, i, rows[i], retries, landed, failures)
+            _put_alone(client, i, rows[i], retries, landed, failures, sends)
         else:
             message = (
                 f"PUT {type(rows[i]).__name__}: OpenMetadata answered {row.status}: {row.message}"
@@ -266,6 +296,7 @@ def _put_alone(
     retries: RetryConfig,
     landed: list[int],
     failures: dict[int, tuple[BaseException, int]],
+    sends: dict[int, int],
 ) -> None:
     tries = Tries()
     try:
@@ -273,8 +304,9 @@ def _put_alone(
             lambda: client.create_or_update(body), retries, str(body.name.root), tries
         )
     except Exception as exc:
-        failures[index] = (exc, tries.count)
+        failures[index] = (exc, sends[index] + tries.count)
         return
+    sends[index] += tries.count
     landed.append(index)
 
 
