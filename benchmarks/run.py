@@ -1,13 +1,17 @@
-"""`make bench`: om-ingest's flow against the raw-SDK floor on a synthetic Hudi lake.
+"""`make bench`: om-ingest's flow against raw-SDK floors on a synthetic Hudi lake.
 
-For each N (tables, 30 columns): a moto S3 lake (at most BENCH_TABLES_PER_BUCKET = 1,000 tables
-per bucket, one source each) and the OM API sandbox (both child processes on 127.0.0.1); each
-scenario runs in its own process so peak RSS is its own. Scenarios:
-(c) dry run and (a) first run and (b) no-change re-run of the `ingest` flow, sequential and with
-`execution.max_concurrency`; (d) the floor: discovery with boto3 + hudi-rs and
-`create_or_update` with the SDK in a plain loop, no Prefect. Results: benchmarks/results.md.
+For each N (tables, 30 columns) and lake — `fs`, a directory read through the source's `path:`,
+or `moto`, an S3 lake (at most BENCH_TABLES_PER_BUCKET = 1,000 tables per bucket, one source
+each) — and the OM API sandbox (a child process on 127.0.0.1); each scenario runs in its own
+process so peak RSS is its own. Scenarios: dry_run, first_run and rerun (no change) of the
+`ingest` flow, sequential and with `execution.max_concurrency`; the floors (benchmarks/floors.py,
+no Prefect, no om-ingest code): floor_a, one `create_or_update` per table, and floor_b,
+`bulk_create_or_update` in batches of 100. With PREFECT_API_URL set, the flow scenarios run
+against that Prefect server (as deployments do) instead of the ephemeral API.
+Results: benchmarks/results.md.
 Usage: python -m benchmarks.run [N ...]   (default 100 1000)
-Subsets (e.g. for a long N): BENCH_SCENARIOS=first_run,rerun,floor BENCH_CONCURRENCY=1.
+Subsets: BENCH_LAKES=fs,moto BENCH_SCENARIOS=first_run,rerun,floor_a,floor_b BENCH_CONCURRENCY=1
+BENCH_BULK_SIZE=100 (the flow's execution.bulk_size).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -38,49 +43,14 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
     import om_ingest  # noqa: F401  (warnings filter)
 
     started = time.perf_counter()
-    if kind == "floor":
-        from om_ingest.config import load_config
-        from om_ingest.engine.compare import as_json
-        from om_ingest.entities import handler_for
-        from om_ingest.openmetadata import OMClient
-        from om_ingest.planning import parent_fqn_of
-        from om_ingest.sandbox.testing import make_sdk_client
-        from om_ingest.sources import DiscoveredEntity, get_source
+    if kind in ("floor_a", "floor_b"):
+        import metadata.ingestion.ometa.ometa_api  # noqa: F401  (the fixed SDK import)
 
-        loaded = load_config(config)
-        sdk = make_sdk_client(om_url, JWT)
-        from metadata.generated.schema.api.data.createDatabase import CreateDatabaseRequest
-        from metadata.generated.schema.api.data.createDatabaseSchema import (
-            CreateDatabaseSchemaRequest,
-        )
-        from metadata.generated.schema.api.services.createDatabaseService import (
-            CreateDatabaseServiceRequest,
-        )
+        from benchmarks.floors import floor_from_config
 
-        for model, body in (
-            (CreateDatabaseServiceRequest, {"name": "bench", "serviceType": "Datalake"}),
-            (CreateDatabaseRequest, {"name": "lake", "service": "bench"}),
-            (CreateDatabaseSchemaRequest, {"name": "tables", "database": "bench.lake"}),
-        ):
-            sdk.create_or_update(model.model_validate(body))
-        count = 0
-        # OM rejects extension keys it has no custom property for: define them once, as
-        # anyone writing Hudi facts to a real OM must (here with om-ingest's helper).
-        properties = OMClient(sdk, om_url)
-        for template, source_config in zip(
-            loaded.config.entities, loaded.config.sources, strict=True
-        ):
-            source = get_source(source_config)
-            handler = handler_for(template.type)
-            for item in source.discover_entities(template):
-                if isinstance(item, DiscoveredEntity):
-                    request = handler.build_request(item.entity, parent_fqn_of(item.entity))
-                    extension = as_json(request).get("extension")
-                    if extension:
-                        properties.ensure_custom_properties(handler.entity_class, extension)
-                    sdk.create_or_update(request)
-                    count += 1
-        outcome: dict[str, Any] = {"tables": count}
+        body = yaml.safe_load(Path(config).read_text())
+        ready = time.perf_counter()
+        outcome: dict[str, Any] = {"tables": floor_from_config(kind, body, om_url, JWT)}
     else:
         from flows.prefect_api import start_ephemeral_api
 
@@ -89,14 +59,23 @@ def scenario(kind: str, config: str, om_url: str) -> dict[str, Any]:
 
         if booting is not None:
             booting.join()
-
+        ready = time.perf_counter()
         summary = ingest(config, dry_run=kind == "dry_run")
         outcome = {"outcomes": summary["outcomes"], "api_calls": summary["api_calls"]}
     outcome["seconds"] = time.perf_counter() - started
+    outcome["startup_s"] = ready - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     outcome["peak_rss_mb"] = usage.ru_maxrss / 1024
     outcome["cpu_s"] = usage.ru_utime + usage.ru_stime
     return outcome
+
+
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident set so far (VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -106,10 +85,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run_child(
-    kind: str, config: Path, sandbox: Any, moto_pid: int, env: dict[str, str]
+    kind: str, config: Path, sandbox: Any, moto_pid: int | None, env: dict[str, str]
 ) -> dict[str, Any]:
     sandbox.clear_requests()
-    before = cpu_seconds(sandbox.pid), cpu_seconds(moto_pid)
+    before = cpu_seconds(sandbox.pid), cpu_seconds(moto_pid) if moto_pid else 0.0
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--scenario", kind, str(config), sandbox.url],
         env=env,
@@ -122,7 +101,9 @@ def run_child(
         raise RuntimeError(out.stderr[-3000:])
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     result["om_cpu_s"] = cpu_seconds(sandbox.pid) - before[0]
-    result["s3_cpu_s"] = cpu_seconds(moto_pid) - before[1]
+    result["s3_cpu_s"] = cpu_seconds(moto_pid) - before[1] if moto_pid else 0.0
+    result["om_rss_mb"] = peak_rss_mb(sandbox.pid)
+    result["s3_rss_mb"] = peak_rss_mb(moto_pid) if moto_pid else 0.0
     requests = sandbox.requests()
     result["om_calls"] = len(requests)
     result["om_writes"] = len(
@@ -131,86 +112,115 @@ def run_child(
     return result
 
 
-def bench(n: int, workdir: Path) -> list[dict[str, Any]]:
-    from om_ingest.sandbox import SandboxServer
+def bench(n: int, workdir: Path, lake: str) -> list[dict[str, Any]]:
     from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
     from om_ingest.testing.moto_s3 import MotoS3Server
 
-    rows = []
-    with MotoS3Server() as moto:
-        client = moto.s3_client()
+    with ExitStack() as stack:
         started = time.perf_counter()
-        buckets = []
-        for first in range(0, n, TABLES_PER_BUCKET):
-            bucket = f"bench-{first // TABLES_PER_BUCKET}"
-            client.create_bucket(Bucket=bucket)
-            count = min(TABLES_PER_BUCKET, n - first)
-            write_synthetic_lake(
-                LakeTarget.s3(client, bucket), "tables", count, 30, rows_per_table=5, first=first
-            )
-            buckets.append(bucket)
-        print(f"N={n}: lake written in {time.perf_counter() - started:.0f}s", flush=True)
-        env = {
-            **os.environ,
-            "PREFECT_HOME": str(workdir / f"prefect-{n}"),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-            "PYTHONWARNINGS": "ignore",
-        }
-        wanted = set(os.environ.get("BENCH_SCENARIOS", "dry_run,first_run,rerun,floor").split(","))
-        levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
-        for concurrency in levels:
-            config = workdir / f"bench-{n}-{concurrency}.yaml"
-            with SandboxServer(JWT) as sandbox:
-                config.write_text(
-                    yaml.safe_dump(
-                        {
-                            "metadata": {"name": f"bench-{n}"},
-                            "openmetadata": {"host": sandbox.host_port, "jwt_token": JWT},
-                            "audit": {"output_dir": str(workdir / f"audit-{n}-{concurrency}")},
-                            "execution": {"max_concurrency": concurrency},
-                            "sources": [
-                                {
-                                    "name": bucket,
-                                    "type": "s3_hudi",
-                                    "properties": {
-                                        "bucket": bucket,
-                                        "prefix": "tables/",
-                                        "endpoint_url": moto.endpoint_url,
-                                        "aws_access_key_id": "testing",
-                                        "aws_secret_access_key": "testing",
-                                    },
-                                }
-                                for bucket in buckets
-                            ],
-                            "entities": [
-                                {
-                                    "type": "table",
-                                    "discovery": {"source": bucket},
-                                    "properties": {"database_schema": "bench.lake.tables"},
-                                }
-                                for bucket in buckets
-                            ],
-                        }
-                    )
+        moto: Any = None
+        sources: list[dict[str, Any]] = []
+        if lake == "fs":
+            root = workdir / f"lake-{n}"
+            write_synthetic_lake(LakeTarget.local(root), "tables", n, 30, rows_per_table=5)
+            sources.append({"name": "lake", "type": "s3_hudi",
+                            "properties": {"path": str(root), "prefix": "tables/"}})  # fmt: skip
+        else:
+            moto = stack.enter_context(MotoS3Server())
+            client = moto.s3_client()
+            for first in range(0, n, TABLES_PER_BUCKET):
+                bucket = f"bench-{first // TABLES_PER_BUCKET}"
+                client.create_bucket(Bucket=bucket)
+                count = min(TABLES_PER_BUCKET, n - first)
+                write_synthetic_lake(
+                    LakeTarget.s3(client, bucket), "tables", count, 30, rows_per_table=5,
+                    first=first,
+                )  # fmt: skip
+                sources.append(
+                    {
+                        "name": bucket,
+                        "type": "s3_hudi",
+                        "properties": {
+                            "bucket": bucket,
+                            "prefix": "tables/",
+                            "endpoint_url": moto.endpoint_url,
+                            "aws_access_key_id": "testing",
+                            "aws_secret_access_key": "testing",
+                        },
+                    }
                 )
-                kinds = [
-                    kind
-                    for kind in ("dry_run", "first_run", "rerun")
-                    if kind in wanted and (concurrency == 1 or kind != "dry_run")
-                ]
+        print(f"N={n} {lake}: lake written in {time.perf_counter() - started:.0f}s", flush=True)
+        return _scenarios(n, workdir, lake, sources, moto.pid if moto else None)
+
+
+def _scenarios(
+    n: int, workdir: Path, lake: str, sources: list[dict[str, Any]], moto_pid: int | None
+) -> list[dict[str, Any]]:
+    from om_ingest.sandbox import SandboxServer
+
+    rows = []
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(workdir / f"prefect-{n}-{lake}"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300",
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PYTHONWARNINGS": "ignore",
+    }
+    wanted = set(
+        os.environ.get("BENCH_SCENARIOS", "dry_run,first_run,rerun,floor_a,floor_b").split(",")
+    )
+    levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
+    bulk_size = int(os.environ.get("BENCH_BULK_SIZE", "100"))
+    base = {"n": n, "lake": lake, "bulk_size": bulk_size}
+    for concurrency in levels:
+        config = workdir / f"bench-{n}-{lake}-{concurrency}.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "metadata": {"name": f"bench-{n}"},
+                    "openmetadata": {"host": "${OM_HOST}", "jwt_token": JWT},
+                    "audit": {"output_dir": str(workdir / f"audit-{n}-{lake}-{concurrency}")},
+                    "execution": {"max_concurrency": concurrency, "bulk_size": bulk_size},
+                    "sources": sources,
+                    "entities": [
+                        {
+                            "type": "table",
+                            "discovery": {"source": source["name"]},
+                            "properties": {"database_schema": "bench.lake.tables"},
+                        }
+                        for source in sources
+                    ],
+                }
+            )
+        )
+        kinds = [
+            kind
+            for kind in ("dry_run", "first_run", "rerun")
+            if kind in wanted and (concurrency == 1 or kind != "dry_run")
+        ]
+        if kinds:
+            with SandboxServer(JWT) as sandbox:
+                child_env = {**env, "OM_HOST": sandbox.host_port}
                 for kind in kinds:
                     result = run_child(
-                        "flow" if kind != "dry_run" else "dry_run", config, sandbox, moto.pid, env
+                        "flow" if kind != "dry_run" else "dry_run",
+                        config,
+                        sandbox,
+                        moto_pid,
+                        child_env,
                     )
-                    rows.append({"n": n, "scenario": kind, "concurrency": concurrency, **result})
+                    rows.append({**base, "scenario": kind, "concurrency": concurrency, **result})
                     print(rows[-1], flush=True)
-            if concurrency == 1 and "floor" in wanted:
-                with SandboxServer(JWT) as sandbox:
-                    result = run_child("floor", config, sandbox, moto.pid, env)
-                    rows.append({"n": n, "scenario": "floor", "concurrency": 1, **result})
-                    print(rows[-1], flush=True)
+        if concurrency != 1:
+            continue
+        for floor in ("floor_a", "floor_b"):
+            if floor not in wanted:
+                continue
+            with SandboxServer(JWT) as sandbox:
+                result = run_child(floor, config, sandbox, moto_pid, env)
+                rows.append({**base, "scenario": floor, "concurrency": 1, **result})
+                print(rows[-1], flush=True)
     return rows
 
 
@@ -220,43 +230,66 @@ START, END = "<!-- measured: start (written by make bench) -->", "<!-- measured:
 
 
 def write_results(rows: list[dict[str, Any]]) -> None:
-    """Merge `rows` into results.json (a new measurement replaces the same N/scenario/
-    concurrency) and rewrite the table between the markers of results.md, keeping the text
-    around it."""
-    key = ("n", "scenario", "concurrency")
-    merged = {tuple(r[k] for k in key): r for r in _load_rows()}
+    """Merge `rows` into results.json (a new measurement replaces the same N / lake / scenario /
+    concurrency; rows from before lakes were named are moto's) and rewrite the table between
+    the markers of results.md, keeping the text around it."""
+    key = ("n", "lake", "scenario", "concurrency")
+    merged = {_key(r, key): r for r in _load_rows()}
     for row in rows:
-        merged[tuple(row[k] for k in key)] = {**row, "measured": time.strftime("%Y-%m-%d")}
-    ordered = sorted(merged.values(), key=lambda r: (r["n"], r["concurrency"], r["scenario"]))
+        merged[_key(row, key)] = {**row, "measured": time.strftime("%Y-%m-%d")}
+    ordered = sorted(
+        merged.values(),
+        key=lambda r: (r["n"], r.get("lake", "moto"), r["concurrency"], r["scenario"]),
+    )
     ROWS.write_text(json.dumps(ordered, indent=1) + "\n")
-    floors = {r["n"]: r["seconds"] for r in ordered if r["scenario"] == "floor"}
+    floors = {
+        (r["n"], r.get("lake", "moto")): r["seconds"] for r in ordered if r["scenario"] == "floor_b"
+    }
     lines = [
         START,
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"om-ingest {version('om-ingest')}, Prefect {version('prefect')}, openmetadata-ingestion "
         f"{version('openmetadata-ingestion')}, hudi {version('hudi')}, moto {version('moto')}. "
-        "OM = the om-ingest API sandbox; S3 = moto, both on loopback. Each scenario is its own "
-        "process (peak RSS is per scenario; it includes importing the OM SDK, ~8-15 s).",
+        "OM = the om-ingest API sandbox; S3 = moto (lake `moto`) or a directory read through "
+        "`path:` (lake `fs`). Each scenario is its own process.",
         "",
-        "CPU s: the scenario process / the OM sandbox / moto (the ephemeral Prefect server's "
-        "own CPU is not counted).",
+        "tables/s after start-up excludes the scenario's fixed start (SDK import, Prefect's "
+        "ephemeral API). CPU s and peak RSS MB: the scenario process (with the ephemeral "
+        "Prefect API in it) / the OM sandbox / moto. `floor` (before floors were split) is "
+        "floor (a) with om-ingest's discovery; vs floor (b) = wall time / floor_b's.",
         "",
-        "| N | scenario | concurrency | wall s | tables/s | peak RSS MB | CPU s | OM calls/table | OM writes | vs floor | measured |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| N | lake | scenario | conc. | bulk | wall s | start s | tables/s after start | "
+        "peak RSS MB | CPU s | OM calls/table | OM writes | vs floor (b) | measured |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in ordered:
-        ratio = f"{r['seconds'] / floors[r['n']]:.2f}x" if r["n"] in floors else ""
+        lake = r.get("lake", "moto")
+        floor = floors.get((r["n"], lake))
+        ratio = f"{r['seconds'] / floor:.2f}x" if floor else ""
+        startup = r.get("startup_s")
+        rate = r["n"] / (r["seconds"] - startup) if startup is not None else r["n"] / r["seconds"]
         lines.append(
-            f"| {r['n']} | {r['scenario']} | {r['concurrency']} | {r['seconds']:.1f} | "
-            f"{r['n'] / r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | {_cpu(r)} | "
-            f"{r['om_calls'] / r['n']:.2f} | "
-            f"{r['om_writes']} | {ratio} | {r.get('measured', '')} |"
+            f"| {r['n']} | {lake} | {r['scenario']} | {r['concurrency']} | "
+            f"{r.get('bulk_size', 1)} | {r['seconds']:.1f} | "
+            f"{'' if startup is None else f'{startup:.1f}'} | {rate:.1f} | {_rss(r)} | "
+            f"{_cpu(r)} | {r['om_calls'] / r['n']:.2f} | {r['om_writes']} | {ratio} | "
+            f"{r.get('measured', '')} |"
         )
     lines.append(END)
     text = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{START}\n{END}\n"
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
     RESULTS.write_text(head + "\n".join(lines) + tail)
+
+
+def _key(row: dict[str, Any], key: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(row.get(k, "moto") if k == "lake" else row[k] for k in key)
+
+
+def _rss(row: dict[str, Any]) -> str:
+    if "om_rss_mb" not in row:
+        return f"{row['peak_rss_mb']:.0f}"
+    return f"{row['peak_rss_mb']:.0f} / {row['om_rss_mb']:.0f} / {row['s3_rss_mb']:.0f}"
 
 
 def _cpu(row: dict[str, Any]) -> str:
@@ -278,11 +311,13 @@ def main(argv: list[str]) -> None:
         print(json.dumps(scenario(argv[1], argv[2], argv[3])))
         return
     sizes = [int(a) for a in argv] or [100, 1000]
+    lakes = os.environ.get("BENCH_LAKES", "fs,moto").split(",")
     workdir = Path(tempfile.mkdtemp(prefix="om-ingest-bench-"))
     rows: list[dict[str, Any]] = []
     for n in sizes:
-        rows += bench(n, workdir)
-        write_results(rows)
+        for lake in lakes:
+            rows += bench(n, workdir, lake)
+            write_results(rows)
     print(RESULTS.read_text())
 
 

@@ -18,6 +18,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -26,10 +27,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import TaskRunContext
 from prefect.futures import PrefectFuture
+from prefect.results import get_result_store
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig
+from om_ingest.engine.bulk import Known, apply_batch, known_for
 from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
@@ -87,10 +90,14 @@ class EntityFailed(OmIngestError):
 
 def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
     """Idempotency key: OM host, kind and FQN, canonical desired spec and idempotency mode."""
-    job: EntityTask = parameters["job"]
+    return _entity_key(parameters["job"], parameters["client_key"])
+
+
+def _entity_key(job: EntityTask, client_key: str) -> str | None:
+    """The write cache key of one entity, the same whether it is written alone or in a batch."""
     if job.dry_run:
         return None
-    client = _clients[parameters["client_key"]]
+    client = _clients[client_key]
     spec = json.dumps(desired_request(job), sort_keys=True, default=str)
     raw = "\n".join(
         [
@@ -195,20 +202,90 @@ def _revalidated(
     current_id = getattr(getattr(current, "id", None), "root", None)
     same_entity = current is not None and str(current_id) == cached.entity_id
     if same_entity and expected is not None and float(version or -1) == expected:
-        return EntityResult(
-            fqn=job.node.fqn,
-            entity_type=job.node.type.value,
-            operation=Operation.SKIP,
-            outcome=Outcome.SKIPPED,
-            reason=f"unchanged since a previous run (cache hit, OM version {expected})",
-            version_before=expected,
-            entity_id=cached.entity_id,
-            api_calls=client.api_calls,
-            # the contract (in the cache key) and the schema are unchanged, so are the
-            # violations a `warn` let through: reported again, not lost with the skip
-            contract_violations=cached.contract_violations,
-        )
+        return _cache_hit(job, cached, expected, client.api_calls)
     return _rerun(job, client_key, writer)
+
+
+def _cache_hit(
+    job: EntityTask, cached: EntityResult, version: float, api_calls: int
+) -> EntityResult:
+    return EntityResult(
+        fqn=job.node.fqn,
+        entity_type=job.node.type.value,
+        operation=Operation.SKIP,
+        outcome=Outcome.SKIPPED,
+        reason=f"unchanged since a previous run (cache hit, OM version {version})",
+        version_before=version,
+        entity_id=cached.entity_id,
+        api_calls=api_calls,
+        # the contract (in the cache key) and the schema are unchanged, so are the
+        # violations a `warn` let through: reported again, not lost with the skip
+        contract_violations=cached.contract_violations,
+    )
+
+
+_knowns: dict[str, Known] = {}
+"""Stream key → what OM holds under the stream's parent (listed once, shared by its batches)."""
+
+
+@task(name="write-batch", task_run_name="{label}", cache_policy=NO_CACHE, persist_result=False)
+def write_batch(
+    jobs: list[EntityTask], client_key: str, known_key: str, label: str, refresh_cache: bool
+) -> list[EntityResult]:
+    """Write a batch of discovered entities with one bulk PUT (`engine.bulk`), each keeping
+    its own write cache record: an entity cached as in step, whose id and version OM still
+    holds (from the batch's listing, no call of its own), is skipped without a write."""
+    known = _knowns[known_key]
+    store = get_result_store()
+    keys = [_entity_key(job, client_key) for job in jobs]
+    results: dict[int, EntityResult] = {}
+    todo: list[int] = []
+    for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
+        cached = None if refresh_cache or key is None else _cached(store, key)
+        if cached is not None and cached.in_step:
+            expected = (
+                cached.version_after if cached.version_after is not None else cached.version_before
+            )
+            try:
+                identity = call_with_retries(
+                    partial(known.identity, job.node.fqn),
+                    _retries[client_key],
+                    f"{job.node.fqn} (cache check)",
+                )
+            except OmIngestError as exc:
+                results[i] = failed_result(job.node, exc)
+                continue
+            if expected is not None and identity == (cached.entity_id, expected):
+                results[i] = _cache_hit(job, cached, expected, 0)
+                continue
+        todo.append(i)
+    written = apply_batch(
+        _clients[client_key], [jobs[i] for i in todo], known, _retries[client_key]
+    )
+    for i, result in zip(todo, written, strict=True):
+        results[i] = result
+        key = keys[i]
+        if key is not None and not result.failed:
+            store.write(obj=result, key=key)
+    return [results[i] for i in range(len(jobs))]
+
+
+def _cached(store: Any, key: str) -> EntityResult | None:
+    """The entity's cached result, if its record exists and reads back as one."""
+    try:
+        if not store.exists(key):
+            return None
+        found = store.read(key).result
+    except Exception:  # an unreadable record is a miss: the entity is processed again
+        return None
+    return found if isinstance(found, EntityResult) else None
+
+
+def configured_batch_task(
+    result_storage: Any = None,
+) -> Task[..., list[EntityResult]]:
+    """The batch write task, keeping its entities' cache records in the run's storage."""
+    return write_batch.with_options(result_storage=result_storage, retries=0)
 
 
 @flow(
@@ -233,12 +310,15 @@ def entity_group_flow(
     writer: Any,
     max_concurrency: int,
     record: Callable[[EntityResult], None],
+    bulk: Bulk | None = None,
 ) -> int:
-    """The tables one discovery entity streams: a task each, submitted as they are found
-    and recorded in discovery order (with the results discovery decided itself), at most
-    `max_concurrency` running and twice that in flight. Returns how many were written."""
+    """The tables one discovery entity streams: a task each (with `bulk`, a task per batch
+    of `bulk.size`), submitted as they are found and recorded in discovery order (with the
+    results discovery decided itself), at most `max_concurrency` running and twice that in
+    flight. Returns how many were written."""
     items = _streams.pop(stream_key)
-    pending: deque[Callable[[], EntityResult]] = deque()
+    pending: deque[Callable[[], list[EntityResult]]] = deque()
+    batch: list[EntityTask] = []
     written = 0
     with ExitStack() as stack:
         runner: ThreadPoolTaskRunner[Any] | None = (
@@ -247,29 +327,105 @@ def entity_group_flow(
             else None
         )
         in_flight = 2 * max_concurrency if runner else 0
+
+        def flush() -> None:
+            if batch and bulk is not None:
+                pending.append(_batched(list(batch), client_key, stream_key, runner, bulk))
+                batch.clear()
+
         for item in items:
             if isinstance(item, EntityResult):
+                flush()  # what discovery decided keeps its place in the order
                 pending.append(partial(_given, item))
+            elif bulk is not None and _batchable(item, client_key, stream_key):
+                batch.append(item)
+                if len(batch) >= bulk.size:
+                    flush()
             elif runner is None:
+                flush()
                 pending.append(partial(_ran, item, client_key, writer))
             else:
+                flush()
                 future = runner.submit(writer, parameters={"job": item, "client_key": client_key})
                 pending.append(partial(_awaited, item, future, client_key, writer))
             written += not isinstance(item, EntityResult)
             while len(pending) > in_flight:
-                record(pending.popleft()())
+                for result in pending.popleft()():
+                    record(result)
+        flush()
         while pending:
-            record(pending.popleft()())
+            for result in pending.popleft()():
+                record(result)
+    _knowns.pop(stream_key, None)
     return written
 
 
-def _given(result: EntityResult) -> EntityResult:
-    return result
+@dataclass(frozen=True)
+class Bulk:
+    """How a stream's entities are written in batches: `size` per bulk PUT, by `task`."""
+
+    size: int
+    task: Any
+    refresh_cache: bool = False
 
 
-def _ran(job: EntityTask, client_key: str, writer: Task[..., EntityResult]) -> EntityResult:
+def _batchable(job: EntityTask, client_key: str, stream_key: str) -> bool:
+    """A discovered entity of a kind with a parent listing (a table) goes in a batch; the
+    stream's listing is set up with its first one."""
+    if job.node.external:
+        return False
+    if stream_key not in _knowns:
+        known = known_for(_clients[client_key], job)
+        if known is None:
+            return False
+        _knowns[stream_key] = known
+    return True
+
+
+def _batched(
+    jobs: list[EntityTask],
+    client_key: str,
+    stream_key: str,
+    runner: ThreadPoolTaskRunner[Any] | None,
+    bulk: Bulk,
+) -> Callable[[], list[EntityResult]]:
+    label = f"{len(jobs)} from {jobs[0].node.fqn}"
+    parameters = {
+        "jobs": jobs,
+        "client_key": client_key,
+        "known_key": stream_key,
+        "label": label,
+        "refresh_cache": bulk.refresh_cache,
+    }
+    if runner is None:
+        state: State[Any] = bulk.task(**parameters, return_state=True)
+        return partial(_batch_results, jobs, state)
+    future = runner.submit(bulk.task, parameters=parameters)
+    return partial(_batch_awaited, jobs, future)
+
+
+def _batch_awaited(jobs: list[EntityTask], future: PrefectFuture[Any]) -> list[EntityResult]:
+    future.wait()
+    return _batch_results(jobs, future.state)
+
+
+def _batch_results(jobs: list[EntityTask], state: State[Any]) -> list[EntityResult]:
+    """A batch task's results; a batch that crashed fails each of its entities alone."""
+    if state.is_failed() or state.is_crashed():
+        error = state.result(raise_on_failure=False)
+        reason = error if isinstance(error, BaseException) else RuntimeError(str(error))
+        return [failed_result(job.node, reason) for job in jobs]
+    results: list[EntityResult] = state.result()
+    return results
+
+
+def _given(result: EntityResult) -> list[EntityResult]:
+    return [result]
+
+
+def _ran(job: EntityTask, client_key: str, writer: Task[..., EntityResult]) -> list[EntityResult]:
     state: State[Any] = writer(job, client_key, return_state=True)  # type: ignore[assignment]
-    return resolve(job, state, client_key, writer)
+    return [resolve(job, state, client_key, writer)]
 
 
 def _awaited(
@@ -277,9 +433,9 @@ def _awaited(
     future: PrefectFuture[EntityResult],
     client_key: str,
     writer: Task[..., EntityResult],
-) -> EntityResult:
+) -> list[EntityResult]:
     future.wait()
-    return resolve(job, future.state, client_key, writer)
+    return [resolve(job, future.state, client_key, writer)]
 
 
 def dispatch_level(
@@ -312,10 +468,12 @@ def dispatch_stream(
     client_key: str,
     writer: Task[..., EntityResult],
     max_concurrency: int,
+    bulk: Bulk | None = None,
 ) -> None:
-    """Run the tables a discovery entity streams in one subflow named after it. Before the
-    first table to write, one probe tells whether their schema is new to OM (then their
-    lookups are skipped); a stream of unchanged tables costs no OM call at all."""
+    """Run the tables a discovery entity streams in one subflow named after it (in batches
+    with `bulk`). Before the first table to write, one probe tells whether their schema is
+    new to OM (then their lookups, or its listing, are skipped); a stream of unchanged tables
+    costs no OM call at all."""
     key = uuid.uuid4().hex
     _streams[key] = _probed_first(items, placeholder, _clients[client_key])
     try:
@@ -327,9 +485,11 @@ def dispatch_stream(
             writer,
             max_concurrency,
             record,
+            bulk,
         )
     finally:
         _streams.pop(key, None)
+        _knowns.pop(key, None)
 
 
 @task(name="remove-stale-entity", task_run_name="remove {table.fqn}", cache_policy=NO_CACHE)

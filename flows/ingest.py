@@ -23,6 +23,8 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settin
 from flows.connections import load_result_storage, open_client
 from flows.contract_tasks import validate_contracts
 from flows.entity_tasks import (
+    Bulk,
+    configured_batch_task,
     configured_write_task,
     dispatch_level,
     dispatch_stream,
@@ -200,6 +202,11 @@ def _ingest(
         flow_run_id=str(flow_ctx.flow_run.id) if flow_ctx and flow_ctx.flow_run else None,
     )
     writer = configured_write_task(refresh_cache, result_storage)
+    bulk = (
+        Bulk(execution.bulk_size, configured_batch_task(result_storage), refresh_cache)
+        if execution.bulk_size > 1
+        else None
+    )
     key = register_client(client, execution.retries)
     declared = len(expansion.entities) - len(expansion.streams)
     _notify("planned", declared + len(expansion.pre_results))
@@ -218,7 +225,7 @@ def _ingest(
                 ctx,
                 dispatch=lambda jobs, record: dispatch_level(jobs, record, key, writer),
                 dispatch_stream=lambda node, items, record: dispatch_stream(
-                    node, items, record, key, writer, execution.max_concurrency
+                    node, items, record, key, writer, execution.max_concurrency, bulk
                 ),
                 on_result=lambda r: _notify("result", r),
                 finish=lambda record: stale_tables(loaded.config, expansion, key, dry_run, record),

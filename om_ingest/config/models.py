@@ -381,6 +381,13 @@ class ShardingConfig(StrictModel):
 class ExecutionConfig(StrictModel):
     max_concurrency: int = Field(default=1, ge=1, le=64)
     shards: ShardingConfig = Field(default_factory=ShardingConfig)
+    bulk_size: int = Field(
+        default=100,
+        ge=1,
+        le=1000,
+        description="Discovered tables written per `PUT /v1/tables/bulk` (one Prefect task per "
+        "batch); 1 writes each table by itself (one task and one PUT each)",
+    )
     retries: RetryConfig = Field(default_factory=RetryConfig)
     result_storage: str | None = Field(
         default=None,

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -62,26 +63,85 @@ def probe_parent(client: OMClient, placeholder: PlannedEntity) -> None:
 def apply_entity(client: OMClient, task: EntityTask) -> EntityResult:
     """Process one entity; OM failures propagate (the caller retries transient ones)."""
     started = time.perf_counter()
-    node = task.node
+    decided = decide(client, task)
+    result = decided if isinstance(decided, EntityResult) else write_pending(client, decided)
+    return finished(client, task, result, started)
+
+
+Lookup = Callable[[Any, PlannedEntity], Any]
+"""What OM holds for an entity (None: absent): a GET each by default, or a batch's listing."""
+
+
+@dataclass
+class Pending:
+    """An entity decided to be written: created (`current` None) or updated; what its
+    result will say besides the write's own facts is in `facts`."""
+
+    task: EntityTask
+    handler: Any
+    request: Any
+    desired: dict[str, Any]
+    current: Any
+    comparison: Comparison | None
+    facts: dict[str, Any]
+    runs: list[Any] = field(default_factory=list)
+    """Pipeline runs to add after the write."""
+
+    @property
+    def put_body(self) -> Any:
+        """The create request a PUT sends (None: an update that needs only a PATCH)."""
+        if self.comparison is None:
+            return self.request
+        if not self.comparison.needs_put:
+            return None
+        body = put_request(self.handler, self.desired, as_json(self.current))
+        return type(self.request).model_validate(body)
+
+
+def decide(
+    client: OMClient, task: EntityTask, lookup: Lookup | None = None
+) -> EntityResult | Pending:
+    """The per-entity decision, shared by the one-by-one and the bulk path: a final result
+    (skip, fail, dry-run diff, a contract block) or what to write. `lookup` says what OM
+    holds (default: a GET, skipped for a child of a schema probed empty)."""
     violations = _contract_violations(task)
     if violations and task.contract is not None and task.contract.enforcement == "block":
         from om_ingest.contracts.enforcement import blocked_message
 
         return EntityResult(
-            fqn=node.fqn,
-            entity_type=node.type.value,
+            fqn=task.node.fqn,
+            entity_type=task.node.type.value,
             operation=Operation.FAIL,
             outcome=Outcome.FAILED,
             error=blocked_message(task.contract, violations),
             contract_violations=violations,
         )
-    result = _process(client, task)
-    result.contract_violations = violations
+    decided = _process(client, task, lookup or _looked_up(client))
+    if isinstance(decided, EntityResult):
+        decided.contract_violations = violations
+    else:
+        decided.facts["contract_violations"] = violations
+    return decided
+
+
+def finished(
+    client: OMClient, task: EntityTask, result: EntityResult, started: float
+) -> EntityResult:
+    """Stamp what the entity cost (time since `started`, the client's calls)."""
     result.duration_ms = round((time.perf_counter() - started) * 1000, 2)
     result.api_calls = client.api_calls
-    if node.external and result.outcome is Outcome.SKIPPED:
+    if task.node.external and result.outcome is Outcome.SKIPPED:
         result.reason = result.reason or "external entity exists"
     return result
+
+
+def _looked_up(client: OMClient) -> Lookup:
+    def current(handler: Any, node: PlannedEntity) -> Any:
+        if client.surely_absent(handler.entity_class, node.fqn, node.parent_fqn):
+            return None
+        return client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
+
+    return current
 
 
 def _contract_violations(task: EntityTask) -> list[str]:
@@ -94,7 +154,7 @@ def _contract_violations(task: EntityTask) -> list[str]:
     return violations(task.contract, columns)
 
 
-def _process(client: OMClient, task: EntityTask) -> EntityResult:
+def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult | Pending:
     node = task.node
     handler = handler_for(node.type)
     base: dict[str, Any] = {"fqn": node.fqn, "entity_type": node.type.value}
@@ -131,11 +191,7 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
     if isinstance(handler, SelfManagedHandler):
         return _process_self_managed(client, task, handler, request, base)
     desired = as_json(request)
-    current = (
-        None
-        if client.surely_absent(handler.entity_class, node.fqn, node.parent_fqn)
-        else client.get_by_name(handler.entity_class, node.fqn, fields=list(handler.read_fields))
-    )
+    current = lookup(handler, node)
 
     declared_runs = handler.runs(entity)
     if current is None:
@@ -148,17 +204,15 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
                 request=desired,
                 field_changes=new_runs,
             )
-        if desired.get("extension"):
-            client.ensure_custom_properties(handler.entity_class, desired["extension"])
-        created = client.create_or_update(request)
-        add_runs(client, node.fqn, declared_runs)
-        return EntityResult(
-            **base,
-            operation=Operation.CREATE,
-            outcome=Outcome.SUCCESS,
-            version_after=_version(created),
-            entity_id=_id(created),
-            field_changes=new_runs,
+        return Pending(
+            task,
+            handler,
+            request,
+            desired,
+            None,
+            None,
+            {**base, "field_changes": new_runs},
+            declared_runs,
         )
 
     have = as_json(current)
@@ -184,13 +238,41 @@ def _process(client: OMClient, task: EntityTask) -> EntityResult:
         return settled
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
-    updated = _update(client, handler, request, desired, current, comparison)
-    add_runs(client, node.fqn, missing_runs)
+    return Pending(task, handler, request, desired, current, comparison, facts, missing_runs)
+
+
+def write_pending(client: OMClient, pending: Pending) -> EntityResult:
+    """Write one decided entity by itself: a PUT to create; an update's PUT and PATCH."""
+    if pending.comparison is None:
+        prepare_write(client, pending)
+        return written(client, pending, client.create_or_update(pending.request))
+    updated = _update(client, pending)
+    return written(client, pending, updated)
+
+
+def prepare_write(client: OMClient, pending: Pending) -> None:
+    """What a PUT of a create needs first: its custom properties defined (OM rejects unknown
+    extension keys)."""
+    if pending.desired.get("extension"):
+        client.ensure_custom_properties(pending.handler.entity_class, pending.desired["extension"])
+
+
+def written(client: OMClient, pending: Pending, entity: Any) -> EntityResult:
+    """The result of a write that landed (`entity`: what OM holds now); runs added."""
+    add_runs(client, pending.task.node.fqn, pending.runs)
+    if pending.comparison is None:
+        return EntityResult(
+            **pending.facts,
+            operation=Operation.CREATE,
+            outcome=Outcome.SUCCESS,
+            version_after=_version(entity),
+            entity_id=_id(entity),
+        )
     return EntityResult(
-        **facts,
+        **pending.facts,
         operation=Operation.UPDATE,
         outcome=Outcome.SUCCESS,
-        version_after=_version(updated),
+        version_after=_version(entity),
     )
 
 
@@ -245,36 +327,39 @@ def _process_self_managed(
     return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.SUCCESS)
 
 
-def _update(
-    client: OMClient,
-    handler: Any,
-    request: Any,
-    desired: dict[str, Any],
-    current: Any,
-    comparison: Comparison,
-) -> Any:
+def _update(client: OMClient, pending: Pending) -> Any:
     """PUT what a PUT applies (structure, owned facts), then PATCH the metadata edits and
     custom properties (what a bot's PUT keeps): each only when needed."""
-    entity = current
-    if comparison.needs_put:
-        body = put_request(handler, desired, as_json(current))
-        entity = client.create_or_update(type(request).model_validate(body))
-        if comparison.needs_patch:  # the PATCH starts from what OM holds after the PUT
-            entity = client.get_by_name(
-                handler.entity_class, _fqn(current), fields=list(handler.read_fields)
+    entity = pending.current
+    body = pending.put_body
+    if body is not None:
+        entity = client.create_or_update(body)
+    return patch_after_put(client, pending, entity, put=body is not None)
+
+
+def patch_after_put(client: OMClient, pending: Pending, entity: Any, put: bool) -> Any:
+    """The JSON Patch of an update (metadata edits, custom properties), from what OM holds
+    after its PUT (`put`: re-read first); `entity` when there is nothing to patch."""
+    comparison, handler = pending.comparison, pending.handler
+    if comparison is None or not comparison.needs_patch:
+        return entity
+    if put:  # the PATCH starts from what OM holds after the PUT
+        entity = client.get_by_name(
+            handler.entity_class, _fqn(pending.current), fields=list(handler.read_fields)
+        )
+    if entity is None:
+        return entity
+    if comparison.extension:
+        client.ensure_custom_properties(handler.entity_class, pending.desired["extension"])
+    before = as_json(entity)
+    destination = patched(handler, before, comparison)
+    if destination != before:
+        entity = (
+            client.patch(
+                handler.entity_class, entity, handler.entity_class.model_validate(destination)
             )
-    if comparison.needs_patch and entity is not None:
-        if comparison.extension:
-            client.ensure_custom_properties(handler.entity_class, desired["extension"])
-        before = as_json(entity)
-        destination = patched(handler, before, comparison)
-        if destination != before:
-            entity = (
-                client.patch(
-                    handler.entity_class, entity, handler.entity_class.model_validate(destination)
-                )
-                or entity
-            )
+            or entity
+        )
     return entity
 
 

@@ -252,6 +252,40 @@ class OMClient:
                 )
             }
 
+    def entities_under(
+        self, entity: type[BaseModel], parent_param: str, parent_fqn: str, fields: list[str]
+    ) -> dict[str, str]:
+        """Every `entity` under `parent_fqn` with `fields`, as compact JSON by FQN: what a
+        batch of writes compares against, read in pages of 1,000 instead of a GET each (JSON
+        text, not models: thousands are held while a schema's tables stream)."""
+        with self._call(
+            f"LIST {entity.__name__} with {','.join(fields) or 'no fields'} in {parent_fqn}"
+        ):
+            return {
+                str(found.fullyQualifiedName.root): found.model_dump_json(
+                    exclude_none=True, by_alias=True
+                )
+                for found in self.sdk.list_all_entities(
+                    entity=entity, fields=fields, params={parent_param: parent_fqn}, limit=1000
+                )
+            }
+
+    def bulk_create_or_update(self, requests: list[BaseModel]) -> Any:
+        """One `PUT /{collection}/bulk` of create requests: OM's `BulkOperationResult`, each
+        row passed or failed alone. A call that failed as a whole raises a transient error
+        (the SDK keeps no status of it: the caller splits the batch)."""
+        what = f"PUT {type(requests[0]).__name__} bulk ({len(requests)})"
+        with self._call(what):
+            answer = self.sdk.bulk_create_or_update(requests)
+        # The SDK answers a call that failed as a whole as one failed row without a request.
+        whole = [r for r in answer.failedRequest or [] if r.request is None]
+        if whole:
+            raise TransientOpenMetadataError(
+                f"{what}: OpenMetadata at {self.api_url} failed: {whole[0].message}",
+                status=whole[0].status,
+            )
+        return answer
+
     def surely_absent(self, entity: type[BaseModel], fqn: str, parent_fqn: str | None) -> bool:
         """True, once per FQN, when its parent held no `entity` at this run's probe: the
         first lookup of a new child is skipped; a retry looks it up (its PUT may have

@@ -114,7 +114,11 @@ def create_app(
             response: Response = _error(
                 401, "Not authorized; the bearer token is missing or invalid"
             )
-        elif api and not path.startswith("/api/v1/system/") and faults.should_fail():
+        elif (
+            api
+            and not path.startswith("/api/v1/system/")
+            and (faults.should_fail() or faults.should_fail_path(path))
+        ):
             injected = True
             response = _error(faults.fail_status, f"injected fault ({faults.fail_status})")
             if faults.fail_status == 429:  # as a rate-limiting server tells clients
@@ -151,7 +155,7 @@ def create_app(
     def field_query() -> dict[str, Any]:
         return {"hits": {"hits": [], "total": {"value": 0}}}
 
-    api = EntityApi(store)
+    api = EntityApi(store, faults.reject_names)
 
     @app.api_route("/api/v1/{rest:path}", methods=["GET", "PUT", "POST", "PATCH", "DELETE"])
     async def entities(rest: str, request: Request) -> Response:
@@ -177,6 +181,21 @@ def create_app(
     return app
 
 
+def _without_extensions(columns: list[Any]) -> list[Any]:
+    """Columns (at every depth) without their custom properties, as OM's bulk create stores
+    them (`createManyEntitiesFlush` never calls `storeColumnExtensions`)."""
+    return [
+        {
+            k: _without_extensions(v) if k == "children" and isinstance(v, list) else v
+            for k, v in column.items()
+            if k != "extension"
+        }
+        if isinstance(column, dict)
+        else column
+        for column in columns
+    ]
+
+
 def _error(code: int, message: str) -> JSONResponse:
     return JSONResponse({"code": code, "message": message}, status_code=code)
 
@@ -192,8 +211,9 @@ def _flag(params: dict[str, str], name: str) -> bool:
 class EntityApi:
     """Collection semantics over the store; every method returns (status, JSON)."""
 
-    def __init__(self, store: EntityStore) -> None:
+    def __init__(self, store: EntityStore, rejected: frozenset[str] = frozenset()) -> None:
         self.store = store
+        self.rejected = rejected
         self.base = ""
         self._seeded = False
         self.lineage = Lineage(store, self._ref)
@@ -392,6 +412,8 @@ class EntityApi:
             where = ".".join(str(p) for p in first["loc"])
             raise ApiError(400, f"[{where}] {first['msg']}") from None
         create = request.model_dump(mode="json", exclude_none=True, by_alias=True)
+        if create.get("name") in self.rejected:
+            raise ApiError(400, f"injected rejection of {create['name']} (sandbox faults)")
         if kind.type_name == "user":
             create["name"] = create["name"].lower()
         types.check_extension(self.store, kind.type_name, create.get("extension"))
@@ -442,13 +464,19 @@ class EntityApi:
         self, kind: Kind, row: dict[str, Any], caller: Caller, override: bool
     ) -> tuple[int, dict[str, Any]]:
         """One bulk row; since OM 2.0 a row whose `sourceHash` equals the stored one is
-        skipped unread (so edits made in the UI are not restored from source, OM #32246)."""
+        skipped unread (so edits made in the UI are not restored from source, OM #32246), and
+        a new table's column-level custom properties are not stored (OM #29492)."""
         if row.get("sourceHash") and kind.parent_field and isinstance(row.get("name"), str):
             parent = row.get(kind.parent_field)
             fqn = f"{parent}.{quote_name(row['name'])}" if isinstance(parent, str) else None
             stored = self.store.get_by_fqn(kind.type_name, fqn) if fqn else None
             if stored is not None and stored.get("sourceHash") == row["sourceHash"]:
                 return 200, stored
+        if kind.type_name == "table" and isinstance(row.get("columns"), list):
+            parent = row.get("databaseSchema")
+            fqn = f"{parent}.{quote_name(str(row.get('name')))}" if isinstance(parent, str) else ""
+            if self.store.get_by_fqn("table", fqn) is None:  # OM #29492: lost on bulk create
+                row = {**row, "columns": _without_extensions(row["columns"])}
         return self.write(kind, row, caller, override=override)
 
     def _parent(self, kind: Kind, create: dict[str, Any]) -> dict[str, Any] | None:

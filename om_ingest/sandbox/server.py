@@ -86,7 +86,7 @@ class SandboxServer:
     def host_port(self) -> str:
         return self.url.removesuffix("/api")
 
-    def start(self, timeout: float = 60.0) -> SandboxServer:
+    def start(self, timeout: float = 180.0) -> SandboxServer:
         env = {**os.environ, "OM_SANDBOX_JWT": self.jwt_token}
         # stderr goes to a file: an unread pipe fills up and blocks a long-running server.
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115  (closed in stop)
@@ -105,9 +105,9 @@ class SandboxServer:
         reader.start()
         reader.join(timeout)
         if not line or not line[0].startswith(READY_PREFIX):
-            self.stop()
             self._stderr.seek(0)
             stderr = self._stderr.read()
+            self.stop()
             raise RuntimeError(f"OM sandbox did not start: {stderr[-2000:]}")
         self.url = line[0][len(READY_PREFIX) :].strip()
         return self

@@ -103,3 +103,21 @@ def test_bulk_skips_rows_whose_source_hash_is_unchanged(
     same = client.get_by_name(Table, fqn)
     assert same.version.root == 0.2 and [c.name.root for c in same.columns] == ["id", "s"]
     assert same.description.root == "edited in the UI"
+
+
+def test_bulk_create_drops_column_custom_properties_single_put_keeps_them(
+    client: Any, unique: str
+) -> None:
+    """OM #29492: `PUT /tables/bulk` does not store a new table's column-level extension;
+    a single PUT does, and a bulk row updating an existing table keeps what it holds."""
+    target = schema(client, unique)
+    columns = [{"name": "id", "dataType": "INT", "extension": {"note": "k"}}]
+    client.create_or_update(table_request(unique, name="single", columns=columns))
+    client.bulk_create_or_update([table_request(unique, name="bulk", columns=columns)])
+    single = client.get_by_name(Table, f"{target}.{unique}single", fields=["columns"])
+    bulk = client.get_by_name(Table, f"{target}.{unique}bulk", fields=["columns"])
+    assert single.columns[0].extension is not None
+    assert bulk.columns[0].extension is None
+    client.bulk_create_or_update([table_request(unique, name="single", columns=columns)])
+    again = client.get_by_name(Table, f"{target}.{unique}single", fields=["columns"])
+    assert again.columns[0].extension is not None

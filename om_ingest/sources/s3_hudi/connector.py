@@ -1,4 +1,9 @@
-"""Apache Hudi tables on S3: discovery with boto3, metadata and samples with hudi-rs.
+"""Apache Hudi tables on S3 or in a directory: discovery with boto3 (or the directory
+listing), metadata and samples with hudi-rs.
+
+`bucket:` lists S3; `path:` lists a local or mounted directory the same way (same prefix,
+filters and caps), and hudi-rs reads its tables from `file://` URIs, which are also what OM
+records as their location.
 
 Tables are found by `.hoodie/hoodie.properties`, at any depth under the prefix, walking the
 bucket one "directory" at a time (`Delimiter="/"`) so data files are never listed, and never
@@ -10,8 +15,10 @@ A listing error raises (it must never look like "no tables"); an unreadable tabl
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -58,7 +65,7 @@ class S3HudiSource(DataSource):
     # --- connection ----------------------------------------------------------------------
 
     def connect(self) -> None:
-        if self._client is None:
+        if self._client is None and self.properties.path is None:
             self._client = self.properties.s3_client()
             self._client.meta.events.register("after-call.s3", self._count_response)
 
@@ -71,6 +78,12 @@ class S3HudiSource(DataSource):
 
     def validate_connection(self) -> None:
         self.connect()
+        if self.properties.path is not None:
+            root = self.properties.root
+            if not root.is_dir() or not os.access(root, os.R_OK | os.X_OK):
+                problem = "is not a directory" if not root.is_dir() else "is not readable"
+                raise SourceError(f"source {self.config.name!r}: the lake path {root} {problem}")
+            return
         try:
             self._client.head_bucket(Bucket=self.properties.bucket)
         except Exception as exc:
@@ -95,9 +108,9 @@ class S3HudiSource(DataSource):
         def selected() -> Iterator[tuple[str, str]]:
             found = 0
             for table_prefix in self._walk(set(markers)):
-                location = f"s3://{self.properties.bucket}/{table_prefix.rstrip('/')}"
+                location = self.properties.location(table_prefix)
                 relative = table_prefix[len(self.properties.normalized_prefix) :].rstrip("/")
-                name = relative.rsplit("/", 1)[-1] or self.properties.bucket
+                name = relative.rsplit("/", 1)[-1] or self.properties.database_name()
                 if not passes_filter(flt, relative, name):
                     continue
                 if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
@@ -153,12 +166,14 @@ class S3HudiSource(DataSource):
                 yield from self._visit(sub, known)
 
     def _visit(self, sub: str, known: set[str]) -> Iterator[str]:
-        if f"s3://{self.properties.bucket}/{sub.rstrip('/')}" in known:
+        if self.properties.location(sub) in known:
             yield sub
         else:
             yield from self._table_prefixes(sub, known)
 
     def _list_dirs(self, prefix: str) -> list[str]:
+        if self.properties.path is not None:
+            return self._local_dirs(prefix)
         paginator = self._client.get_paginator("list_objects_v2")
         dirs: list[str] = []
         try:
@@ -172,6 +187,37 @@ class S3HudiSource(DataSource):
                 f"{reason(exc)}"
             ) from None
         return dirs
+
+    def _local_dirs(self, prefix: str) -> list[str]:
+        """The subdirectories of `prefix` under the lake's `path`, as S3-style prefixes."""
+        folder = self.properties.root / prefix
+        try:
+            with os.scandir(folder) as entries:
+                return sorted(f"{prefix}{e.name}/" for e in entries if e.is_dir())
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise SourceError(
+                f"source {self.config.name!r}: listing {folder} failed: {reason(exc)}"
+            ) from None
+
+    def _files(self, folder: str) -> list[tuple[str, str, int]]:
+        """(name, version tag, size) of each file directly in `folder` (a key prefix ending
+        in '/'): S3's ETag, or a local file's modification time."""
+        if self.properties.path is not None:
+            try:
+                with os.scandir(self.properties.root / folder) as entries:
+                    stats = [(e.name, e.stat()) for e in entries if e.is_file()]
+            except FileNotFoundError:
+                return []
+            return sorted((name, str(st.st_mtime_ns), st.st_size) for name, st in stats)
+        found = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.properties.bucket, Prefix=folder, Delimiter="/"):
+            for obj in page.get("Contents", []):
+                name = obj["Key"][len(folder) :]
+                found.append((name, str(obj.get("ETag")), int(obj["Size"])))
+        return found
 
     def _describe(
         self,
@@ -263,17 +309,13 @@ class S3HudiSource(DataSource):
 
     def _timeline_marker(self, location: str) -> str:
         """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,
-        ETag, size): a new, completed or archived instant changes it. Two listings, no Hudi
-        parsing; any change means the table is read again with hudi-rs."""
+        ETag or modification time, size): a new, completed or archived instant changes it.
+        Two listings, no Hudi parsing; any change means the table is read again with hudi-rs."""
         prefix = self._hoodie_key(location)
         digest = hashlib.sha256()
         for folder in (prefix, prefix + "timeline/"):
-            paginator = self._client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(
-                Bucket=self.properties.bucket, Prefix=folder, Delimiter="/"
-            ):
-                for obj in page.get("Contents", []):
-                    digest.update(f"{obj['Key']}\0{obj.get('ETag')}\0{obj['Size']}\n".encode())
+            for name, tag, size in self._files(folder):
+                digest.update(f"{folder}{name}\0{tag}\0{size}\n".encode())
         return digest.hexdigest()
 
     def _completion_time(self, location: str, instant: str | None) -> str | None:
@@ -283,22 +325,35 @@ class S3HudiSource(DataSource):
             return None
         prefix = self._hoodie_key(location)
         for folder in (prefix + "timeline/", prefix):
-            response = self._client.list_objects_v2(
-                Bucket=self.properties.bucket, Prefix=folder + instant, MaxKeys=20
-            )
-            for obj in response.get("Contents", []):
-                leaf = obj["Key"].rsplit("/", 1)[-1]
+            for leaf in self._instant_files(folder, instant):
                 match = re.match(rf"{instant}_(\d+)\.(commit|deltacommit|replacecommit)$", leaf)
                 if match:
                     return match.group(1)
                 if re.match(rf"{instant}\.(commit|deltacommit|replacecommit)$", leaf):
-                    return str(obj["LastModified"].isoformat())
+                    return self._modified(folder + leaf)
         return None
 
-    @staticmethod
-    def _hoodie_key(location: str) -> str:
-        """The S3 key prefix of a table's `.hoodie/` folder (`s3://bucket/a/t` → `a/t/.hoodie/`)."""
-        return location.split("/", 3)[3] + "/" + HOODIE
+    def _instant_files(self, folder: str, instant: str) -> list[str]:
+        if self.properties.path is not None:
+            return [name for name, _, _ in self._files(folder) if name.startswith(instant)]
+        response = self._client.list_objects_v2(
+            Bucket=self.properties.bucket, Prefix=folder + instant, MaxKeys=20
+        )
+        return [obj["Key"].rsplit("/", 1)[-1] for obj in response.get("Contents", [])]
+
+    def _modified(self, key: str) -> str:
+        """When the file at `key` was last written (ISO 8601)."""
+        if self.properties.path is not None:
+            stamp = (self.properties.root / key).stat().st_mtime
+            return datetime.fromtimestamp(stamp, UTC).isoformat()
+        head = self._client.head_object(Bucket=self.properties.bucket, Key=key)
+        return str(head["LastModified"].isoformat())
+
+    def _hoodie_key(self, location: str) -> str:
+        """The key prefix of a table's `.hoodie/` folder in the lake (`s3://bucket/a/t` or
+        `file:///lake/a/t` → `a/t/.hoodie/`)."""
+        root = self.properties.location("")
+        return location.removeprefix(root).strip("/") + "/" + HOODIE
 
     def _hudi_table(self, location: str) -> Any:
         """The hudi-rs table at `location`; the last one is kept, so profiling a table (its
@@ -336,7 +391,11 @@ class S3HudiSource(DataSource):
         table = self._hudi_table(location)
         slices = table.get_file_slices()
         filesystem = self.properties.arrow_filesystem()
-        root = location.removeprefix("s3://").rstrip("/")
+        root = (
+            location.removeprefix("file://")
+            if self.properties.path is not None
+            else location.removeprefix("s3://")
+        ).rstrip("/")
         schema: pa.Schema = table.get_schema()
         flat = [
             name for name in columns if name in schema.names and not _nested(schema.field(name))

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
@@ -15,7 +24,12 @@ class S3HudiProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
     _credentials: dict[str, str] | None = PrivateAttr(default=None)
 
-    bucket: str = Field(min_length=1)
+    bucket: str | None = Field(default=None, min_length=1, description="The S3 bucket of the lake")
+    path: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Instead of `bucket`: a local or mounted directory holding the lake",
+    )
     prefix: str = ""
     endpoint_url: str | None = Field(default=None, description="MinIO or a test S3 endpoint")
     region: str = "us-east-1"
@@ -49,6 +63,28 @@ class S3HudiProperties(BaseModel):
         """`${VAR:-}` gives an empty string; that means "not set", e.g. AWS's default chain."""
         return empty_as_unset(value)
 
+    @model_validator(mode="after")
+    def _one_place(self) -> S3HudiProperties:
+        if (self.bucket is None) == (self.path is None):
+            raise ValueError("set exactly one of `bucket` (S3) and `path` (a directory)")
+        return self
+
+    @property
+    def root(self) -> Path:
+        """The lake's directory (with `path`), absolute."""
+        return Path(str(self.path)).expanduser().resolve()
+
+    def location(self, key: str) -> str:
+        """The URI of `key` (a table's prefix) in the lake: `s3://bucket/key` or
+        `file:///dir/key`, as OM's `locationPath` records it and hudi-rs reads it."""
+        key = key.strip("/")
+        if self.path is not None:
+            return (self.root / key).as_uri() if key else self.root.as_uri()
+        return f"s3://{self.bucket}/{key}"
+
+    def describe(self) -> str:
+        return str(self.root) if self.path is not None else f"s3://{self.bucket}"
+
     @classmethod
     def for_schema(cls, properties: dict[str, Any], schema: str) -> dict[str, Any]:
         """`filter.schema`: the tables under `{prefix}{schema}/`, in the OM schema `schema`."""
@@ -65,7 +101,7 @@ class S3HudiProperties(BaseModel):
         return self.service or source_name
 
     def database_name(self) -> str:
-        return self.database or self.bucket
+        return self.database or self.bucket or self.root.name
 
     def schema_name(self) -> str:
         return self.schema_ or (self.prefix.strip("/").rsplit("/", 1)[-1] or "default")
@@ -110,10 +146,14 @@ class S3HudiProperties(BaseModel):
         )
 
     def arrow_filesystem(self) -> Any:
-        """pyarrow's S3 filesystem for the same bucket (Parquet footers by range reads)."""
+        """pyarrow's S3 filesystem for the same bucket (Parquet footers by range reads), or
+        the local one for a lake under `path`."""
         from urllib.parse import urlsplit
 
         from pyarrow import fs
+
+        if self.path is not None:
+            return fs.LocalFileSystem()
 
         creds = self.credentials()
         options: dict[str, Any] = {
@@ -128,7 +168,9 @@ class S3HudiProperties(BaseModel):
         return fs.S3FileSystem(**{k: v for k, v in options.items() if v is not None})
 
     def storage_options(self) -> dict[str, str]:
-        """hudi-rs (object_store) options for the same bucket."""
+        """hudi-rs (object_store) options for the same bucket (none for a local lake)."""
+        if self.path is not None:
+            return {}
         options = {"aws_region": self.region, **self.credentials()}
         if self.endpoint_url:
             options["aws_endpoint_url"] = self.endpoint_url

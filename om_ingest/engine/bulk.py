@@ -1,0 +1,320 @@
+"""Write a batch of entities under one parent with one `PUT /{collection}/bulk`.
+
+Only the transport is shared: each entity is decided by `executor.decide` (skip, update,
+fail, dry-run diff, curated fields) against one paged listing of what OM holds under the
+parent (`Known`, read once per stream, only when the parent was not probed empty), and gets
+its own result. Rows that need a PUT (creates, structural updates) go in one bulk call; an
+update that only needs a JSON Patch is patched by itself. After the call:
+- a row OM rejected fails alone with OM's message; a row OM failed transiently (429, 5xx) is
+  retried alone; a call that fails as a whole is split in halves, each sent again (a single
+  row retries on the retry budget), so no row OM answered is sent twice;
+- one listing of the parent (ids, versions, custom properties) gives each written entity its
+  version after; a create whose custom properties OM dropped (OM #29492) is PATCHed; an
+  update whose version did not move was skipped by OM's `sourceHash` fast path (#32246) and
+  is PUT again by itself, which has no fast path — its result says so;
+- an update's JSON Patch (what a bot's PUT keeps: curated text, tags, owners, custom
+  properties) follows per entity, as on the one-by-one path.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from om_ingest.config.models import EntityType, RetryConfig
+from om_ingest.engine.compare import as_json
+from om_ingest.engine.executor import (
+    EntityTask,
+    Pending,
+    decide,
+    failed_result,
+    finished,
+    patch_after_put,
+    prepare_write,
+    write_pending,
+    written,
+)
+from om_ingest.engine.results import EntityResult
+from om_ingest.entities import handler_for
+from om_ingest.errors import OpenMetadataError
+from om_ingest.openmetadata import OMClient
+from om_ingest.openmetadata.retry import Tries, call_with_retries
+
+SOURCE_HASH_SKIPPED = (
+    "OpenMetadata's bulk sourceHash fast path skipped the row; written by a single PUT"
+)
+
+
+@dataclass
+class Known:
+    """What OM holds under one parent (e.g. a schema's tables), listed once on first need
+    with the fields the comparator reads; nothing when the run's probe found it empty."""
+
+    client: OMClient
+    entity_class: Any
+    parent_param: str
+    parent_fqn: str
+    read_fields: tuple[str, ...]
+    _listed: dict[str, str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def lookup(self, handler: Any, node: Any) -> Any:
+        if self.client.surely_absent(self.entity_class, node.fqn, node.parent_fqn):
+            return None
+        raw = self._entities().get(node.fqn)
+        return self.entity_class.model_validate_json(raw) if raw is not None else None
+
+    def identity(self, fqn: str) -> tuple[str, float] | None:
+        """(id, version) of what OM held when listed: a cached result is trusted only if it
+        still matches (see `flows.entity_tasks`)."""
+        if self.client.surely_absent(self.entity_class, fqn, self.parent_fqn):
+            return None
+        raw = self._entities().get(fqn)
+        if raw is None:
+            return None
+        entity = self.entity_class.model_validate_json(raw)
+        return str(entity.id.root), float(entity.version.root)
+
+    def _entities(self) -> dict[str, str]:
+        with self._lock:  # batches of one stream may run at once (max_concurrency)
+            if self._listed is None:
+                self._listed = self.client.entities_under(
+                    self.entity_class, self.parent_param, self.parent_fqn, list(self.read_fields)
+                )
+            return self._listed
+
+
+def known_for(client: OMClient, task: EntityTask) -> Known | None:
+    """The listing a batch of tables under `task`'s schema decides against; None for other
+    kinds (written one by one: pipelines and ML models add runs and versions per entity, and
+    OM's bulk quirks are known for tables)."""
+    handler = handler_for(task.node.type)
+    if task.node.type is not EntityType.TABLE or task.node.parent_fqn is None:
+        return None
+    if handler.list_filter is None:
+        return None
+    return Known(
+        client,
+        handler.entity_class,
+        handler.list_filter,
+        task.node.parent_fqn,
+        tuple(handler.read_fields),
+    )
+
+
+def apply_batch(
+    client: OMClient, tasks: Sequence[EntityTask], known: Known, retries: RetryConfig
+) -> list[EntityResult]:
+    """Decide each entity, write those to PUT in one bulk call, finish each alone; results
+    in `tasks` order. The batch's shared calls (the bulk PUT, the listings) are counted on
+    its first result, so the run's total stays exact."""
+    started = time.perf_counter()
+    shared = client.scoped()
+    scoped = [client.scoped() for _ in tasks]
+    results: dict[int, EntityResult] = {}
+    pending: dict[int, Pending] = {}
+    for i, task in enumerate(tasks):
+        tries = Tries()
+        try:
+            decided = call_with_retries(
+                partial(decide, scoped[i], task, known.lookup), retries, task.node.fqn, tries
+            )
+        except Exception as exc:
+            results[i] = failed_result(task.node, exc, tries.count)
+            continue
+        if isinstance(decided, EntityResult):
+            results[i] = decided
+        else:
+            pending[i] = decided
+    rows: dict[int, Any] = {}
+    for i, item in pending.items():
+        body = item.put_body
+        if body is None:  # only a JSON Patch: nothing for the bulk call
+            results[i] = _alone(scoped[i], item, retries, lambda c, p: write_pending(c, p))
+        else:
+            tries = Tries()
+            try:
+                call_with_retries(
+                    partial(prepare_write, scoped[i], item), retries, item.task.node.fqn, tries
+                )
+            except Exception as exc:
+                results[i] = failed_result(item.task.node, exc, tries.count)
+                continue
+            rows[i] = body
+    failures: dict[int, tuple[BaseException, int]] = {}
+    landed: list[int] = []
+    sends: dict[int, int] = dict.fromkeys(rows, 0)
+    if rows:
+        _send(shared, rows, retries, landed, failures, sends)
+    for i, (error, attempts) in failures.items():
+        results[i] = failed_result(tasks[i].node, error, attempts)
+    if landed:
+        after = known.client.scoped()
+        try:
+            listed = call_with_retries(
+                partial(
+                    after.entities_under,
+                    known.entity_class,
+                    known.parent_param,
+                    known.parent_fqn,
+                    ["extension"],
+                ),
+                retries,
+                f"{known.parent_fqn} (after a bulk write)",
+            )
+        except OpenMetadataError:  # each written entity is then read by itself
+            listed = {}
+        shared.api_calls += after.api_calls
+        for i in landed:
+            item = pending[i]
+            raw = listed.get(item.task.node.fqn)
+            now = known.entity_class.model_validate_json(raw) if raw else None
+            results[i] = _alone(
+                scoped[i],
+                item,
+                retries,
+                lambda c, p, now=now, body=rows[i]: _finish(c, p, now, body),
+            )
+            results[i].attempts = max(results[i].attempts, sends[i])
+    ordered = []
+    for i, task in enumerate(tasks):
+        result = finished(scoped[i], task, results[i], started)
+        result.duration_ms = round(result.duration_ms / len(tasks), 2)
+        ordered.append(result)
+    if ordered:
+        ordered[0].api_calls += shared.api_calls
+    return ordered
+
+
+def _alone(client: OMClient, item: Pending, retries: RetryConfig, step: Any) -> EntityResult:
+    """One entity's own step, retried on the budget; a final failure is its result alone."""
+    tries = Tries()
+    try:
+        result: EntityResult = call_with_retries(
+            lambda: step(client, item), retries, item.task.node.fqn, tries
+        )
+    except Exception as exc:
+        return failed_result(item.task.node, exc, tries.count)
+    result.attempts = tries.count
+    return result
+
+
+def _finish(client: OMClient, item: Pending, now: Any, body: Any) -> EntityResult:
+    """After the bulk PUT landed: re-check what OM dropped or skipped, PATCH what a PUT
+    cannot do, and say what the entity is now."""
+    handler = item.handler
+    if now is None:  # not in the listing (a concurrent delete?): ask for it
+        now = client.get_by_name(handler.entity_class, item.task.node.fqn, fields=["extension"])
+    if now is None:
+        raise OpenMetadataError(
+            f"{item.task.node.fqn}: OpenMetadata accepted the bulk row but does not hold it"
+        )
+    note = ""
+    if item.comparison is None:
+        now = _restore_custom_properties(client, item, now)
+        return written(client, item, now)
+    if now is not None and float(now.version.root) == float(item.current.version.root):
+        now = client.create_or_update(body)
+        note = SOURCE_HASH_SKIPPED
+    now = patch_after_put(client, item, now, put=True)
+    result = written(client, item, now)
+    result.reason = "; ".join(r for r in (result.reason, note) if r)
+    return result
+
+
+def _restore_custom_properties(client: OMClient, item: Pending, now: Any) -> Any:
+    """A created entity's custom properties, PATCHed in when OM's bulk create dropped any."""
+    wanted: dict[str, Any] = item.desired.get("extension") or {}
+    have = (as_json(now).get("extension") or {}) if now is not None else {}
+    if not wanted or all(have.get(k) == v for k, v in wanted.items()) or now is None:
+        return now
+    handler = item.handler
+    full = client.get_by_name(
+        handler.entity_class, item.task.node.fqn, fields=list(handler.read_fields)
+    )
+    if full is None:
+        return now
+    before = as_json(full)
+    destination = {**before, "extension": {**(before.get("extension") or {}), **wanted}}
+    return (
+        client.patch(handler.entity_class, full, handler.entity_class.model_validate(destination))
+        or full
+    )
+
+
+def _send(
+    client: OMClient,
+    rows: dict[int, Any],
+    retries: RetryConfig,
+    landed: list[int],
+    failures: dict[int, tuple[BaseException, int]],
+    sends: dict[int, int],
+) -> None:
+    """One bulk call for `rows`; what it answers per row decides each row alone. A call that
+    fails as a whole is split in halves (one row: retried on the budget). `sends` counts the
+    times each row was sent (its result's attempts)."""
+    indices = list(rows)
+    if len(indices) == 1:
+        _put_alone(client, indices[0], rows[indices[0]], retries, landed, failures, sends)
+        return
+    for i in indices:
+        sends[i] += 1
+    try:
+        answer = client.bulk_create_or_update([rows[i] for i in indices])
+    except OpenMetadataError:
+        middle = len(indices) // 2
+        for half in (indices[:middle], indices[middle:]):
+            _send(client, {i: rows[i] for i in half}, retries, landed, failures, sends)
+        return
+    by_name = {str(rows[i].name.root): i for i in indices}
+    rejected: dict[int, Any] = {}
+    for row in answer.failedRequest or []:
+        index = by_name.get(_row_name(row.request))
+        if index is not None:
+            rejected[index] = row
+    for i in indices:
+        row = rejected.get(i)
+        if row is None:
+            landed.append(i)
+        elif row.status is not None and (row.status == 429 or row.status >= 500):
+            _put_alone(client, i, rows[i], retries, landed, failures, sends)
+        else:
+            message = (
+                f"PUT {type(rows[i]).__name__}: OpenMetadata answered {row.status}: {row.message}"
+            )
+            failures[i] = (OpenMetadataError(message, status=row.status), 1)
+
+
+def _put_alone(
+    client: OMClient,
+    index: int,
+    body: Any,
+    retries: RetryConfig,
+    landed: list[int],
+    failures: dict[int, tuple[BaseException, int]],
+    sends: dict[int, int],
+) -> None:
+    tries = Tries()
+    try:
+        call_with_retries(
+            lambda: client.create_or_update(body), retries, str(body.name.root), tries
+        )
+    except Exception as exc:
+        failures[index] = (exc, sends[index] + tries.count)
+        return
+    sends[index] += tries.count
+    landed.append(index)
+
+
+def _row_name(request: Any) -> str:
+    """The name of a failed row: OM answers the create request (or its FQN)."""
+    if isinstance(request, dict):
+        return str(request.get("name"))
+    name = getattr(request, "name", None)
+    if name is not None:
+        return str(getattr(name, "root", name))
+    return str(request).rsplit(".", 1)[-1]
