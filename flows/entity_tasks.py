@@ -203,6 +203,7 @@ def _revalidated(
             reason=f"unchanged since a previous run (cache hit, OM version {expected})",
             version_before=expected,
             entity_id=cached.entity_id,
+            warnings=cached.warnings,
             api_calls=client.api_calls,
         )
     return _rerun(job, client_key, writer)
