@@ -34,6 +34,7 @@ from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
     apply_entity,
+    blocked_result,
     desired_request,
     failed_result,
     probe_parent,
@@ -44,7 +45,7 @@ from om_ingest.engine.stale import handle_stale, removal_failed, soft_delete
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.retry import Tries, call_with_retries
-from om_ingest.planning import PlannedEntity
+from om_ingest.planning import Key, PlannedEntity
 
 _clients: dict[str, OMClient] = {}
 _retries: dict[str, RetryConfig] = {}
@@ -236,8 +237,16 @@ def entity_group_flow(
     and recorded in discovery order (with the results discovery decided itself), at most
     `max_concurrency` running and twice that in flight. Returns how many were written."""
     items = _streams.pop(stream_key)
-    pending: deque[Callable[[], EntityResult]] = deque()
+    pending: deque[tuple[Key | None, Callable[[], EntityResult]]] = deque()
+    failed: set[Key] = set()
     written = 0
+
+    def settle() -> None:
+        result = pending.popleft()[1]()
+        if result.failed:
+            failed.add(Key(result.entity_type, result.fqn))
+        record(result)
+
     with ExitStack() as stack:
         runner: ThreadPoolTaskRunner[Any] | None = (
             stack.enter_context(ThreadPoolTaskRunner(max_workers=max_concurrency))
@@ -246,18 +255,26 @@ def entity_group_flow(
         )
         in_flight = 2 * max_concurrency if runner else 0
         for item in items:
+            if isinstance(item, EntityTask):
+                # an entity naming one of this stream (a lineage edge, its pipeline) waits for it
+                needs = set(item.node.depends_on)
+                while any(key in needs for key, _ in pending):
+                    settle()
+                blocker = next((key for key in item.node.depends_on if key in failed), None)
+                if blocker is not None:
+                    item = blocked_result(item.node, f"dependency {blocker} failed or is blocked")
             if isinstance(item, EntityResult):
-                pending.append(partial(_given, item))
+                pending.append((None, partial(_given, item)))
             elif runner is None:
-                pending.append(partial(_ran, item, client_key, writer))
+                pending.append((item.node.key, partial(_ran, item, client_key, writer)))
             else:
                 future = runner.submit(writer, parameters={"job": item, "client_key": client_key})
-                pending.append(partial(_awaited, item, future, client_key, writer))
+                pending.append((item.node.key, partial(_awaited, item, future, client_key, writer)))
             written += not isinstance(item, EntityResult)
             while len(pending) > in_flight:
-                record(pending.popleft()())
+                settle()
         while pending:
-            record(pending.popleft()())
+            settle()
     return written
 
 

@@ -242,15 +242,19 @@ class MlflowServer:
     """The server venv's `bin` (its python can log models: mlflow + scikit-learn)."""
     root: Path
 
-    def run_python(self, script: str, timeout: float = 300.0) -> str:
-        """Run `script` with the server venv's python against this server (as its admin);
-        its stdout."""
-        env = {
+    def client_env(self) -> dict[str, str]:
+        """The environment of a client process talking to this server as its admin."""
+        return {
             **os.environ,
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "MLFLOW_TRACKING_USERNAME": self.username,
             "MLFLOW_TRACKING_PASSWORD": self.password,
         }
+
+    def run_python(self, script: str, timeout: float = 300.0) -> str:
+        """Run `script` with the server venv's python against this server (as its admin);
+        its stdout."""
+        env = self.client_env()
         done = subprocess.run(
             [str(self.bin_dir / "python"), "-c", script],
             capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root,
@@ -258,6 +262,37 @@ class MlflowServer:
         if done.returncode != 0:
             raise RuntimeError(f"script failed: {done.stderr[-3000:]}")
         return done.stdout
+
+    @contextlib.contextmanager
+    def python_session(self, script: str) -> Iterator[Callable[[str], str]]:
+        """`script` running in the server venv's python (as `run_python`), driven by lines:
+        yields `send(line)`, which writes `line` to its stdin and returns its next stdout
+        line. One interpreter (mlflow and scikit-learn imported once) for several steps."""
+        env = self.client_env()
+        process = subprocess.Popen(
+            [str(self.bin_dir / "python"), "-u", "-c", script],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=self.root,
+        )  # fmt: skip
+
+        def send(line: str) -> str:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+            answer = process.stdout.readline()
+            if not answer:
+                raise RuntimeError(f"script ended ({process.wait()}) before answering {line!r}")
+            return answer.strip()
+
+        try:
+            yield send
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @contextlib.contextmanager

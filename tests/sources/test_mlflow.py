@@ -39,18 +39,22 @@ def log(name, X, params, metrics, alias=None):
         )
 """
 
-FIRST = """
+STEPS = """
+input()  # first: two models, churn's age column named as coming from a warehouse table
 log("churn", pd.DataFrame({"age": np.array([30, 40, 50, 60], dtype="int64"),
     "income": [1.0, 2.5, 3.0, 4.5], "plan": ["a", "b", "a", "b"]}),
     {"C": 0.5, "max_iter": 200}, {"accuracy": 0.75, "val/auc": 0.8})
+mlflow.MlflowClient().set_registered_model_tag(
+    "churn", "om.feature_source.age", "wh.sales.core.customers.age")
 log("scratch_model", pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}), {"C": 1.0}, {})
-"""
-
-SECOND = """
+print("first", flush=True)
+input()  # second: a new churn version with another signature
 log("churn", pd.DataFrame({"age": ["30", "40", "50", "60"], "plan": ["a", "b", "a", "b"],
     "region": ["n", "s", "n", "s"], "tenure": [1, 2, 3, 4]}),
     {"C": 0.25, "max_iter": 300}, {"accuracy": 0.8}, alias="champion")
+print("second", flush=True)
 """
+"""Both steps in one interpreter (mlflow and scikit-learn imported once, not twice)."""
 
 
 def config(tmp_path: Path, sources: list[dict[str, Any]], name: str = "ml") -> str:
@@ -69,15 +73,25 @@ def source(server: MlflowServer, name: str = "ml", **properties: Any) -> dict[st
 def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_change(
     mlflow: MlflowServer, om_env: Any, tmp_path: Path
 ) -> None:
+    with mlflow.python_session(LOG_MODEL + STEPS) as step:
+        assert step("first") == "first"
+        path = config(tmp_path, [source(mlflow)])
+        _check_first_version(path, om_env)
+        assert step("second") == "second"
+    _check_second_version(path, om_env)
+
+
+def _check_first_version(path: str, om_env: Any) -> None:
     from metadata.generated.schema.entity.data.mlmodel import MlModel
     from metadata.generated.schema.entity.services.mlmodelService import MlModelService
 
-    mlflow.run_python(LOG_MODEL + FIRST)
-    path = config(tmp_path, [source(mlflow)])
     summary = run(path)
     events = {e["fqn"]: e for e in audit_events(summary)}
     assert events["ml"]["operation"] == "CREATE" and events["ml.churn"]["operation"] == "CREATE"
     assert "ml.scratch_model" not in events  # filtered out
+    edge = events['"wh.sales.core.customers → ml.churn"']  # the feature's source table
+    assert edge["entity_type"] == "lineage" and edge["operation"] == "SKIP"
+    assert edge["warnings"] == ["table wh.sales.core.customers not in OpenMetadata (yet)"]
 
     client = make_sdk_client(om_env.url, JWT)
     service = client.get_by_name(MlModelService, "ml")
@@ -100,7 +114,11 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     assert str(model.mlStore.storage).startswith("mlflow-artifacts:/")
     assert str(model.sourceUrl.root).endswith("/#/models/churn/versions/1")
 
-    mlflow.run_python(LOG_MODEL + SECOND)
+
+def _check_second_version(path: str, om_env: Any) -> None:
+    from metadata.generated.schema.entity.data.mlmodel import MlModel
+
+    client = make_sdk_client(om_env.url, JWT)
     preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
     changes = {
         (c["change"], c["path"], c["before"], c["after"])
