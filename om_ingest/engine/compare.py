@@ -174,9 +174,10 @@ def _references(value: Any, like: Any = None) -> Any:
             return ref.get("fullyQualifiedName") if isinstance(ref, dict) else value
         if "id" in value and "type" in value:
             return value["id"]
-        return {
+        return {  # a nested item's FQN is OM's to compute (an ML feature source's)
             k: _references(v, like.get(k) if isinstance(like, dict) else None)
             for k, v in value.items()
+            if k != "fullyQualifiedName"
         }
     if isinstance(value, list):
         first = like[0] if isinstance(like, list) and like else None

@@ -252,9 +252,24 @@ class Expansion:
                 reason=f"{item.unchanged_reason or 'unchanged at the source since the last run'}"
                 "; same config and target, and OpenMetadata still holds the table",
             )
-        packed = PackedEntity.pack(item.entity)
+        packed = PackedEntity.pack(self._held_sources(item.entity))
         self.entities.append(packed)
         return packed
+
+    def _held_sources(self, entity: EntityConfig) -> EntityConfig:
+        """A discovered ML model without the feature sources naming a table OM does not hold
+        (OM would refuse the whole model; the source's lineage edge to it says so)."""
+        for feature in getattr(entity.properties, "ml_features", None) or []:
+            sources = getattr(feature, "feature_sources", None) or []
+            kept = [
+                source
+                for source in sources
+                if source.data_source is None
+                or self._held(source.data_source.type, source.data_source.fqn)
+            ]
+            if len(kept) != len(sources):
+                feature.feature_sources = kept or None
+        return entity
 
     def _edge(self, edge: EntityConfig) -> EntitySpec | EntityResult:
         """A lineage edge a source derived (an Airflow DAG's tables read → written): written

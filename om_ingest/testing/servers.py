@@ -264,27 +264,29 @@ class MlflowServer:
         return done.stdout
 
     @contextlib.contextmanager
-    def python_session(self, script: str) -> Iterator[Callable[[str], str]]:
-        """`script` running in the server venv's python (as `run_python`), driven by lines:
-        yields `send(line)`, which writes `line` to its stdin and returns its next stdout
-        line. One interpreter (mlflow and scikit-learn imported once) for several steps."""
-        env = self.client_env()
+    def python_session(self, script: str) -> Iterator[Callable[[str], None]]:
+        """`script` running in the server venv's python (as `run_python`), driven step by
+        step: yields `step(name)`, which writes `name` to its stdin and returns when the
+        script prints `name` alone on a line (its other output, e.g. mlflow's run links, is
+        passed over). One interpreter (mlflow and scikit-learn imported once) for several
+        steps."""
         process = subprocess.Popen(
             [str(self.bin_dir / "python"), "-u", "-c", script],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=self.root,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self.client_env(),
+            cwd=self.root,
         )  # fmt: skip
 
-        def send(line: str) -> str:
+        def step(name: str) -> None:
             assert process.stdin is not None and process.stdout is not None
-            process.stdin.write(line + "\n")
+            process.stdin.write(name + "\n")
             process.stdin.flush()
-            answer = process.stdout.readline()
-            if not answer:
-                raise RuntimeError(f"script ended ({process.wait()}) before answering {line!r}")
-            return answer.strip()
+            for line in process.stdout:
+                if line.strip() == name:
+                    return
+            raise RuntimeError(f"script ended ({process.wait()}) before step {name!r} was done")
 
         try:
-            yield send
+            yield step
         finally:
             if process.stdin is not None:
                 process.stdin.close()

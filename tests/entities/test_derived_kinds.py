@@ -940,3 +940,58 @@ def test_a_fact_om_does_not_store_on_put_is_reported_after_the_put(
     assert event["Domainy"]["warnings"] == [
         "OM cannot apply provider by PUT (the PUT was accepted; OM kept its value)"
     ]
+
+
+def test_feature_sources_name_their_table_as_om_does_and_settle(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """An ML feature's source names its table (`data_source`): OM stores the reference and
+    computes the source's FQN (the table's plus the column); a re-run compares equal."""
+    from metadata.generated.schema.entity.data.mlmodel import MlModel
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    entities: list[dict[str, Any]] = [
+        {"type": "database_service", "name": "wh", "properties": {"service_type": "Postgres"}},
+        {"type": "database", "name": "db", "properties": {"service": "wh"}},
+        {"type": "database_schema", "name": "s", "properties": {"database": "wh.db"}},
+        {
+            "type": "table",
+            "name": "customers",
+            "properties": {
+                "database_schema": "wh.db.s",
+                "columns": [{"name": "age", "data_type": "INT"}],
+            },
+        },
+        {"type": "mlmodel_service", "name": "ml", "properties": {"service_type": "Mlflow"}},
+        {
+            "type": "mlmodel",
+            "name": "churn",
+            "idempotency": "update",
+            "properties": {
+                "service": "ml",
+                "algorithm": "sklearn",
+                "ml_features": [
+                    {
+                        "name": "age",
+                        "data_type": "numerical",
+                        "feature_sources": [
+                            {
+                                "name": "age",
+                                "data_source": {"type": "table", "fqn": "wh.db.s.customers"},
+                            }
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+    run(write_config(tmp_path, entities))
+    model = make_sdk_client(om_env.url, JWT).get_by_name(MlModel, "ml.churn")
+    (source,) = model.mlFeatures[0].featureSources
+    assert source.dataSource.fullyQualifiedName == "wh.db.s.customers"
+    assert source.fullyQualifiedName.root == "wh.db.s.customers.age"
+    om_env.clear_requests()
+    again = run(write_config(tmp_path, entities, name="again"), refresh_cache=True)
+    assert om_env.write_calls() == [] and again["operations"] == {"SKIP": len(entities)}

@@ -16,8 +16,8 @@ from om_ingest.sources import get_source
 from om_ingest.sources.airflow_dags.assets import Asset
 from om_ingest.testing.servers import AirflowServer, free_port
 from tests.conftest import JWT
-from tests.flows.test_ingest_flow import audit_events, run, run_failing, write_config
-from tests.sources.discovery_config import discovery_config
+from tests.flows.test_ingest_flow import audit_events, run, run_failing
+from tests.sources.discovery_config import discovery_config, tables_config
 
 pytestmark = pytest.mark.e2e
 
@@ -57,31 +57,6 @@ def source(server: AirflowServer, name: str = "af", **properties: Any) -> dict[s
             **properties,
         },
     }
-
-
-def tables_config(tmp_path: Path, *names: str) -> str:
-    """The warehouse tables the DAGs' assets name (`schema.table`), declared in OM."""
-    schemas = sorted({name.split(".")[0] for name in names})
-    entities: list[dict[str, Any]] = [
-        {"type": "database_service", "name": "wh", "properties": {"service_type": "Postgres"}},
-        {"type": "database", "name": "sales", "properties": {"service": "wh"}},
-        *(
-            {"type": "database_schema", "name": s, "properties": {"database": "wh.sales"}}
-            for s in schemas
-        ),
-        *(
-            {
-                "type": "table",
-                "name": name.split(".")[1],
-                "properties": {
-                    "database_schema": f"wh.sales.{name.split('.')[0]}",
-                    "columns": [{"name": "id", "data_type": "BIGINT"}],
-                },
-            }
-            for name in names
-        ),
-    ]
-    return write_config(tmp_path, entities, name="warehouse")
 
 
 def reserialized(server: AirflowServer, dag_id: str, until: str, timeout: float = 120) -> None:

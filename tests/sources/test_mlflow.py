@@ -14,7 +14,7 @@ from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.testing.servers import MlflowServer, free_port
 from tests.conftest import JWT
 from tests.flows.test_ingest_flow import audit_events, run, run_failing
-from tests.sources.discovery_config import discovery_config
+from tests.sources.discovery_config import discovery_config, tables_config
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +46,8 @@ log("churn", pd.DataFrame({"age": np.array([30, 40, 50, 60], dtype="int64"),
     {"C": 0.5, "max_iter": 200}, {"accuracy": 0.75, "val/auc": 0.8})
 mlflow.MlflowClient().set_registered_model_tag(
     "churn", "om.feature_source.age", "wh.sales.core.customers.age")
+mlflow.MlflowClient().set_registered_model_tag(
+    "churn", "om.feature_source.income", "wh.sales.core.gone.income, wh.sales.core.customers.inc")
 log("scratch_model", pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}), {"C": 1.0}, {})
 print("first", flush=True)
 input()  # second: a new churn version with another signature
@@ -74,26 +76,35 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     mlflow: MlflowServer, om_env: Any, tmp_path: Path
 ) -> None:
     with mlflow.python_session(LOG_MODEL + STEPS) as step:
-        assert step("first") == "first"
+        step("first")
         path = config(tmp_path, [source(mlflow)])
-        _check_first_version(path, om_env)
-        assert step("second") == "second"
+        _check_first_version(path, om_env, tmp_path)
+        step("second")
     _check_second_version(path, om_env)
 
 
-def _check_first_version(path: str, om_env: Any) -> None:
+def _check_first_version(path: str, om_env: Any, tmp_path: Path) -> None:
     from metadata.generated.schema.entity.data.mlmodel import MlModel
+    from metadata.generated.schema.entity.data.table import Table
     from metadata.generated.schema.entity.services.mlmodelService import MlModelService
 
+    run(tables_config(tmp_path, "core.customers"))  # core.gone is not in OM
     summary = run(path)
     events = {e["fqn"]: e for e in audit_events(summary)}
     assert events["ml"]["operation"] == "CREATE" and events["ml.churn"]["operation"] == "CREATE"
     assert "ml.scratch_model" not in events  # filtered out
-    edge = events['"wh.sales.core.customers → ml.churn"']  # the feature's source table
-    assert edge["entity_type"] == "lineage" and edge["operation"] == "SKIP"
-    assert edge["warnings"] == ["table wh.sales.core.customers not in OpenMetadata (yet)"]
+    # the features' source tables (om.feature_source.<feature> tags) → the model
+    edge = events['"wh.sales.core.customers → ml.churn"']
+    assert (edge["entity_type"], edge["operation"], edge["warnings"]) == ("lineage", "CREATE", [])
+    missing = events['"wh.sales.core.gone → ml.churn"']
+    assert (missing["operation"], missing["outcome"]) == ("SKIP", "skipped")
+    assert missing["warnings"] == ["table wh.sales.core.gone not in OpenMetadata (yet)"]
 
     client = make_sdk_client(om_env.url, JWT)
+    customers = client.get_by_name(Table, "wh.sales.core.customers")
+    lineage = client.get_lineage_by_id(Table, str(customers.id.root), up_depth=0, down_depth=1)
+    (downstream,) = lineage["downstreamEdges"]
+    assert downstream["toEntity"] == str(client.get_by_name(MlModel, "ml.churn").id.root)
     service = client.get_by_name(MlModelService, "ml")
     assert service.serviceType.value == "Mlflow"
     model = client.get_by_name(MlModel, "ml.churn", fields=["extension"])
@@ -103,6 +114,15 @@ def _check_first_version(path: str, om_env: Any) -> None:
         ("income", "numerical"),
         ("plan", "categorical"),
     ]
+    sources = {
+        f.model_dump(mode="json")["name"]: [s.fullyQualifiedName.root for s in f.featureSources]
+        for f in model.mlFeatures
+        if f.featureSources
+    }  # the missing table's source left out (its edge said so)
+    assert sources == {
+        "age": ["wh.sales.core.customers.age"],
+        "income": ["wh.sales.core.customers.inc"],
+    }
     assert model.target.root == "churned"
     assert {(p.name, p.value) for p in model.mlHyperParameters} == {
         ("C", "0.5"),

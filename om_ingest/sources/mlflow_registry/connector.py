@@ -190,6 +190,7 @@ class MlflowSource(ServiceLevelSource):
             **dict(getattr(model, "tags", None) or {}),
             **dict(getattr(latest, "tags", None) or {}),
         }
+        sources = _feature_sources(tags, [str(c.get("name") or "input") for c in inputs])
         extension: dict[str, Any] = {
             "mlflow_latest_version": str(latest.version),
             "mlflow_versions": ",".join(str(v.version) for v in versions),
@@ -203,7 +204,7 @@ class MlflowSource(ServiceLevelSource):
         return {
             "description": model.description or latest.description or None,
             "algorithm": next((f for f in flavors if f != PYFUNC), PYFUNC if flavors else None),
-            "ml_features": [_feature(column) for column in inputs] or None,
+            "ml_features": [_feature(column, sources) for column in inputs] or None,
             "target": ",".join(c.get("name") or "" for c in outputs if c.get("name")) or None,
             "ml_hyper_parameters": [
                 {"name": name, "value": value} for name, value in sorted(params.items())
@@ -212,7 +213,9 @@ class MlflowSource(ServiceLevelSource):
             "ml_store": {"storage": download},
             "source_url": f"{tracking}/#/models/{quote(model.name)}/versions/{latest.version}",
             "extension": {k: v for k, v in extension.items() if v not in (None, "")},
-            "source_tables": _source_tables(tags, [c.get("name") for c in inputs]),
+            "source_tables": list(
+                dict.fromkeys(table for found in sources.values() for table, _ in found)
+            ),
         }
 
     def _mlmodel(self, artifact_uri: str) -> tuple[list[str], list[dict[str, Any]], list[Any]]:
@@ -247,20 +250,28 @@ class MlflowSource(ServiceLevelSource):
         return list(model.flavors), list(inputs), list(outputs)
 
 
-def _feature(column: dict[str, Any]) -> dict[str, Any]:
-    """One signature input as an ML feature; an unnamed tensor input is `input_{n}`."""
+def _feature(column: dict[str, Any], sources: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    """One signature input as an ML feature (its source columns, when a tag names them); an
+    unnamed tensor input is `input`."""
     kind = column.get("type")
     if kind == "tensor":
         kind = str(column.get("tensor-spec", {}).get("dtype", ""))
         kind = "double" if kind.startswith("float") else "long" if kind.startswith("int") else kind
     data_type = "numerical" if kind in NUMERICAL else "categorical" if kind in CATEGORICAL else None
-    return {"name": column.get("name") or "input", "data_type": data_type}
+    name = column.get("name") or "input"
+    feature: dict[str, Any] = {"name": name, "data_type": data_type}
+    if sources.get(name):
+        feature["feature_sources"] = [
+            {"name": source_column, "data_source": {"type": "table", "fqn": table}}
+            for table, source_column in sources[name]
+        ]
+    return feature
 
 
-def _source_tables(tags: dict[str, str], features: list[Any]) -> list[str]:
-    """The tables the `om.feature_source.<feature>` tags of the model's features name
-    (`<table FQN>.<column>`, comma-separated), in order; a malformed one is an error."""
-    tables: list[str] = []
+def _feature_sources(tags: dict[str, str], features: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Feature → its source (table FQN, column) pairs, from `om.feature_source.<feature>` tags
+    (`<table FQN>.<column>`, comma-separated); a malformed one is an error."""
+    found: dict[str, list[tuple[str, str]]] = {}
     for feature in features:
         for item in (tags.get(f"{FEATURE_SOURCE}{feature}") or "").split(","):
             if not item.strip():
@@ -271,8 +282,9 @@ def _source_tables(tags: dict[str, str], features: list[Any]) -> list[str]:
                     f"tag {FEATURE_SOURCE}{feature}: {item.strip()!r} is not "
                     "<service>.<database>.<schema>.<table>.<column>"
                 )
-            tables.append(table)
-    return list(dict.fromkeys(tables))
+            column = fqns.unquoted_parts(item.strip())[-1]
+            found.setdefault(feature, []).append((table, column))
+    return found
 
 
 def _key(name: str) -> str:
