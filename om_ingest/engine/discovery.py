@@ -18,6 +18,12 @@ mode, `override`, the OM host and the om-ingest version — and OM still holds i
 listing of the schema's table names per stream, made only when something could be skipped).
 Entities ingested from a source before and no longer found there are stale — computed only when
 every listing of the source completed.
+
+A source may also stream lineage edges it derives (an Airflow DAG's tables read → written, an
+ML model's feature source tables → the model), right after the entity they name: an edge is
+written when OM holds both ends, else it is a warning result; edges are not tracked as
+incremental state nor as stale. Feature sources naming a table OM lacks are left out of a
+discovered ML model (OM would refuse the model).
 """
 
 from __future__ import annotations
