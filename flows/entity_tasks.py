@@ -37,6 +37,7 @@ from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
     apply_entity,
+    blocked_result,
     desired_request,
     failed_result,
     probe_parent,
@@ -47,7 +48,7 @@ from om_ingest.engine.stale import handle_stale, removal_failed, soft_delete
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.retry import Tries, call_with_retries
-from om_ingest.planning import PlannedEntity
+from om_ingest.planning import Key, PlannedEntity
 
 _clients: dict[str, OMClient] = {}
 _retries: dict[str, RetryConfig] = {}
@@ -221,6 +222,7 @@ def _cache_hit(
         # the contract (in the cache key) and the schema are unchanged, so are the
         # violations a `warn` let through: reported again, not lost with the skip
         contract_violations=cached.contract_violations,
+        warnings=cached.warnings,
     )
 
 
@@ -317,9 +319,18 @@ def entity_group_flow(
     results discovery decided itself), at most `max_concurrency` running and twice that in
     flight. Returns how many were written."""
     items = _streams.pop(stream_key)
-    pending: deque[Callable[[], list[EntityResult]]] = deque()
+    # each entry: the keys of the entities it writes, and how to wait for their results
+    pending: deque[tuple[set[Key], Callable[[], list[EntityResult]]]] = deque()
     batch: list[EntityTask] = []
+    failed: set[Key] = set()
     written = 0
+
+    def settle() -> None:
+        for result in pending.popleft()[1]():
+            if result.failed:
+                failed.add(Key(result.entity_type, result.fqn))
+            record(result)
+
     with ExitStack() as stack:
         runner: ThreadPoolTaskRunner[Any] | None = (
             stack.enter_context(ThreadPoolTaskRunner(max_workers=max_concurrency))
@@ -330,32 +341,43 @@ def entity_group_flow(
 
         def flush() -> None:
             if batch and bulk is not None:
-                pending.append(_batched(list(batch), client_key, stream_key, runner, bulk))
+                keys = {job.node.key for job in batch}
+                pending.append((keys, _batched(list(batch), client_key, stream_key, runner, bulk)))
                 batch.clear()
 
         for item in items:
+            if isinstance(item, EntityTask):
+                # an entity naming one of this stream (a lineage edge, its pipeline) waits for it
+                needs = set(item.node.depends_on)
+                if any(job.node.key in needs for job in batch):
+                    flush()
+                while any(keys & needs for keys, _ in pending):
+                    settle()
+                blocker = next((key for key in item.node.depends_on if key in failed), None)
+                if blocker is not None:
+                    item = blocked_result(item.node, f"dependency {blocker} failed or is blocked")
             if isinstance(item, EntityResult):
                 flush()  # what discovery decided keeps its place in the order
-                pending.append(partial(_given, item))
+                pending.append((set(), partial(_given, item)))
             elif bulk is not None and _batchable(item, client_key, stream_key):
                 batch.append(item)
                 if len(batch) >= bulk.size:
                     flush()
             elif runner is None:
                 flush()
-                pending.append(partial(_ran, item, client_key, writer))
+                pending.append(({item.node.key}, partial(_ran, item, client_key, writer)))
             else:
                 flush()
                 future = runner.submit(writer, parameters={"job": item, "client_key": client_key})
-                pending.append(partial(_awaited, item, future, client_key, writer))
+                pending.append(
+                    ({item.node.key}, partial(_awaited, item, future, client_key, writer))
+                )
             written += not isinstance(item, EntityResult)
             while len(pending) > in_flight:
-                for result in pending.popleft()():
-                    record(result)
+                settle()
         flush()
         while pending:
-            for result in pending.popleft()():
-                record(result)
+            settle()
     _knowns.pop(stream_key, None)
     return written
 

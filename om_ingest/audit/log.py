@@ -57,6 +57,9 @@ class RunSummary(BaseModel):
         default_factory=dict, description="Data profiles by status: pushed, not_pushed, failed"
     )
     failed_profiles: list[dict[str, Any]] = Field(default_factory=list)
+    warnings: list[dict[str, Any]] = Field(
+        default_factory=list, description="Entities' warnings: {fqn, warning}"
+    )
     audit_file: str | None = None
 
     @property
@@ -84,6 +87,7 @@ class RunSummary(BaseModel):
         self.operations = dict(Counter(self.operations) + Counter({result.operation.value: 1}))
         self.api_calls += result.api_calls
         self.schema_changes += len(result.schema_changes)
+        self.warnings += [{"fqn": result.fqn, "warning": w} for w in result.warnings]
         if result.failed:
             self.failed.append(
                 {

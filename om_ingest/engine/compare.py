@@ -28,7 +28,13 @@ from typing import Any
 from metadata.utils.fqn import quote_name, split, unquote_name
 from pydantic import BaseModel
 
-from om_ingest.comparison import SchemaDiff, SchemaShape, diff_schemas, field_renames
+from om_ingest.comparison import (
+    ChangeKind,
+    SchemaDiff,
+    SchemaShape,
+    diff_schemas,
+    field_renames,
+)
 from om_ingest.engine.curation import TEXT_KEYS, Authors, owners_key, tag_key, text_key
 from om_ingest.engine.results import FieldChange
 from om_ingest.entities.base import EntityHandler
@@ -54,6 +60,9 @@ class Comparison:
     """Every difference the update applies, by path (`columns.address.city.description`)."""
     kept_curated: list[FieldChange] = field(default_factory=list)
     """Differences left alone because the value in OM is curated."""
+    unstorable: list[FieldChange] = field(default_factory=list)
+    """Differences OM stores neither by PUT nor by PATCH (`EntityHandler.
+    schema_stored_on_add_or_remove`): not written, reported as a warning."""
     needs_put: bool = False
     """Structure or owned facts differ: the update PUTs the request."""
     edits: dict[Location, _Edits] = field(default_factory=dict)
@@ -110,10 +119,39 @@ def compare(
             FieldChange(field=f"extension.{k}", before=have_ext.get(k), after=v)
             for k, v in sorted(changed_ext.items())
         )
+    owned_put = result.needs_put
     if shape is not None:
         decide.columns((), shape, shape.path, shape.fields_of(desired), shape.fields_of(current))
+        if handler.schema_stored_on_add_or_remove:
+            _hold_unstorable(result, shape, owned_put)
     result.needs_put |= bool(result.schema_diff)
     return result
+
+
+def _hold_unstorable(result: Comparison, shape: SchemaShape, owned_put: bool) -> None:
+    """OM's updater stores the kind's schema (a pipeline's tasks: PipelineUpdater.updateTasks)
+    only when an item is added or removed by name; a PATCH runs the same updater. Without
+    such a change, kept items' facts and types cannot change in OM: they move from the
+    changes to `unstorable`, and the update PUTs only for what else differs."""
+    structural = (ChangeKind.ADDED, ChangeKind.REMOVED, ChangeKind.RENAMED)
+    if any(change.kind in structural for change in result.schema_diff.changes):
+        return
+    prefix = f"{shape.path}."
+    facts = [
+        change
+        for change in result.field_changes
+        if change.field.startswith(prefix) and change.field.rsplit(".", 1)[-1] in shape.facts
+    ]
+    retyped = [
+        FieldChange(field=f"{shape.path}.{c.path}.{shape.type_key}", before=c.before, after=c.after)
+        for c in result.schema_diff.changes
+    ]
+    if not facts and not retyped:
+        return
+    result.unstorable = retyped + facts
+    result.field_changes = [c for c in result.field_changes if c not in facts]
+    result.schema_diff = SchemaDiff()
+    result.needs_put = owned_put
 
 
 def _fact(value: Any, key: str, shape: SchemaShape | None) -> Any:
@@ -136,9 +174,10 @@ def _references(value: Any, like: Any = None) -> Any:
             return ref.get("fullyQualifiedName") if isinstance(ref, dict) else value
         if "id" in value and "type" in value:
             return value["id"]
-        return {
+        return {  # a nested item's FQN is OM's to compute (an ML feature source's)
             k: _references(v, like.get(k) if isinstance(like, dict) else None)
             for k, v in value.items()
+            if k != "fullyQualifiedName"
         }
     if isinstance(value, list):
         first = like[0] if isinstance(like, list) and like else None

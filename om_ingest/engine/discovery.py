@@ -19,6 +19,12 @@ mode, `override`, the OM host and the om-ingest version — and OM still holds i
 listing of the schema's table names per stream, made only when something could be skipped).
 Entities ingested from a source before and no longer found there are stale — computed only when
 every listing of the source completed.
+
+A source may also stream lineage edges it derives (an Airflow DAG's tables read → written, an
+ML model's feature source tables → the model), right after the entity they name: an edge is
+written when OM holds both ends, else it is a warning result; edges are not tracked as
+incremental state nor as stale. Feature sources naming a table OM lacks are left out of a
+discovered ML model (OM would refuse the model).
 """
 
 from __future__ import annotations
@@ -34,12 +40,24 @@ from typing import TYPE_CHECKING
 
 from om_ingest import fqns
 from om_ingest.config import LoadedConfig
-from om_ingest.config.models import EntityConfig, EntityType, IdempotencyMode, SourceConfig
+from om_ingest.config.models import (
+    EntityConfig,
+    EntityType,
+    IdempotencyMode,
+    LineageProperties,
+    SourceConfig,
+)
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.shards import ShardBy, ShardUnit
 from om_ingest.errors import OmIngestError, SourceError
 from om_ingest.planning import PARENT_FIELD, EntitySpec, PackedEntity, entity_fqn, parent_fqn_of
-from om_ingest.sources import DataSource, DiscoveredEntity, DiscoveryFailure, get_source
+from om_ingest.sources import (
+    DataSource,
+    DiscoveredEntity,
+    DiscoveryFailure,
+    DiscoveryWarning,
+    get_source,
+)
 from om_ingest.sources.state import SourceState
 
 if TYPE_CHECKING:
@@ -121,6 +139,8 @@ class Expansion:
     """Where the schema listings go; without one nothing is skipped (OM is not checked)."""
     units: list[ShardUnit] = field(default_factory=list)
     """In a sharded run's parent: the units its shards will list (nothing is discovered)."""
+    in_om: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """(config type, FQN) → whether OM holds it: the ends of discovered lineage edges."""
 
     def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
         """Stream the tables of the placeholder at `index`: each a packed entity to write, or
@@ -209,16 +229,24 @@ class Expansion:
             state.save()
 
     def _add(
-        self, item: DiscoveredEntity | DiscoveryFailure, stream: _Stream, source: str
+        self,
+        item: DiscoveredEntity | DiscoveryFailure | DiscoveryWarning,
+        stream: _Stream,
+        source: str,
     ) -> EntitySpec | EntityResult:
-        """One discovered item: a failure, a name clash, an unchanged entity or one to write."""
+        """One discovered item: a failure, a warning, a name clash, an unchanged entity, a
+        lineage edge or one to write."""
         kind = stream.template.type.value
+        if isinstance(item, DiscoveryWarning):
+            return _warned(item.name, item.message)
         fqn = fqns.child(
             stream.schema_fqn,
             item.name if isinstance(item, DiscoveryFailure) else item.entity.name or "",
         )
         if isinstance(item, DiscoveryFailure):
             return _failed(fqn, kind, item.error)
+        if item.entity.type is not stream.template.type:
+            return self._edge(item.entity)
         if fqn in self.known:
             return _failed(fqn, kind, f"{item.location}: another {kind} is already named {fqn}")
         self.known.add(fqn)
@@ -236,9 +264,57 @@ class Expansion:
                 reason=f"{item.unchanged_reason or 'unchanged at the source since the last run'}"
                 "; same config and target, and OpenMetadata still holds the table",
             )
-        packed = PackedEntity.pack(item.entity)
+        packed = PackedEntity.pack(self._held_sources(item.entity))
         self.entities.append(packed)
         return packed
+
+    def _held_sources(self, entity: EntityConfig) -> EntityConfig:
+        """A discovered ML model without the feature sources naming a table OM does not hold
+        (OM would refuse the whole model; the source's lineage edge to it says so)."""
+        for feature in getattr(entity.properties, "ml_features", None) or []:
+            sources = getattr(feature, "feature_sources", None) or []
+            kept = [
+                source
+                for source in sources
+                if source.data_source is None
+                or self._held(source.data_source.type, source.data_source.fqn)
+            ]
+            if len(kept) != len(sources):
+                feature.feature_sources = kept or None
+        return entity
+
+    def _edge(self, edge: EntityConfig) -> EntitySpec | EntityResult:
+        """A lineage edge a source derived (an Airflow DAG's tables read → written): written
+        when OM holds both ends (in a dry run: or this run declares them), else a warning.
+        Not tracked for incremental runs or staleness: it is rewritten only when it differs."""
+        fqn = entity_fqn(edge)
+        if fqn in self.known:
+            return _failed(fqn, edge.type.value, f"another lineage edge is already named {fqn}")
+        self.known.add(fqn)
+        props = edge.properties
+        ends = [props.from_, props.to] if isinstance(props, LineageProperties) else []
+        missing = [f"{end.type} {end.fqn}" for end in ends if not self._held(end.type, end.fqn)]
+        if missing:
+            return _warned(fqn, f"{' and '.join(missing)} not in OpenMetadata (yet)")
+        packed = PackedEntity.pack(edge)
+        self.entities.append(packed)
+        return packed
+
+    def _held(self, kind: str, fqn: str) -> bool:
+        """Whether OM holds the entity (a dry run: or this run declares or discovers it);
+        without an OM client, or when OM cannot say, the edge is left to decide."""
+        fqn = fqns.normalize(fqn)
+        if self.client is None or (self.dry_run and fqn in self.known):
+            return True
+        if (kind, fqn) not in self.in_om:
+            from om_ingest.entities import handler_for
+
+            entity_class = handler_for(EntityType(kind)).entity_class
+            try:
+                self.in_om[(kind, fqn)] = self.client.get_by_name(entity_class, fqn) is not None
+            except OmIngestError:
+                return True
+        return self.in_om[(kind, fqn)]
 
 
 def expand_entities(
@@ -429,6 +505,18 @@ def _implied_parents(
         if above not in known:
             implied.append(entity)
     return implied
+
+
+def _warned(name: str, warning: str) -> EntityResult:
+    """A lineage edge a source could not derive: reported, not failed."""
+    return EntityResult(
+        fqn=name,
+        entity_type=EntityType.LINEAGE.value,
+        operation=Operation.SKIP,
+        outcome=Outcome.SKIPPED,
+        reason="no lineage edge",
+        warnings=[warning],
+    )
 
 
 def _failed(fqn: str, entity_type: str, error: str) -> EntityResult:

@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from om_ingest.config.models import IdempotencyMode
 from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
-from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.engine.curation import TEXT_KEYS, Authors
+from om_ingest.engine.results import RUN_FIELD, EntityResult, FieldChange, Operation, Outcome
 from om_ingest.engine.runs import add_runs, run_changes, runs_to_add
 from om_ingest.entities import handler_for
 from om_ingest.entities.base import SelfManagedHandler
@@ -224,7 +225,8 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
         authors=lambda: client.authors(handler.entity_class, have["id"], handler.schema_key),
     )
     missing_runs, held_runs = runs_to_add(client, node.fqn, declared_runs)
-    comparison.field_changes += run_changes(missing_runs, held_runs)
+    new_runs = run_changes(missing_runs, held_runs)
+    comparison.field_changes += new_runs
     facts: dict[str, Any] = {
         **base,
         "schema_changes": comparison.schema_diff.to_json(),
@@ -232,7 +234,17 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
         "kept_curated": comparison.kept_curated,
         "version_before": _version(current),
         "entity_id": _id(current),
+        "warnings": _unstorable_warning(handler, comparison.unstorable),
     }
+    if task.mode is IdempotencyMode.SKIP:  # runs are facts, not config: added all the same
+        if missing_runs and not task.dry_run:
+            add_runs(client, node.fqn, missing_runs)
+        skipped = _settled(task, facts, _change_count(comparison) - len(new_runs))
+        assert skipped is not None
+        if missing_runs:
+            verb = "to add" if task.dry_run else "added"
+            skipped.reason += f"; {len(missing_runs)} new run(s) {verb}"
+        return skipped
     settled = _settled(task, facts, _change_count(comparison))
     if settled is not None:
         return settled
@@ -247,6 +259,10 @@ def write_pending(client: OMClient, pending: Pending) -> EntityResult:
         prepare_write(client, pending)
         return written(client, pending, client.create_or_update(pending.request))
     updated = _update(client, pending)
+    if pending.comparison.needs_put:
+        pending.facts["warnings"] += _not_applied(
+            client, pending.handler, pending.desired, pending.task.node.fqn
+        )
     return written(client, pending, updated)
 
 
@@ -274,6 +290,39 @@ def written(client: OMClient, pending: Pending, entity: Any) -> EntityResult:
         outcome=Outcome.SUCCESS,
         version_after=_version(entity),
     )
+
+
+def _unstorable_warning(handler: Any, unstorable: list[FieldChange]) -> list[str]:
+    """The differences OM stores by neither PUT nor PATCH, as one warning (not written)."""
+    if not unstorable:
+        return []
+    fields = ", ".join(change.field for change in unstorable)
+    return [
+        f"OM cannot apply {fields} by PUT or PATCH: it stores {handler.schema_key} only when "
+        "one is added or removed by name (left as OM holds it)"
+    ]
+
+
+def _not_applied(client: OMClient, handler: Any, desired: dict[str, Any], fqn: str) -> list[str]:
+    """After a PUT, what OM still holds otherwise than the config asks in structure and owned
+    facts (what its updater does not store): a warning, so a change that can never take is
+    said once instead of being silently PUT again."""
+    stored = client.get_by_name(handler.entity_class, fqn, fields=list(handler.read_fields))
+    if stored is None:
+        return []
+    again = compare(handler, desired, as_json(stored), override=False, authors=Authors.unknown)
+    fields = [f"{handler.schema_key}.{c.path}" for c in again.schema_diff.changes]
+    fields += [c.field for c in again.field_changes if _is_fact(c.field)]
+    if not fields:
+        return []
+    return [f"OM cannot apply {', '.join(fields)} by PUT (the PUT was accepted; OM kept its value)"]
+
+
+def _is_fact(field: str) -> bool:
+    """A field change of structure or an owned fact, not curated metadata or a run."""
+    last = field.rsplit(".", 1)[-1]
+    curated = last in (*TEXT_KEYS, "tags", "owners") or field.startswith("extension.")
+    return not curated and not field.startswith(RUN_FIELD)
 
 
 def _settled(task: EntityTask, facts: dict[str, Any], changes: int) -> EntityResult | None:

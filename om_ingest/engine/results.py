@@ -7,6 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+RUN_FIELD = "pipelineStatus."
+"""Prefix of a field change that is a pipeline run written (or to write): runs are facts
+added in every idempotency mode, so a skip that added them is still in step."""
+
 
 class Operation(StrEnum):
     """What the engine does (or, in a dry run, would do) with an entity."""
@@ -67,6 +71,11 @@ class EntityResult(BaseModel):
         default_factory=list,
         description="Fields of the table's data contract its schema violates (enforcement)",
     )
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="What the run could not do for this entity without failing it (a "
+        "difference OM cannot apply, an asset naming no table in OM)",
+    )
 
     @property
     def failed(self) -> bool:
@@ -85,6 +94,5 @@ class EntityResult(BaseModel):
         incremental runs look at the entity again and report the change again."""
         if self.outcome is Outcome.SUCCESS:
             return self.operation in (Operation.CREATE, Operation.UPDATE, Operation.SKIP)
-        return (
-            self.outcome is Outcome.SKIPPED and not self.schema_changes and not self.field_changes
-        )
+        unapplied = [c for c in self.field_changes if not c.field.startswith(RUN_FIELD)]
+        return self.outcome is Outcome.SKIPPED and not self.schema_changes and not unapplied

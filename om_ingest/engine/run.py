@@ -13,7 +13,7 @@ import fnmatch
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from om_ingest.audit import AuditLog, RunSummary
@@ -23,6 +23,7 @@ from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
 from om_ingest.planning import EntitySpec, Key, Plan, PlannedEntity, build_plan, planned
+from om_ingest.planning.plan import references_of
 
 ResultHook = Callable[[EntityResult], None]
 Dispatch = Callable[[Sequence[EntityTask], ResultHook], None]
@@ -92,18 +93,37 @@ def _gate(node: PlannedEntity, ctx: RunContext) -> ContractGate | None:
     return ctx.gates.get(node.fqn)
 
 
-def _streamed(placeholder: PlannedEntity, ctx: RunContext) -> Iterator[StreamItem]:
+def _streamed(
+    placeholder: PlannedEntity, ctx: RunContext, failed: set[Key]
+) -> Iterator[StreamItem]:
     """The placeholder's discovered entities as tasks (with `only` applied), and the results
-    discovery decided itself."""
+    discovery decided itself. An entity naming others (a lineage edge: its ends, its
+    pipeline) depends on them: the dispatcher waits for those of its own stream, and one whose
+    dependency failed is blocked."""
     if ctx.discover is None:
         return
     for item in ctx.discover(placeholder):
         if isinstance(item, EntityResult):
             yield item
             continue
-        node = planned(item, placeholder.index)
-        if _selected(node, ctx.options.only):
+        node = streamed_node(item, placeholder.index)
+        blocker = _failed_dependency(node, failed)
+        if blocker is not None:
+            yield blocked_result(node, f"dependency {blocker} failed or is blocked")
+        elif _selected(node, ctx.options.only):
             yield _task(node, ctx)
+
+
+def streamed_node(item: EntitySpec, index: int) -> PlannedEntity:
+    """A streamed entity's plan node: its parent and the entities it names of one kind each
+    are what it depends on."""
+    node = planned(item, index)
+    named = [
+        Key(next(iter(ref.types)), ref.fqn)
+        for ref in references_of(node.entity)
+        if len(ref.types) == 1
+    ]
+    return replace(node, depends_on=tuple(dict.fromkeys((*node.depends_on, *named))))
 
 
 def _one_by_one(dispatch: Dispatch) -> StreamDispatch:
@@ -167,7 +187,7 @@ def execute_run(
             if runnable:
                 dispatch(runnable, record)
             for task in placeholders:
-                stream(task.node, _streamed(task.node, ctx), record)
+                stream(task.node, _streamed(task.node, ctx, failed), record)
         if finish is not None:
             finish(record)
         summary.finished_at = datetime.now(UTC).isoformat()

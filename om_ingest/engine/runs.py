@@ -1,13 +1,15 @@
 """A pipeline's declared runs (OM's PipelineStatus): written after the pipeline by their own
 endpoint, one per timestamp; a run OM already holds as declared is not sent again, so a
 re-run writes nothing. Each run to write is shown (dry run, audit) as a field change
-`pipelineStatus.<timestamp>`: the execution status OM holds → the declared one."""
+`pipelineStatus.<timestamp>`: the execution status OM holds → the declared one. Runs are
+facts, not config: they are added under every idempotency mode but `fail` (an existing
+pipeline there fails untouched), a skipped pipeline included."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from om_ingest.engine.results import FieldChange
+from om_ingest.engine.results import RUN_FIELD, FieldChange
 from om_ingest.openmetadata import OMClient
 
 
@@ -36,7 +38,7 @@ def runs_to_add(
 def run_changes(runs: list[dict[str, Any]], held: dict[int, dict[str, Any]]) -> list[FieldChange]:
     return [
         FieldChange(
-            field=f"pipelineStatus.{run['timestamp']}",
+            field=f"{RUN_FIELD}{run['timestamp']}",
             before=held.get(int(run["timestamp"]), {}).get("executionStatus"),
             after=run["executionStatus"],
         )

@@ -42,6 +42,9 @@ class EntityHandler(ABC):
     schema_shape: ClassVar[SchemaShape | None] = None
     """Where the structural schema is (e.g. `columns`) and how its fields look, if the kind
     has one."""
+    schema_stored_on_add_or_remove: ClassVar[bool] = False
+    """OM stores the schema's items (their facts, their types) only when one is added or
+    removed by name, by PUT and by PATCH alike (a pipeline's tasks)."""
 
     @property
     def schema_key(self) -> str | None:

@@ -47,6 +47,8 @@ class Kind:
     kept_from_creation: tuple[str, ...] = ()
     """Request fields OM's updater never changes after creation (not recorded by its
     `entitySpecificUpdate`): not compared, since a PUT could never apply a difference."""
+    schema_stored_on_add_or_remove: bool = False
+    """`EntityHandler.schema_stored_on_add_or_remove`."""
 
 
 KINDS: dict[EntityType, Kind] = {
@@ -71,6 +73,7 @@ KINDS: dict[EntityType, Kind] = {
             facts=("downstreamTasks", "sourceUrl", "taskSQL", "startDate", "endDate"),
         ),
         kept_from_creation=("scheduleInterval", "startDate"),  # PipelineUpdater
+        schema_stored_on_add_or_remove=True,  # PipelineUpdater.updateTasks
     ),
     EntityType.MESSAGING_SERVICE: Kind(
         "services.messagingService.MessagingService",
@@ -153,6 +156,7 @@ class DerivedHandler(EntityHandler):
         self.nested_parent = NESTED_PARENT.get(entity_type)
         self.complete = kind.complete
         self.kept_from_creation = frozenset(kind.kept_from_creation)
+        self.schema_stored_on_add_or_remove = kind.schema_stored_on_add_or_remove  # type: ignore[misc]
         self.request_keys = frozenset(
             info.alias or name for name, info in self.create_model.model_fields.items()
         )

@@ -28,10 +28,13 @@ STYLE = {
 def _detail(result: EntityResult) -> str:
     if result.error:
         return result.error
+    parts = [result.reason] if result.reason else []
     if result.contract_violations:  # enforcement: warn (block fails with them in the error)
-        warned = "contract violated (enforcement: warn): " + "; ".join(result.contract_violations)
-        return f"{result.reason}; {warned}" if result.reason else warned
-    return result.reason
+        parts.append(
+            "contract violated (enforcement: warn): " + "; ".join(result.contract_violations)
+        )
+    parts += [f"warning: {w}" for w in result.warnings]
+    return "; ".join(parts)
 
 
 def results_table(results: Sequence[EntityResult], title: str) -> Table:

@@ -554,8 +554,35 @@ class EntityApi:
         for field, target in NAMED_LINKS.get(kind.type_name, {}).items():
             if entity.get(field):
                 entity[field] = [self._named_link(target, name) for name in entity[field]]
+        if kind.type_name == "mlmodel" and entity.get("mlFeatures"):
+            entity["mlFeatures"] = [self._ml_feature(f, fqn) for f in entity["mlFeatures"]]
         self._check_links(entity)
         return entity
+
+    def _ml_feature(self, feature: dict[str, Any], model_fqn: str) -> dict[str, Any]:
+        """MlModelRepository: a feature's FQN is under its model's (setMlFeatureFQN); each
+        source's data source must exist, not deleted (validateMlDataSource → 404), and names
+        the source's FQN: the data source's plus the source's name, else the name alone
+        (setMlFeatureSourcesFQN)."""
+        feature = {**feature, "fullyQualifiedName": f"{model_fqn}.{quote_name(feature['name'])}"}
+        sources = []
+        for source in feature.get("featureSources") or []:
+            source = dict(source)
+            ref = source.get("dataSource")
+            if ref is not None:
+                found = self.store.get(ref["type"], ref["id"])
+                if found is None or found.get("deleted"):
+                    raise ApiError(404, f"{ref['type']} instance for {ref['id']} not found")
+                source["dataSource"] = self._ref(found, ref["type"])
+                source["fullyQualifiedName"] = (
+                    f"{found['fullyQualifiedName']}.{quote_name(source['name'])}"
+                )
+            elif source.get("name"):
+                source["fullyQualifiedName"] = quote_name(source["name"])
+            sources.append(source)
+        if sources:
+            feature["featureSources"] = sources
+        return feature
 
     def _named_link(self, target: str, name: str) -> dict[str, Any]:
         """A reference to the entity a create names by FQN (a user by name), or a 404."""

@@ -5,6 +5,7 @@ from om_ingest.sources.base import (
     DataSource,
     DiscoveredEntity,
     DiscoveryFailure,
+    DiscoveryWarning,
 )
 from om_ingest.sources.registry import get_source, register_source, source_types
 
@@ -12,6 +13,7 @@ __all__ = [
     "DataSource",
     "DiscoveredEntity",
     "DiscoveryFailure",
+    "DiscoveryWarning",
     "get_source",
     "register_source",
     "source_types",

@@ -59,6 +59,16 @@ class DiscoveryFailure:
     error: str
 
 
+@dataclass(frozen=True)
+class DiscoveryWarning:
+    """Something the source found and leaves out without failing (an Airflow asset that
+    names no table): said in the run's results and summary."""
+
+    name: str
+    location: str
+    message: str
+
+
 @dataclass
 class ColumnStatistics:
     """Whole-table figures of one column from file metadata (None: not recorded)."""
@@ -148,9 +158,10 @@ class DataSource(ABC):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure | DiscoveryWarning]:
         """Stream what the source holds, one entity at a time; `known_*` (by location) are the
-        last successful run's, for incremental discovery."""
+        last successful run's, for incremental discovery. A source may stream entities of
+        another kind it derives (lineage edges), after the entities they name."""
 
     def fetch_sample(
         self, location: str, max_rows: int, columns: list[str] | None = None

@@ -124,3 +124,39 @@ def profile_value(value: Any) -> Any:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value if isinstance(value, int | float | str) else None
+
+
+def lineage_edge(
+    template: EntityConfig,
+    source: str,
+    upstream: tuple[str, str],
+    downstream: tuple[str, str],
+    pipeline: str | None = None,
+) -> EntityConfig:
+    """A discovered lineage edge (`type: lineage`) `upstream` → `downstream`, each a
+    (config type, FQN), with the pipeline that moves the data on it: written by the lineage
+    kind, under the discovery entity's idempotency mode. Its name is a readable label (OM's
+    name length; no double quotes, which OM names cannot hold)."""
+    import hashlib
+
+    label = f"{upstream[1]} → {downstream[1]}" + (f" via {pipeline}" if pipeline else "")
+    label = label.replace('"', "'")
+    if len(label) > 256:
+        digest = hashlib.sha256(label.encode()).hexdigest()[:12]
+        label = f"{label[:240]}… {digest}"
+    props: dict[str, Any] = {
+        "from": {"type": upstream[0], "fqn": upstream[1]},
+        "to": {"type": downstream[0], "fqn": downstream[1]},
+    }
+    if pipeline is not None:
+        props["pipeline"] = {"type": "pipeline", "fqn": pipeline}
+    return EntityConfig.model_validate(
+        {
+            "type": "lineage",
+            "name": label,
+            "properties": props,
+            "idempotency": template.idempotency,
+            "override": template.override,
+            "discovered_from": source,
+        }
+    )

@@ -242,15 +242,19 @@ class MlflowServer:
     """The server venv's `bin` (its python can log models: mlflow + scikit-learn)."""
     root: Path
 
-    def run_python(self, script: str, timeout: float = 300.0) -> str:
-        """Run `script` with the server venv's python against this server (as its admin);
-        its stdout."""
-        env = {
+    def client_env(self) -> dict[str, str]:
+        """The environment of a client process talking to this server as its admin."""
+        return {
             **os.environ,
             "MLFLOW_TRACKING_URI": self.tracking_uri,
             "MLFLOW_TRACKING_USERNAME": self.username,
             "MLFLOW_TRACKING_PASSWORD": self.password,
         }
+
+    def run_python(self, script: str, timeout: float = 300.0) -> str:
+        """Run `script` with the server venv's python against this server (as its admin);
+        its stdout."""
+        env = self.client_env()
         done = subprocess.run(
             [str(self.bin_dir / "python"), "-c", script],
             capture_output=True, text=True, timeout=timeout, env=env, cwd=self.root,
@@ -258,6 +262,39 @@ class MlflowServer:
         if done.returncode != 0:
             raise RuntimeError(f"script failed: {done.stderr[-3000:]}")
         return done.stdout
+
+    @contextlib.contextmanager
+    def python_session(self, script: str) -> Iterator[Callable[[str], None]]:
+        """`script` running in the server venv's python (as `run_python`), driven step by
+        step: yields `step(name)`, which writes `name` to its stdin and returns when the
+        script prints `name` alone on a line (its other output, e.g. mlflow's run links, is
+        passed over). One interpreter (mlflow and scikit-learn imported once) for several
+        steps."""
+        process = subprocess.Popen(
+            [str(self.bin_dir / "python"), "-u", "-c", script],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=self.client_env(),
+            cwd=self.root,
+        )  # fmt: skip
+
+        def step(name: str) -> None:
+            assert process.stdin is not None and process.stdout is not None
+            process.stdin.write(name + "\n")
+            process.stdin.flush()
+            for line in process.stdout:
+                if line.strip() == name:
+                    return
+            raise RuntimeError(f"script ended ({process.wait()}) before step {name!r} was done")
+
+        try:
+            yield step
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 @contextlib.contextmanager

@@ -854,3 +854,144 @@ def test_a_field_om_keeps_from_creation_is_not_compared(om_env: Any, tmp_path: P
     om_env.clear_requests()
     summary = run(write_config(tmp_path, entities, name="hourly"))
     assert om_env.write_calls() == [] and summary["operations"] == {"SKIP": 2}
+
+
+def test_runs_are_added_in_skip_mode_too_and_never_twice(om_env: Any, tmp_path: Path) -> None:
+    """Runs are facts, not config: a pipeline skipped because it exists (idempotency: skip)
+    still gets the runs OM lacks, once."""
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    def skipping(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        entities = _pipeline_with_runs(runs)
+        entities[1]["idempotency"] = "skip"
+        return entities
+
+    run(write_config(tmp_path, skipping([RUN_1])))
+    both = write_config(tmp_path, skipping([RUN_1, RUN_2]), name="both")
+    preview = _by_fqn(run(both, dry_run=True))["af.etl"]
+    assert preview["operation"] == "SKIP" and preview["reason"].endswith("1 new run(s) to add")
+    om_env.clear_requests()
+    added = _by_fqn(run(both))["af.etl"]
+    assert (added["operation"], added["outcome"]) == ("SKIP", "skipped")
+    assert added["reason"] == "exists (idempotency: skip); 1 new run(s) added"
+    assert [(c["field"], c["after"]) for c in added["field_changes"]] == [
+        ("pipelineStatus.1764547200000", "Failed")
+    ]
+    assert [e["path"] for e in om_env.write_calls()] == ["/api/v1/pipelines/af.etl/status"]
+    client = make_sdk_client(om_env.url, JWT)
+    runs = client.list_pipeline_statuses("af.etl", RUN_1["timestamp"], RUN_2["timestamp"])
+    assert sorted(r.executionStatus.value for r in runs) == ["Failed", "Successful"]
+
+    om_env.clear_requests()
+    again = _by_fqn(run(write_config(tmp_path, skipping([RUN_1, RUN_2]), name="again")))
+    assert om_env.write_calls() == [] and again["af.etl"]["operation"] == "SKIP"
+    assert "run(s)" not in again["af.etl"]["reason"]
+
+
+def test_task_facts_om_cannot_store_are_a_warning_not_a_put_on_every_run(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """OM's PipelineUpdater stores a pipeline's tasks only when one is added or removed by
+    name (a PATCH runs the same updater): a moved dependency or a new operator alone can never
+    take, so it is reported, not PUT on every run; with a task added, all of it is applied."""
+    from metadata.generated.schema.entity.data.pipeline import Pipeline
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    entities = _pipeline_with_runs([])
+    tasks = entities[1]["properties"]["tasks"]
+    tasks[0]["downstream_tasks"] = ["load"]
+    run(write_config(tmp_path, entities))
+    tasks[0]["downstream_tasks"] = None
+    tasks[1]["task_type"] = "BashOperator"
+    for name in ("moved", "moved-again"):
+        om_env.clear_requests()
+        event = _by_fqn(run(write_config(tmp_path, entities, name=name)))["af.etl"]
+        assert om_env.write_calls() == []
+        assert event["operation"] == "SKIP" and event["field_changes"] == []
+        (warning,) = event["warnings"]
+        assert warning.startswith(
+            "OM cannot apply tasks.load.taskType, tasks.extract.downstreamTasks by PUT or PATCH"
+        )
+
+    tasks.append({"name": "publish"})
+    event = _by_fqn(run(write_config(tmp_path, entities, name="added")))["af.etl"]
+    assert event["operation"] == "UPDATE" and event["warnings"] == []
+    stored = make_sdk_client(om_env.url, JWT).get_by_name(Pipeline, "af.etl", fields=["tasks"])
+    assert [(t.name, t.taskType, t.downstreamTasks) for t in stored.tasks] == [
+        ("extract", None, None),
+        ("load", "BashOperator", None),
+        ("publish", None, None),
+    ]
+
+
+def test_a_fact_om_does_not_store_on_put_is_reported_after_the_put(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """A classification's provider is not recorded by OM's updater: the PUT is accepted and
+    changes nothing; re-reading the entity shows it, and the result says so."""
+    entities = [{"type": "classification", "name": "Domainy", "properties": {"description": "d"}}]
+    run(write_config(tmp_path, entities))
+    entities[0]["properties"]["provider"] = "system"
+    event = _by_fqn(run(write_config(tmp_path, entities, name="system"), idempotency="update"))
+    assert event["Domainy"]["operation"] == "UPDATE"
+    assert event["Domainy"]["warnings"] == [
+        "OM cannot apply provider by PUT (the PUT was accepted; OM kept its value)"
+    ]
+
+
+def test_feature_sources_name_their_table_as_om_does_and_settle(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """An ML feature's source names its table (`data_source`): OM stores the reference and
+    computes the source's FQN (the table's plus the column); a re-run compares equal."""
+    from metadata.generated.schema.entity.data.mlmodel import MlModel
+
+    from om_ingest.sandbox.testing import make_sdk_client
+    from tests.conftest import JWT
+
+    entities: list[dict[str, Any]] = [
+        {"type": "database_service", "name": "wh", "properties": {"service_type": "Postgres"}},
+        {"type": "database", "name": "db", "properties": {"service": "wh"}},
+        {"type": "database_schema", "name": "s", "properties": {"database": "wh.db"}},
+        {
+            "type": "table",
+            "name": "customers",
+            "properties": {
+                "database_schema": "wh.db.s",
+                "columns": [{"name": "age", "data_type": "INT"}],
+            },
+        },
+        {"type": "mlmodel_service", "name": "ml", "properties": {"service_type": "Mlflow"}},
+        {
+            "type": "mlmodel",
+            "name": "churn",
+            "idempotency": "update",
+            "properties": {
+                "service": "ml",
+                "algorithm": "sklearn",
+                "ml_features": [
+                    {
+                        "name": "age",
+                        "data_type": "numerical",
+                        "feature_sources": [
+                            {
+                                "name": "age",
+                                "data_source": {"type": "table", "fqn": "wh.db.s.customers"},
+                            }
+                        ],
+                    }
+                ],
+            },
+        },
+    ]
+    run(write_config(tmp_path, entities))
+    model = make_sdk_client(om_env.url, JWT).get_by_name(MlModel, "ml.churn")
+    (source,) = model.mlFeatures[0].featureSources
+    assert source.dataSource.fullyQualifiedName == "wh.db.s.customers"
+    assert source.fullyQualifiedName.root == "wh.db.s.customers.age"
+    om_env.clear_requests()
+    again = run(write_config(tmp_path, entities, name="again"), refresh_cache=True)
+    assert om_env.write_calls() == [] and again["operations"] == {"SKIP": len(entities)}

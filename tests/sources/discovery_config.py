@@ -1,5 +1,6 @@
 """A config with one discovery entity per source (update mode), against the sandbox named by
-${OM_HOST} / ${OM_JWT}: what the Airflow and MLflow tests run."""
+${OM_HOST} / ${OM_JWT}: what the Airflow and MLflow tests run; and the warehouse tables their
+lineage names."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.flows.test_ingest_flow import write_config
 
 
 def discovery_config(
@@ -35,3 +38,29 @@ def discovery_config(
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return str(path)
+
+
+def tables_config(tmp_path: Path, *names: str) -> str:
+    """A config declaring the warehouse tables `schema.table` the tests' lineage names (in
+    service `wh`, database `sales`)."""
+    schemas = sorted({name.split(".")[0] for name in names})
+    entities: list[dict[str, Any]] = [
+        {"type": "database_service", "name": "wh", "properties": {"service_type": "Postgres"}},
+        {"type": "database", "name": "sales", "properties": {"service": "wh"}},
+        *(
+            {"type": "database_schema", "name": s, "properties": {"database": "wh.sales"}}
+            for s in schemas
+        ),
+        *(
+            {
+                "type": "table",
+                "name": name.split(".")[1],
+                "properties": {
+                    "database_schema": f"wh.sales.{name.split('.')[0]}",
+                    "columns": [{"name": "id", "data_type": "BIGINT"}],
+                },
+            }
+            for name in names
+        ),
+    ]
+    return write_config(tmp_path, entities, name="warehouse")

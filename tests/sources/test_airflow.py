@@ -13,10 +13,11 @@ import pytest
 from om_ingest.config.models import SourceConfig
 from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.sources import get_source
+from om_ingest.sources.airflow_dags.assets import Asset
 from om_ingest.testing.servers import AirflowServer, free_port
 from tests.conftest import JWT
 from tests.flows.test_ingest_flow import audit_events, run, run_failing
-from tests.sources.discovery_config import discovery_config
+from tests.sources.discovery_config import discovery_config, tables_config
 
 pytestmark = pytest.mark.e2e
 
@@ -34,12 +35,27 @@ EDITED = (
 extract, not transform)."""
 
 
+ASSET_TABLES = [
+    {
+        "pattern": r"postgres://warehouse/(?P<db>\w+)/(?P<schema>\w+)/(?P<table>\w+)",
+        "table": "wh.{db}.{schema}.{table}",
+    }
+]
+"""The test DAGs' postgres assets as tables of the `wh` service."""
+
+
 def source(server: AirflowServer, name: str = "af", **properties: Any) -> dict[str, Any]:
     auth = {"username": server.username, "password": server.password}
     return {
         "name": name,
         "type": "airflow",
-        "properties": {"host": server.url, **auth, "include_paused": False, **properties},
+        "properties": {
+            "host": server.url,
+            **auth,
+            "include_paused": False,
+            "asset_tables": ASSET_TABLES,
+            **properties,
+        },
     }
 
 
@@ -84,13 +100,22 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
     from metadata.generated.schema.entity.data.pipeline import Pipeline
     from metadata.generated.schema.entity.services.pipelineService import PipelineService
 
+    run(tables_config(tmp_path, "core.orders"))  # orders_raw is not in OM yet
     path = config(tmp_path, [source(airflow)])
     events = {e["fqn"]: e for e in audit_events(run(path))}
+    edge = '"wh.sales.raw.orders_raw → wh.sales.core.orders via af.sales_etl"'
     assert {fqn: e["operation"] for fqn, e in events.items()} == {
         "af": "CREATE",
         "af.branching": "CREATE",
         "af.sales_etl": "CREATE",
+        "af.branching: s3://lake/branch_report": "SKIP",
+        edge: "SKIP",
     }  # orders_report is paused (include_paused: false)
+    assert events["af.branching: s3://lake/branch_report"]["warnings"] == [
+        "DAG branching writes asset s3://lake/branch_report, which no `asset_tables` rule "
+        "maps to a table FQN: no lineage edge for it"
+    ]
+    assert events[edge]["warnings"] == ["table wh.sales.raw.orders_raw not in OpenMetadata (yet)"]
 
     client = make_sdk_client(om_env.url, JWT)
     assert client.get_by_name(PipelineService, "af").serviceType.value == "Airflow"
@@ -128,12 +153,25 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
     assert status.executionStatus.value == "Successful" and status.executionId == last.run_id
     assert {t.name: t.executionStatus.value for t in status.taskStatus}["large"] == "Skipped"
     assets = connector.assets()
-    assert assets["sales_etl"].inlets == {"postgres://warehouse/sales/raw/orders_raw"}
-    assert assets["sales_etl"].outlets == {"postgres://warehouse/sales/core/orders"}
-    assert assets["orders_report"].inlets == {"postgres://warehouse/sales/core/orders"}
+    raw, orders = (f"postgres://warehouse/sales/{t}" for t in ("raw/orders_raw", "core/orders"))
+    assert assets["sales_etl"].inlets == {Asset(raw, raw)}
+    assert assets["sales_etl"].outlets == {Asset(orders, orders)}
+    assert assets["orders_report"].inlets == {Asset(orders, orders)}
 
-    # the run reaches OM as the pipeline's status, once
-    pushed = {e["fqn"]: e for e in audit_events(run(path))}["af.branching"]
+    # the run reaches OM as the pipeline's status, once; the edge once both tables are in OM
+    run(tables_config(tmp_path, "core.orders", "raw.orders_raw"))
+    second = {e["fqn"]: e for e in audit_events(run(path))}
+    assert (second[edge]["operation"], second[edge]["warnings"]) == ("CREATE", [])
+    from metadata.generated.schema.entity.data.table import Table
+
+    raw_table = client.get_by_name(Table, "wh.sales.raw.orders_raw")
+    lineage = client.get_lineage_by_id(Table, str(raw_table.id.root), up_depth=0, down_depth=1)
+    (downstream,) = lineage["downstreamEdges"]
+    orders_id = str(client.get_by_name(Table, "wh.sales.core.orders").id.root)
+    assert downstream["toEntity"] == orders_id
+    etl_id = str(client.get_by_name(Pipeline, "af.sales_etl").id.root)
+    assert downstream["lineageDetails"]["pipeline"]["id"] == etl_id
+    pushed = second["af.branching"]
     assert pushed["operation"] == "UPDATE"
     assert {c["field"]: c["after"] for c in pushed["field_changes"]} == {
         f"pipelineStatus.{status.timestamp.root}": "Successful"
@@ -148,7 +186,7 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
         "done": "Successful",
     }
     rerun = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
-    assert rerun["af.branching"] == "SKIP"
+    assert rerun["af.branching"] == "SKIP" and rerun[edge] == "SKIP"
 
     # the DAG edited: a task added, a dependency moved
     (airflow.dags_folder / "sales_etl.py").write_text(EDITED)
@@ -206,7 +244,8 @@ def test_the_seed_multi_source_example_runs_against_airflow_and_a_removed_dag_is
     airflow_prod = {"properties": {**source(airflow)["properties"], "include_paused": True}}
     path = swapped(MULTI, tmp_path, {"data-lake": {}, "airflow-prod": airflow_prod})
     monkeypatch.chdir(tmp_path)  # the seed keeps its audit in ./
-    first = {e["fqn"]: e["operation"] for e in audit_events(run(str(path)))}
+    found = audit_events(run(str(path)))
+    first = {e["fqn"]: e["operation"] for e in found if e["entity_type"] != "lineage"}
     assert first == {
         "airflow-prod": "CREATE",
         "airflow-prod.branching": "CREATE",

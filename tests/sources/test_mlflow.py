@@ -14,7 +14,7 @@ from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.testing.servers import MlflowServer, free_port
 from tests.conftest import JWT
 from tests.flows.test_ingest_flow import audit_events, run, run_failing
-from tests.sources.discovery_config import discovery_config
+from tests.sources.discovery_config import discovery_config, tables_config
 
 pytestmark = pytest.mark.e2e
 
@@ -39,18 +39,24 @@ def log(name, X, params, metrics, alias=None):
         )
 """
 
-FIRST = """
+STEPS = """
+input()  # first: two models, churn's age column named as coming from a warehouse table
 log("churn", pd.DataFrame({"age": np.array([30, 40, 50, 60], dtype="int64"),
     "income": [1.0, 2.5, 3.0, 4.5], "plan": ["a", "b", "a", "b"]}),
     {"C": 0.5, "max_iter": 200}, {"accuracy": 0.75, "val/auc": 0.8})
+mlflow.MlflowClient().set_registered_model_tag(
+    "churn", "om.feature_source.age", "wh.sales.core.customers.age")
+mlflow.MlflowClient().set_registered_model_tag(
+    "churn", "om.feature_source.income", "wh.sales.core.gone.income, wh.sales.core.customers.inc")
 log("scratch_model", pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}), {"C": 1.0}, {})
-"""
-
-SECOND = """
+print("first", flush=True)
+input()  # second: a new churn version with another signature
 log("churn", pd.DataFrame({"age": ["30", "40", "50", "60"], "plan": ["a", "b", "a", "b"],
     "region": ["n", "s", "n", "s"], "tenure": [1, 2, 3, 4]}),
     {"C": 0.25, "max_iter": 300}, {"accuracy": 0.8}, alias="champion")
+print("second", flush=True)
 """
+"""Both steps in one interpreter (mlflow and scikit-learn imported once, not twice)."""
 
 
 def config(tmp_path: Path, sources: list[dict[str, Any]], name: str = "ml") -> str:
@@ -69,17 +75,36 @@ def source(server: MlflowServer, name: str = "ml", **properties: Any) -> dict[st
 def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_change(
     mlflow: MlflowServer, om_env: Any, tmp_path: Path
 ) -> None:
+    with mlflow.python_session(LOG_MODEL + STEPS) as step:
+        step("first")
+        path = config(tmp_path, [source(mlflow)])
+        _check_first_version(path, om_env, tmp_path)
+        step("second")
+    _check_second_version(path, om_env)
+
+
+def _check_first_version(path: str, om_env: Any, tmp_path: Path) -> None:
     from metadata.generated.schema.entity.data.mlmodel import MlModel
+    from metadata.generated.schema.entity.data.table import Table
     from metadata.generated.schema.entity.services.mlmodelService import MlModelService
 
-    mlflow.run_python(LOG_MODEL + FIRST)
-    path = config(tmp_path, [source(mlflow)])
+    run(tables_config(tmp_path, "core.customers"))  # core.gone is not in OM
     summary = run(path)
     events = {e["fqn"]: e for e in audit_events(summary)}
     assert events["ml"]["operation"] == "CREATE" and events["ml.churn"]["operation"] == "CREATE"
     assert "ml.scratch_model" not in events  # filtered out
+    # the features' source tables (om.feature_source.<feature> tags) → the model
+    edge = events['"wh.sales.core.customers → ml.churn"']
+    assert (edge["entity_type"], edge["operation"], edge["warnings"]) == ("lineage", "CREATE", [])
+    missing = events['"wh.sales.core.gone → ml.churn"']
+    assert (missing["operation"], missing["outcome"]) == ("SKIP", "skipped")
+    assert missing["warnings"] == ["table wh.sales.core.gone not in OpenMetadata (yet)"]
 
     client = make_sdk_client(om_env.url, JWT)
+    customers = client.get_by_name(Table, "wh.sales.core.customers")
+    lineage = client.get_lineage_by_id(Table, str(customers.id.root), up_depth=0, down_depth=1)
+    (downstream,) = lineage["downstreamEdges"]
+    assert downstream["toEntity"] == str(client.get_by_name(MlModel, "ml.churn").id.root)
     service = client.get_by_name(MlModelService, "ml")
     assert service.serviceType.value == "Mlflow"
     model = client.get_by_name(MlModel, "ml.churn", fields=["extension"])
@@ -89,6 +114,15 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
         ("income", "numerical"),
         ("plan", "categorical"),
     ]
+    sources = {
+        f.model_dump(mode="json")["name"]: [s.fullyQualifiedName.root for s in f.featureSources]
+        for f in model.mlFeatures
+        if f.featureSources
+    }  # the missing table's source left out (its edge said so)
+    assert sources == {
+        "age": ["wh.sales.core.customers.age"],
+        "income": ["wh.sales.core.customers.inc"],
+    }
     assert model.target.root == "churned"
     assert {(p.name, p.value) for p in model.mlHyperParameters} == {
         ("C", "0.5"),
@@ -100,7 +134,11 @@ def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_cha
     assert str(model.mlStore.storage).startswith("mlflow-artifacts:/")
     assert str(model.sourceUrl.root).endswith("/#/models/churn/versions/1")
 
-    mlflow.run_python(LOG_MODEL + SECOND)
+
+def _check_second_version(path: str, om_env: Any) -> None:
+    from metadata.generated.schema.entity.data.mlmodel import MlModel
+
+    client = make_sdk_client(om_env.url, JWT)
     preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
     changes = {
         (c["change"], c["path"], c["before"], c["after"])

@@ -7,8 +7,10 @@ list the same facts, read here with plain HTTP so one path covers both: each DAG
 Airflow UI) with one task per Airflow task (operator, downstream tasks, doc, task URL).
 
 Recent DAG runs with each task's state (`runs`) become the pipeline's `statuses` (written by the
-pipeline kind, once each). The assets each DAG reads and writes (`assets`) are collected but not
-yet turned into lineage edges.
+pipeline kind, once each). The assets each DAG reads and writes (`assets`) that name tables
+(`assets.table_for`) become lineage edges, each table read → each table written, with the
+DAG's pipeline on the edge (discovered `lineage` entities, streamed right after their
+pipeline); an asset naming no table is a warning.
 """
 
 from __future__ import annotations
@@ -19,16 +21,26 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from om_ingest import fqns
 from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
+from om_ingest.planning import parent_fqn_of
+from om_ingest.sources.airflow_dags.assets import Asset, table_for
 from om_ingest.sources.airflow_dags.properties import AirflowProperties
 from om_ingest.sources.base import (
     DiscoveredEntity,
     DiscoveryFailure,
+    DiscoveryWarning,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, passes_filter, reason, unreachable
+from om_ingest.sources.helpers import (
+    discovered,
+    lineage_edge,
+    passes_filter,
+    reason,
+    unreachable,
+)
 from om_ingest.sources.registry import register_source_class
 
 PAGE = 100
@@ -88,11 +100,11 @@ class DagRun:
 
 @dataclass
 class DagAssets:
-    """The asset (Airflow 2: dataset) URIs a DAG reads (task inlets, the assets that schedule
+    """The assets (Airflow 2: datasets) a DAG reads (task inlets, the assets that schedule
     it) and writes (task outlets)."""
 
-    inlets: set[str] = field(default_factory=set)
-    outlets: set[str] = field(default_factory=set)
+    inlets: set[Asset] = field(default_factory=set)
+    outlets: set[Asset] = field(default_factory=set)
 
 
 @register_source_class("airflow", AirflowProperties)
@@ -196,10 +208,11 @@ class AirflowSource(ServiceLevelSource):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure | DiscoveryWarning]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         found = 0
+        by_dag = self.assets() if self.properties.lineage else {}
         for dag in self._pages("/dags", "dags"):
             dag_id = str(dag["dag_id"])
             if not passes_filter(flt, dag_id):
@@ -220,6 +233,38 @@ class AirflowSource(ServiceLevelSource):
                 yield DiscoveryFailure(dag_id, location, f"{location}: {reason(exc)}")
                 continue
             yield DiscoveredEntity(entity, location)
+            if dag_id in by_dag:
+                yield from self._lineage(template, dag_id, by_dag[dag_id])
+
+    def _lineage(
+        self, template: EntityConfig, dag_id: str, assets: DagAssets
+    ) -> Iterator[DiscoveredEntity | DiscoveryWarning]:
+        """Each table the DAG reads → each table it writes, its pipeline on the edge; an
+        asset that names no table is a warning."""
+        pipeline = fqns.child(parent_fqn_of(template), dag_id)
+        location = self.dag_url(dag_id)
+        tables: dict[str, list[str]] = {}
+        for role, found in (("reads", assets.inlets), ("writes", assets.outlets)):
+            tables[role] = []
+            for asset in sorted(found):
+                fqn = table_for(self.properties.asset_tables, asset)
+                if fqn is not None:
+                    tables[role].append(fqn)
+                    continue
+                yield DiscoveryWarning(
+                    f"{pipeline}: {asset.uri}",
+                    location,
+                    f"DAG {dag_id} {role} asset {asset.uri}, which no `asset_tables` rule "
+                    "maps to a table FQN: no lineage edge for it",
+                )
+        for upstream in tables["reads"]:
+            for downstream in tables["writes"]:
+                if upstream != downstream:
+                    edge = lineage_edge(
+                        template, self.config.name, ("table", upstream),
+                        ("table", downstream), pipeline,
+                    )  # fmt: skip
+                    yield DiscoveredEntity(edge, location)
 
     def dag_url(self, dag_id: str) -> str:
         """The DAG in the Airflow UI (Airflow 2's grid view for v1)."""
@@ -280,7 +325,7 @@ class AirflowSource(ServiceLevelSource):
         }
         return {k: v for k, v in spec.items() if v is not None}
 
-    # --- runs (the pipeline's `statuses`) and assets (lineage: not wired yet) -------------
+    # --- runs (the pipeline's `statuses`) and assets (lineage) -----------------------------
 
     def runs(self, dag_id: str) -> list[DagRun]:
         """The DAG's most recent runs (`pipeline_status_runs`, newest first), each with its
@@ -321,19 +366,19 @@ class AirflowSource(ServiceLevelSource):
         return found
 
     def assets(self) -> dict[str, DagAssets]:
-        """DAG id → the asset URIs it reads and writes, from the asset (v1: dataset) list."""
+        """DAG id → the assets it reads and writes, from the asset (v1: dataset) list."""
         self.connect()
         v2 = self.properties.api_version == "v2"
         by_dag: dict[str, DagAssets] = {}
         for asset in self._pages("/assets" if v2 else "/datasets", "assets" if v2 else "datasets"):
-            uri = str(asset["uri"])
+            named = Asset(str(asset["uri"]), str(asset.get("name") or asset["uri"]))
             for ref in asset.get("producing_tasks") or []:
-                by_dag.setdefault(str(ref["dag_id"]), DagAssets()).outlets.add(uri)
+                by_dag.setdefault(str(ref["dag_id"]), DagAssets()).outlets.add(named)
             readers = (asset.get("consuming_tasks") or []) + (
                 asset.get("scheduled_dags") or asset.get("consuming_dags") or []
             )
             for ref in readers:
-                by_dag.setdefault(str(ref["dag_id"]), DagAssets()).inlets.add(uri)
+                by_dag.setdefault(str(ref["dag_id"]), DagAssets()).inlets.add(named)
         return by_dag
 
 

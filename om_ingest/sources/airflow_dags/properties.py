@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from om_ingest.sources.airflow_dags.assets import AssetTable
+
 
 class AirflowProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -37,6 +39,16 @@ class AirflowProperties(BaseModel):
         default=10, ge=0, le=100, description="Recent DAG runs read per DAG (pipeline statuses)"
     )
     timeout_seconds: int = Field(default=30, ge=1, description="Per HTTP request")
+    lineage: bool = Field(
+        default=True,
+        description="Turn each DAG's assets into lineage edges: every table it reads → every "
+        "table it writes, with the DAG's pipeline on the edge",
+    )
+    asset_tables: list[AssetTable] = Field(
+        default_factory=list,
+        description="Rules mapping asset URIs (or names) to OM table FQNs, tried in order; "
+        "after them an asset named `<table FQN>` or `om://<table FQN>` maps to that table",
+    )
 
     @field_validator("host")
     @classmethod

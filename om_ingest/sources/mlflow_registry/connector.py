@@ -8,6 +8,11 @@ through the server's artifact proxy) gives the flavor (→ algorithm) and the si
 ML features, outputs → target), its run gives hyperparameters (params) and metrics (custom
 properties, with the version, stage and aliases). A changed signature in a new version is a
 structural change of `mlFeatures`, reported and applied like a table's columns.
+
+Where a feature comes from is a tag (on the registered model, its latest version or that
+version's run; the version's wins): `om.feature_source.<feature>` = `<table FQN>.<column>`
+(several: comma-separated). Each table so named becomes a lineage edge table → ML model
+(a discovered `lineage` entity; a table OM does not hold is a warning).
 """
 
 from __future__ import annotations
@@ -17,14 +22,17 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from om_ingest import fqns
 from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.errors import SourceError
+from om_ingest.planning import parent_fqn_of
 from om_ingest.sources.base import (
     DiscoveredEntity,
     DiscoveryFailure,
+    DiscoveryWarning,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, passes_filter, reason
+from om_ingest.sources.helpers import discovered, lineage_edge, passes_filter, reason
 from om_ingest.sources.mlflow_registry.properties import MlflowProperties
 from om_ingest.sources.registry import register_source_class
 
@@ -33,6 +41,8 @@ CATEGORICAL = frozenset({"string", "boolean", "binary"})
 """MLflow column types by OpenMetadata FeatureType (others, e.g. datetime, stay untyped)."""
 
 PYFUNC = "python_function"
+FEATURE_SOURCE = "om.feature_source."
+"""Tag prefix naming a feature's source columns: `om.feature_source.<feature>`."""
 
 
 @register_source_class("mlflow", MlflowProperties)
@@ -117,7 +127,7 @@ class MlflowSource(ServiceLevelSource):
         template: EntityConfig,
         known_commits: dict[str, str] | None = None,
         known_markers: dict[str, str] | None = None,
-    ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
+    ) -> Iterator[DiscoveredEntity | DiscoveryFailure | DiscoveryWarning]:
         self.connect()
         flt = template.discovery.filter if template.discovery else None
         found = 0
@@ -129,11 +139,17 @@ class MlflowSource(ServiceLevelSource):
             found += 1
             location = f"{self.properties.tracking_uri.rstrip('/')}/#/models/{quote(model.name)}"
             try:
-                entity = discovered(template, model.name, self._describe(model), self.config.name)
+                described = self._describe(model)
+                tables = described.pop("source_tables", [])
+                entity = discovered(template, model.name, described, self.config.name)
             except Exception as exc:
                 yield DiscoveryFailure(model.name, location, f"{location}: {reason(exc)}")
                 continue
             yield DiscoveredEntity(entity, location)
+            target = ("mlmodel", fqns.child(parent_fqn_of(template), model.name))
+            for table in tables:
+                edge = lineage_edge(template, self.config.name, ("table", table), target)
+                yield DiscoveredEntity(edge, location)
 
     def _registered_models(self) -> Iterator[Any]:
         token = None
@@ -169,6 +185,12 @@ class MlflowSource(ServiceLevelSource):
         params = dict(run.data.params) if run is not None else {}
         metrics = dict(run.data.metrics) if run is not None else {}
         aliases = dict(getattr(model, "aliases", None) or {})
+        tags = {
+            **(dict(run.data.tags) if run is not None else {}),
+            **dict(getattr(model, "tags", None) or {}),
+            **dict(getattr(latest, "tags", None) or {}),
+        }
+        sources = _feature_sources(tags, [str(c.get("name") or "input") for c in inputs])
         extension: dict[str, Any] = {
             "mlflow_latest_version": str(latest.version),
             "mlflow_versions": ",".join(str(v.version) for v in versions),
@@ -182,7 +204,7 @@ class MlflowSource(ServiceLevelSource):
         return {
             "description": model.description or latest.description or None,
             "algorithm": next((f for f in flavors if f != PYFUNC), PYFUNC if flavors else None),
-            "ml_features": [_feature(column) for column in inputs] or None,
+            "ml_features": [_feature(column, sources) for column in inputs] or None,
             "target": ",".join(c.get("name") or "" for c in outputs if c.get("name")) or None,
             "ml_hyper_parameters": [
                 {"name": name, "value": value} for name, value in sorted(params.items())
@@ -191,6 +213,9 @@ class MlflowSource(ServiceLevelSource):
             "ml_store": {"storage": download},
             "source_url": f"{tracking}/#/models/{quote(model.name)}/versions/{latest.version}",
             "extension": {k: v for k, v in extension.items() if v not in (None, "")},
+            "source_tables": list(
+                dict.fromkeys(table for found in sources.values() for table, _ in found)
+            ),
         }
 
     def _mlmodel(self, artifact_uri: str) -> tuple[list[str], list[dict[str, Any]], list[Any]]:
@@ -225,14 +250,41 @@ class MlflowSource(ServiceLevelSource):
         return list(model.flavors), list(inputs), list(outputs)
 
 
-def _feature(column: dict[str, Any]) -> dict[str, Any]:
-    """One signature input as an ML feature; an unnamed tensor input is `input_{n}`."""
+def _feature(column: dict[str, Any], sources: dict[str, list[tuple[str, str]]]) -> dict[str, Any]:
+    """One signature input as an ML feature (its source columns, when a tag names them); an
+    unnamed tensor input is `input`."""
     kind = column.get("type")
     if kind == "tensor":
         kind = str(column.get("tensor-spec", {}).get("dtype", ""))
         kind = "double" if kind.startswith("float") else "long" if kind.startswith("int") else kind
     data_type = "numerical" if kind in NUMERICAL else "categorical" if kind in CATEGORICAL else None
-    return {"name": column.get("name") or "input", "data_type": data_type}
+    name = column.get("name") or "input"
+    feature: dict[str, Any] = {"name": name, "data_type": data_type}
+    if sources.get(name):
+        feature["feature_sources"] = [
+            {"name": source_column, "data_source": {"type": "table", "fqn": table}}
+            for table, source_column in sources[name]
+        ]
+    return feature
+
+
+def _feature_sources(tags: dict[str, str], features: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Feature → its source (table FQN, column) pairs, from `om.feature_source.<feature>` tags
+    (`<table FQN>.<column>`, comma-separated); a malformed one is an error."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for feature in features:
+        for item in (tags.get(f"{FEATURE_SOURCE}{feature}") or "").split(","):
+            if not item.strip():
+                continue
+            table = fqns.parent(item.strip())
+            if table is None or len(fqns.split(table)) != 4:
+                raise ValueError(
+                    f"tag {FEATURE_SOURCE}{feature}: {item.strip()!r} is not "
+                    "<service>.<database>.<schema>.<table>.<column>"
+                )
+            column = fqns.unquoted_parts(item.strip())[-1]
+            found.setdefault(feature, []).append((table, column))
+    return found
 
 
 def _key(name: str) -> str:

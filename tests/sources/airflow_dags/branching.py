@@ -4,7 +4,7 @@ from datetime import datetime
 
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.python import BranchPythonOperator
-from airflow.sdk import DAG
+from airflow.sdk import DAG, Asset
 
 with DAG(
     dag_id="branching",
@@ -15,5 +15,9 @@ with DAG(
     choose = BranchPythonOperator(task_id="choose", python_callable=lambda: "small")
     small = EmptyOperator(task_id="small")
     large = EmptyOperator(task_id="large")
-    done = EmptyOperator(task_id="done", trigger_rule="none_failed_min_one_success")
+    done = EmptyOperator(
+        task_id="done",
+        trigger_rule="none_failed_min_one_success",
+        outlets=[Asset("s3://lake/branch_report")],  # names no table: a warning, no edge
+    )
     choose >> [small, large] >> done
