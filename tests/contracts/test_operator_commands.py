@@ -83,7 +83,8 @@ def test_list_sources_prints_every_plugin_with_its_properties() -> None:
         for name, info in model.model_fields.items():
             assert f"\n  {info.alias or name}: " in result.output
     assert "  aws_secret_access_key: string (secret)" in result.output
-    assert "  bucket: string (non-empty) (default required)" in result.output
+    assert "  host: string (non-empty) (default required)" in result.output  # airflow's
+    assert "  path: string (non-empty) (default null) — Instead of bucket" in result.output
 
 
 def test_list_entities_prints_every_kind_with_its_properties() -> None:

@@ -74,9 +74,11 @@ def test_sharded_run_across_two_workers(
         # 3 runs per worker: the parent holds a slot of one, so neither takes all 4 shards
         with workers(env, tmp_path, "shard-w1", "shard-w2", limit=3):
             first = run_sharded(env, config_path, tmp_path)
-            # Each table written once, its parents once (by the parent run).
+            # Each shard wrote its tables in one bulk PUT (execution.bulk_size, default 100),
+            # none by itself; the merged audit below has each table once. The parents were
+            # written once, by the parent run.
             puts = Counter(e["path"] for e in om_sandbox.write_calls() if e["method"] == "PUT")
-            assert puts["/api/v1/tables"] == len(TABLES), puts
+            assert puts["/api/v1/tables/bulk"] == 4 and puts["/api/v1/tables"] == 0, puts
             assert puts["/api/v1/databaseSchemas"] == 1, puts
             assert puts["/api/v1/databases"] == 1 and puts["/api/v1/services/databaseServices"] == 1
 
@@ -86,7 +88,7 @@ def test_sharded_run_across_two_workers(
                 state.unlink()
             om_sandbox.clear_requests()
             second = run_sharded(env, config_path, tmp_path)
-            assert not [e for e in om_sandbox.write_calls() if e["path"] == "/api/v1/tables"]
+            assert not [e for e in om_sandbox.write_calls() if "/tables" in e["path"]]
 
     logs = "".join(p.read_text() for p in tmp_path.glob("shard-w*.log"))
     # Both workers took shards: the server's own record of which worker submitted each run.

@@ -109,7 +109,16 @@ def test_one_edit_is_one_schema_change_at_its_path(data: st.DataObject, kind: En
         siblings.append({"name": "zzzz", shape.type_key: old_type})
         prefix = path.rsplit(".", 1)[0] + "." if "." in path else ""
         expected = [("added", f"{prefix}zzzz", None, old_type)]
-    diff = compare(handler, entity(kind, after), current, override=False).schema_diff
+    comparison = compare(handler, entity(kind, after), current, override=False)
+    if edit == "retype" and handler.schema_stored_on_add_or_remove:
+        # OM stores a pipeline's tasks only when one is added or removed: a retype alone is
+        # not a change to PUT but one OM cannot apply, said as such
+        assert not comparison.schema_diff.changes and not comparison.needs_put
+        assert [(c.field, c.before, c.after) for c in comparison.unstorable] == [
+            (f"{shape.path}.{path}.{shape.type_key}", old_type, new_type)
+        ]
+        return
+    diff = comparison.schema_diff
     assert [(c.kind.value, c.path, c.before, c.after) for c in diff.changes] == expected
 
 
