@@ -457,3 +457,65 @@ def test_a_deleted_topic_is_reported_stale(
         f"stale: kafka://{broker.bootstrap_servers}/short_lived is gone from source "
         "'kafka_stale' since the last run; kept in OpenMetadata (remove_stale: false)"
     )
+
+
+READING = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [{"name": "sensor", "type": "string"}, {"name": "value", "type": "long"}],
+}
+
+
+def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
+    broker: KafkaBroker, registry: SchemaRegistry, om_env: Any, tmp_path: Path
+) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+    admin.create_topics([NewTopic("readings", 1, 1)])["readings"].result(timeout=30)
+    try:
+        serialize = AvroSerializer(
+            SchemaRegistryClient(registry.client_config()), json.dumps(READING)
+        )
+        context = SerializationContext("readings", MessageField.VALUE)
+        producer = Producer({"bootstrap.servers": broker.bootstrap_servers})
+        for number in range(3):
+            record = {"sensor": f"s{number}", "value": 100 + number}
+            producer.produce("readings", value=serialize(record, context))
+        producer.flush(10)
+
+        path = discovery_config(
+            tmp_path, "topic",
+            [source(broker, registry, "kafka_sampled", sample_messages=2),
+             source(broker, registry, "kafka_unsampled")],
+            "kafka-samples", {"include": ["readings"]},
+        )  # fmt: skip
+        preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
+        changes = preview["kafka_sampled.readings"]["field_changes"]
+        assert {"field": "sampleData", "before": None, "after": "2 messages"} in [
+            {k: c.get(k) for k in ("field", "before", "after")} for c in changes
+        ]
+        assert not any(c["field"] == "sampleData" for c in preview["kafka_unsampled.readings"]["field_changes"])
+
+        events = {e["fqn"]: e for e in audit_events(run(path))}
+        assert events["kafka_sampled.readings"]["outcome"] == "success"
+        client = make_sdk_client(om_env.url, JWT)
+        sampled = client.get_by_name(Topic, "kafka_sampled.readings")
+        held = client.get_topic_sample_data(sampled).sampleData.messages
+        assert [json.loads(message) for message in held] == [
+            {"sensor": "s1", "value": 101},
+            {"sensor": "s2", "value": 102},
+        ]  # the newest two, decoded through the registry
+        unsampled = client.get_by_name(Topic, "kafka_unsampled.readings")
+        assert client.get_topic_sample_data(unsampled).sampleData is None
+
+        again = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
+        assert again["kafka_sampled.readings"] == "SKIP"  # the same sample is not sent again
+        assert admin.list_consumer_groups().result(timeout=10).valid == []
+    finally:
+        admin.delete_topics(["readings"])["readings"].result(timeout=30)
