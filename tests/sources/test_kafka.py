@@ -500,7 +500,9 @@ def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
         assert {"field": "sampleData", "before": None, "after": "2 messages"} in [
             {k: c.get(k) for k in ("field", "before", "after")} for c in changes
         ]
-        assert not any(c["field"] == "sampleData" for c in preview["kafka_unsampled.readings"]["field_changes"])
+        assert not any(
+            c["field"] == "sampleData" for c in preview["kafka_unsampled.readings"]["field_changes"]
+        )
 
         events = {e["fqn"]: e for e in audit_events(run(path))}
         assert events["kafka_sampled.readings"]["outcome"] == "success"
