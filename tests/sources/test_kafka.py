@@ -467,7 +467,11 @@ READING = {
 
 
 def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
-    broker: KafkaBroker, registry: SchemaRegistry, om_env: Any, tmp_path: Path
+    broker: KafkaBroker,
+    registry: SchemaRegistry,
+    om_env: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from confluent_kafka import Producer
     from confluent_kafka.admin import AdminClient, NewTopic
@@ -475,6 +479,9 @@ def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
     from confluent_kafka.schema_registry.avro import AvroSerializer
     from confluent_kafka.serialization import MessageField, SerializationContext
     from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.sandbox import ThreadedSandbox
+    from om_ingest.sandbox.faults import FaultConfig
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
     admin.create_topics([NewTopic("readings", 1, 1)])["readings"].result(timeout=30)
@@ -519,5 +526,15 @@ def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
         again = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
         assert again["kafka_sampled.readings"] == "SKIP"  # the same sample is not sent again
         assert admin.list_consumer_groups().result(timeout=10).valid == []
+
+        # an OM that refuses the sample: the topic is written, the sample is a warning
+        faults = FaultConfig(fail_path_suffix="/sampleData", fail_times=10, fail_status=400)
+        with ThreadedSandbox(JWT, faults=faults) as refusing:
+            monkeypatch.setenv("OM_HOST", refusing.host_port)
+            event = {e["fqn"]: e for e in audit_events(run(path))}["kafka_sampled.readings"]
+            assert (event["operation"], event["outcome"]) == ("CREATE", "success")
+            assert [w[:24] for w in event["warnings"]] == ["sample data not written:"]
+            topic = make_sdk_client(refusing.url, JWT).get_by_name(Topic, "kafka_sampled.readings")
+            assert topic is not None
     finally:
         admin.delete_topics(["readings"])["readings"].result(timeout=30)
