@@ -5,7 +5,8 @@ real SchemaRegistryClient. Topics with Avro, JSON Schema and Protobuf value sche
 records, arrays, maps, nullable unions) and a topic without one become OM topics; a schema
 evolved in the registry is a detected and applied change; filters; a broker or registry that
 is down, refused registry credentials or a wrong registry URL fail that source alone, with no
-secret shown; an unreadable schema fails its topic alone; a deleted topic is stale.
+secret shown; an unreadable schema fails its topic alone; a deleted topic is stale; the newest
+messages, decoded, become the topic's sample data in OM with no consumer group left.
 
 One broker, one registry and one OM sandbox for the module: each test uses its own source
 (service) names, so they do not see each other's entities."""
