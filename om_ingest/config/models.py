@@ -625,7 +625,17 @@ def _derived_models() -> dict[EntityType, type[PropertiesBase]]:
                 "Runs of the pipeline (OM's PipelineStatus, one per timestamp in epoch ms), "
                 "added after the pipeline is written; one OM already has is not sent again",
             )
-        }
+        },
+        EntityType.TOPIC: {
+            "sample_data": (
+                list[str] | None,
+                Field(
+                    None,
+                    description="Sample messages of the topic as text (OM's TopicSampleData), "
+                    "written after the topic and replacing the sample OM holds",
+                ),
+            )
+        },
     }
     return {
         kind: derived_properties(  # type: ignore[misc]

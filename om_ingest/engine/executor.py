@@ -18,8 +18,9 @@ from om_ingest.config.models import IdempotencyMode
 from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.compare import Comparison, as_json, compare, patched, put_request
 from om_ingest.engine.curation import TEXT_KEYS, Authors
-from om_ingest.engine.results import RUN_FIELD, EntityResult, FieldChange, Operation, Outcome
+from om_ingest.engine.results import SIDE_FIELDS, EntityResult, FieldChange, Operation, Outcome
 from om_ingest.engine.runs import add_runs, run_changes, runs_to_add
+from om_ingest.engine.samples import sample_to_write, write_sample
 from om_ingest.entities import handler_for
 from om_ingest.entities.base import SelfManagedHandler
 from om_ingest.entities.lookups import Resolver
@@ -87,6 +88,8 @@ class Pending:
     facts: dict[str, Any]
     runs: list[Any] = field(default_factory=list)
     """Pipeline runs to add after the write."""
+    sample: list[str] | None = None
+    """A topic's sample messages to write after the write."""
 
     @property
     def put_body(self) -> Any:
@@ -196,7 +199,8 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
 
     declared_runs = handler.runs(entity)
     if current is None:
-        new_runs = run_changes(declared_runs, {})
+        sample, sample_change = sample_to_write(client, None, handler.sample(entity))
+        new_runs = run_changes(declared_runs, {}) + sample_change
         if task.dry_run:
             return EntityResult(
                 **base,
@@ -214,6 +218,7 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
             None,
             {**base, "field_changes": new_runs},
             declared_runs,
+            sample,
         )
 
     have = as_json(current)
@@ -225,7 +230,12 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
         authors=lambda: client.authors(handler.entity_class, have["id"], handler.schema_key),
     )
     missing_runs, held_runs = runs_to_add(client, node.fqn, declared_runs)
-    new_runs = run_changes(missing_runs, held_runs)
+    sample, sample_change = (
+        sample_to_write(client, current, handler.sample(entity))
+        if task.mode is not IdempotencyMode.FAIL
+        else (None, [])
+    )
+    new_runs = run_changes(missing_runs, held_runs) + sample_change
     comparison.field_changes += new_runs
     facts: dict[str, Any] = {
         **base,
@@ -237,20 +247,25 @@ def _process(client: OMClient, task: EntityTask, lookup: Lookup) -> EntityResult
         "warnings": _unstorable_warning(handler, comparison.unstorable),
     }
     if task.mode is IdempotencyMode.SKIP:  # runs are facts, not config: added all the same
-        if missing_runs and not task.dry_run:
+        if not task.dry_run:
             add_runs(client, node.fqn, missing_runs)
+            facts["warnings"] += write_sample(client, current, sample)
         skipped = _settled(task, facts, _change_count(comparison) - len(new_runs))
         assert skipped is not None
+        verb = "to add" if task.dry_run else "added"
         if missing_runs:
-            verb = "to add" if task.dry_run else "added"
             skipped.reason += f"; {len(missing_runs)} new run(s) {verb}"
+        if sample is not None:
+            skipped.reason += f"; sample data ({len(sample)} messages) {verb}"
         return skipped
     settled = _settled(task, facts, _change_count(comparison))
     if settled is not None:
         return settled
     if task.dry_run:
         return EntityResult(**facts, operation=Operation.UPDATE, outcome=Outcome.DRY_RUN)
-    return Pending(task, handler, request, desired, current, comparison, facts, missing_runs)
+    return Pending(
+        task, handler, request, desired, current, comparison, facts, missing_runs, sample
+    )
 
 
 def write_pending(client: OMClient, pending: Pending) -> EntityResult:
@@ -274,8 +289,11 @@ def prepare_write(client: OMClient, pending: Pending) -> None:
 
 
 def written(client: OMClient, pending: Pending, entity: Any) -> EntityResult:
-    """The result of a write that landed (`entity`: what OM holds now); runs added."""
+    """The result of a write that landed (`entity`: what OM holds now); runs and sample
+    added."""
     add_runs(client, pending.task.node.fqn, pending.runs)
+    pending.facts.setdefault("warnings", [])
+    pending.facts["warnings"] += write_sample(client, entity, pending.sample)
     if pending.comparison is None:
         return EntityResult(
             **pending.facts,
@@ -322,7 +340,7 @@ def _is_fact(field: str) -> bool:
     """A field change of structure or an owned fact, not curated metadata or a run."""
     last = field.rsplit(".", 1)[-1]
     curated = last in (*TEXT_KEYS, "tags", "owners") or field.startswith("extension.")
-    return not curated and not field.startswith(RUN_FIELD)
+    return not curated and not field.startswith(SIDE_FIELDS)
 
 
 def _settled(task: EntityTask, facts: dict[str, Any], changes: int) -> EntityResult | None:

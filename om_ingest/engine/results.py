@@ -8,6 +8,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 RUN_FIELD = "pipelineStatus."
+SAMPLE_FIELD = "sampleData"
+SIDE_FIELDS = (RUN_FIELD, SAMPLE_FIELD)
+"""Field changes written by their own endpoint after the entity (runs, a topic's sample):
+facts beside the entity, not its config."""
 """Prefix of a field change that is a pipeline run written (or to write): runs are facts
 added in every idempotency mode, so a skip that added them is still in step."""
 
@@ -94,5 +98,5 @@ class EntityResult(BaseModel):
         incremental runs look at the entity again and report the change again."""
         if self.outcome is Outcome.SUCCESS:
             return self.operation in (Operation.CREATE, Operation.UPDATE, Operation.SKIP)
-        unapplied = [c for c in self.field_changes if not c.field.startswith(RUN_FIELD)]
+        unapplied = [c for c in self.field_changes if not c.field.startswith(SIDE_FIELDS)]
         return self.outcome is Outcome.SKIPPED and not self.schema_changes and not unapplied

@@ -96,6 +96,11 @@ class EntityHandler(ABC):
         own endpoint after the entity; none for most kinds."""
         return []
 
+    def sample(self, entity: EntityConfig) -> list[str] | None:
+        """Sample messages the config declares for the entity (a topic's), written by their
+        own endpoint after the entity; None for most kinds."""
+        return None
+
     def owned_when_set(self) -> frozenset[str]:
         """Like `owned_fields`, compared only when the config sets them (OM fills defaults
         for the others, which must not read as differences)."""

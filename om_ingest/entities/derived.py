@@ -205,6 +205,12 @@ class DerivedHandler(EntityHandler):
         statuses = request_body(props).get("statuses") if isinstance(props, BaseModel) else None
         return sorted(statuses or [], key=lambda status: int(status["timestamp"]))
 
+    def sample(self, entity: EntityConfig) -> list[str] | None:
+        """A topic's sample messages (`sample_data`), None when the config has none."""
+        props = entity.properties
+        sample = request_body(props).get("sample_data") if isinstance(props, BaseModel) else None
+        return None if sample is None else [str(message) for message in sample]
+
     def owned_when_set(self) -> frozenset[str]:
         """Request fields the entity keeps (not create-only ones such as a user's
         `createPasswordType`, which OM never answers with), besides curated metadata."""

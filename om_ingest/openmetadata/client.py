@@ -386,6 +386,20 @@ class OMClient:
         with self._call("PUT pipeline status"):
             self.sdk.add_pipeline_status(fqn, PipelineStatus.model_validate(status))
 
+    def topic_sample(self, topic: Any) -> list[str]:
+        """The sample messages OM holds for `topic` (an entity with its id)."""
+        with self._call("GET topic sampleData"):
+            answer = self.sdk.client.get(f"/topics/{topic.id.root}/sampleData")
+        sample = (answer or {}).get("sampleData") or {}
+        return [str(message) for message in sample.get("messages") or []]
+
+    def put_topic_sample(self, topic: Any, messages: list[str]) -> None:
+        """Replace the topic's sample data (TopicRepository keeps one sample per topic)."""
+        from metadata.generated.schema.entity.data.topic import TopicSampleData
+
+        with self._call("PUT topic sampleData"):
+            self.sdk.ingest_topic_sample_data(topic, TopicSampleData(messages=messages))
+
     def add_test_case_result(self, test_case_fqn: str, result: BaseModel) -> None:
         with self._call(f"POST testCaseResults {test_case_fqn}"):
             self.sdk.add_test_case_results(test_results=result, test_case_fqn=test_case_fqn)

@@ -303,6 +303,12 @@ class EntityApi:
                 raise ApiError(405, f"{method} not allowed on {rest}")
             body_json = _json(body) if method == "PUT" else None
             return 200, table_data.handle(self.store, table, parts[1], method, body_json)
+        if kind.type_name == "topic" and len(parts) == 2 and parts[1] == "sampleData":
+            topic = self._visible(kind, self.store.get("topic", parts[0]), parts[0], "non-deleted")
+            if method not in ("GET", "PUT"):
+                raise ApiError(405, f"{method} not allowed on {rest}")
+            body_json = _json(body) if method == "PUT" else None
+            return 200, table_data.handle_topic(self.store, topic, method, body_json)
         if kind.type_name == "dataContract" and len(parts) >= 2 and parts[1] == "results":
             contract = self._visible(
                 kind, self.store.get(kind.type_name, parts[0]), parts[0], "non-deleted"

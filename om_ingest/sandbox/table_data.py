@@ -1,6 +1,8 @@
 """A table's sample data and profiler config (TableRepository.addSampleData,
 addTableProfilerConfig): kept beside the table, never versioned, every named column checked
-("Invalid column name …"); each answer is the table carrying the item."""
+("Invalid column name …"); each answer is the table carrying the item. A topic's sample data
+too (TopicRepository.addSampleData, getSampleData): a PUT replaces it, a GET answers the topic
+carrying it."""
 
 from __future__ import annotations
 
@@ -55,3 +57,19 @@ def handle(store: EntityStore, table: dict[str, Any], item: str, method: str, bo
     table[item] = data
     store.put("table", table)
     return table
+
+
+def handle_topic(store: EntityStore, topic: dict[str, Any], method: str, body: Any) -> Any:
+    if method == "GET":
+        return topic
+    from metadata.generated.schema.entity.data.topic import TopicSampleData
+
+    try:
+        data = TopicSampleData.model_validate(body).model_dump(
+            mode="json", exclude_none=True, by_alias=True
+        )
+    except ValidationError as exc:
+        raise ApiError(400, str(exc.errors()[0]["msg"])) from None
+    topic = {**json.loads(json.dumps(topic)), "sampleData": data}
+    store.put("topic", topic)
+    return topic

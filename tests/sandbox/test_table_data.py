@@ -45,3 +45,39 @@ def test_profiler_config_survives_table_puts(client: Any, unique: str) -> None:
             f"/tables/{model_str(table.id)}/tableProfilerConfig",
             data=TableProfilerConfig(excludeColumns=["ghost"]).model_dump_json(),
         )
+
+
+def test_topic_sample_data_is_replaced_read_with_the_topic_and_needs_a_known_topic(
+    client: Any, unique: str
+) -> None:
+    from metadata.generated.schema.api.data.createTopic import CreateTopicRequest
+    from metadata.generated.schema.api.services.createMessagingService import (
+        CreateMessagingServiceRequest,
+    )
+    from metadata.generated.schema.entity.data.topic import Topic, TopicSampleData
+    from metadata.generated.schema.entity.services.messagingService import MessagingServiceType
+
+    service = client.create_or_update(
+        CreateMessagingServiceRequest(name=f"{unique}_mq", serviceType=MessagingServiceType.Kafka)
+    )
+    topic = client.create_or_update(
+        CreateTopicRequest(name="events", service=service.fullyQualifiedName, partitions=1)
+    )
+    assert client.get_topic_sample_data(topic).sampleData is None
+    stored = client.ingest_topic_sample_data(topic, TopicSampleData(messages=["a", "b", "c"]))
+    assert stored.messages == ["a", "b", "c"]
+    replaced = client.ingest_topic_sample_data(topic, TopicSampleData(messages=["d"]))
+    assert replaced.messages == ["d"]
+    read = client.get_topic_sample_data(topic)
+    assert read.sampleData.messages == ["d"] and read.version.root == 0.1  # not versioned
+    assert read.fullyQualifiedName.root == f"{unique}_mq.events"
+    assert client.get_by_name(Topic, f"{unique}_mq.events").sampleData is None
+    ghost = "00000000-0000-0000-0000-000000000000"
+    with pytest.raises(APIError) as raised:
+        client.client.put(
+            f"/topics/{ghost}/sampleData", data=TopicSampleData(messages=["x"]).model_dump_json()
+        )
+    assert raised.value.status_code == 404
+    with pytest.raises(APIError) as raised:
+        client.client.get(f"/topics/{ghost}/sampleData")
+    assert raised.value.status_code == 404

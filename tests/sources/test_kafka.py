@@ -5,7 +5,8 @@ real SchemaRegistryClient. Topics with Avro, JSON Schema and Protobuf value sche
 records, arrays, maps, nullable unions) and a topic without one become OM topics; a schema
 evolved in the registry is a detected and applied change; filters; a broker or registry that
 is down, refused registry credentials or a wrong registry URL fail that source alone, with no
-secret shown; an unreadable schema fails its topic alone; a deleted topic is stale.
+secret shown; an unreadable schema fails its topic alone; a deleted topic is stale; the newest
+messages, decoded, become the topic's sample data in OM with no consumer group left.
 
 One broker, one registry and one OM sandbox for the module: each test uses its own source
 (service) names, so they do not see each other's entities."""
@@ -457,3 +458,84 @@ def test_a_deleted_topic_is_reported_stale(
         f"stale: kafka://{broker.bootstrap_servers}/short_lived is gone from source "
         "'kafka_stale' since the last run; kept in OpenMetadata (remove_stale: false)"
     )
+
+
+READING = {
+    "type": "record",
+    "name": "Reading",
+    "fields": [{"name": "sensor", "type": "string"}, {"name": "value", "type": "long"}],
+}
+
+
+def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
+    broker: KafkaBroker,
+    registry: SchemaRegistry,
+    om_env: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import AdminClient, NewTopic
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+    from confluent_kafka.schema_registry.avro import AvroSerializer
+    from confluent_kafka.serialization import MessageField, SerializationContext
+    from metadata.generated.schema.entity.data.topic import Topic
+
+    from om_ingest.sandbox import ThreadedSandbox
+    from om_ingest.sandbox.faults import FaultConfig
+
+    admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
+    admin.create_topics([NewTopic("readings", 1, 1)])["readings"].result(timeout=30)
+    try:
+        serialize = AvroSerializer(
+            SchemaRegistryClient(registry.client_config()), json.dumps(READING)
+        )
+        context = SerializationContext("readings", MessageField.VALUE)
+        producer = Producer({"bootstrap.servers": broker.bootstrap_servers})
+        for number in range(3):
+            record = {"sensor": f"s{number}", "value": 100 + number}
+            producer.produce("readings", value=serialize(record, context))
+        producer.flush(10)
+
+        path = discovery_config(
+            tmp_path, "topic",
+            [source(broker, registry, "kafka_sampled", sample_messages=2),
+             source(broker, registry, "kafka_unsampled")],
+            "kafka-samples", {"include": ["readings"]},
+        )  # fmt: skip
+        preview = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}
+        changes = preview["kafka_sampled.readings"]["field_changes"]
+        assert {"field": "sampleData", "before": None, "after": "2 messages"} in [
+            {k: c.get(k) for k in ("field", "before", "after")} for c in changes
+        ]
+        assert not any(
+            c["field"] == "sampleData" for c in preview["kafka_unsampled.readings"]["field_changes"]
+        )
+
+        events = {e["fqn"]: e for e in audit_events(run(path))}
+        assert events["kafka_sampled.readings"]["outcome"] == "success"
+        client = make_sdk_client(om_env.url, JWT)
+        sampled = client.get_by_name(Topic, "kafka_sampled.readings")
+        held = client.get_topic_sample_data(sampled).sampleData.messages
+        assert [json.loads(message) for message in held] == [
+            {"sensor": "s1", "value": 101},
+            {"sensor": "s2", "value": 102},
+        ]  # the newest two, decoded through the registry
+        unsampled = client.get_by_name(Topic, "kafka_unsampled.readings")
+        assert client.get_topic_sample_data(unsampled).sampleData is None
+
+        again = {e["fqn"]: e["operation"] for e in audit_events(run(path))}
+        assert again["kafka_sampled.readings"] == "SKIP"  # the same sample is not sent again
+        assert admin.list_consumer_groups().result(timeout=10).valid == []
+
+        # an OM that refuses the sample: the topic is written, the sample is a warning
+        faults = FaultConfig(fail_path_suffix="/sampleData", fail_times=10, fail_status=400)
+        with ThreadedSandbox(JWT, faults=faults) as refusing:
+            monkeypatch.setenv("OM_HOST", refusing.host_port)
+            event = {e["fqn"]: e for e in audit_events(run(path))}["kafka_sampled.readings"]
+            assert (event["operation"], event["outcome"]) == ("CREATE", "success")
+            assert [w[:24] for w in event["warnings"]] == ["sample data not written:"]
+            topic = make_sdk_client(refusing.url, JWT).get_by_name(Topic, "kafka_sampled.readings")
+            assert topic is not None
+    finally:
+        admin.delete_topics(["readings"])["readings"].result(timeout=30)

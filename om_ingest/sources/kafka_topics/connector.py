@@ -11,11 +11,16 @@ registry version that adds or retypes a field is a structural change of
 `messageSchema.schemaFields`, reported and applied like a table's columns.
 
 `sample_messages` reads the newest messages of a topic with `assign()` from the partitions'
-watermarks: no consumer group is joined and no offset is committed.
+watermarks: no consumer group is joined and no offset is committed. With the property
+`sample_messages: N` the topic carries its newest N messages as `sample_data`, decoded as OM's
+Kafka connector decodes them (Avro through the registry by the writer's schema id; other
+payloads as UTF-8 text after the registry's framing; Protobuf and undecodable ones left out),
+written to OM's topic sample data by the engine after the topic.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -51,6 +56,7 @@ class KafkaSource(ServiceLevelSource):
         super().__init__(config, properties)
         self._admin: Any = None
         self._registry: Any = None
+        self._avro: Any = None
 
     @property
     def _brokers(self) -> str:
@@ -94,7 +100,7 @@ class KafkaSource(ServiceLevelSource):
     def disconnect(self) -> None:
         if self._registry is not None:
             self._registry.close()
-        self._admin = self._registry = None
+        self._admin = self._registry = self._avro = None
 
     def validate_connection(self) -> None:
         """One metadata request to the brokers and one subject listing at the registry: a
@@ -208,7 +214,42 @@ class KafkaSource(ServiceLevelSource):
         if key is not None:  # OM's topic has one schema (the value's): the key's type is kept
             key_type = SCHEMA_TYPES.get(str(key.schema.schema_type).upper(), "Other")
             facts.setdefault("extension", {})["kafka_key_schema_type"] = key_type
+        if self.properties.sample_messages:
+            schema_type = facts.get("message_schema", {}).get("schema_type")
+            facts["sample_data"] = self._decoded_sample(topic, schema_type)
         return {k: v for k, v in facts.items() if v is not None}
+
+    def _decoded_sample(self, topic: str, schema_type: str | None) -> list[str] | None:
+        """The topic's newest messages as text; None (no sample, the topic goes on) when the
+        read fails."""
+        try:
+            values = self.sample_messages(topic, self.properties.sample_messages)
+        except Exception as exc:
+            log.warning("source %r: no sample of topic %s: %s", self.config.name, topic, exc)
+            return None
+        decoded = (self._decode(value, schema_type) for value in values if value is not None)
+        return [text for text in decoded if text is not None]
+
+    def _decode(self, value: bytes, schema_type: str | None) -> str | None:
+        """One message as OM's connector decodes it (`CommonBrokerSource.decode_message`), the
+        Avro record as JSON text; None when it cannot be."""
+        from metadata.ingestion.source.messaging.common_broker_source import (
+            strip_confluent_framing,
+        )
+
+        try:
+            if schema_type == "Avro" and self._registry is not None:
+                from confluent_kafka.schema_registry.avro import AvroDeserializer
+
+                if self._avro is None:
+                    self._avro = AvroDeserializer(schema_registry_client=self._registry)
+                return json.dumps(self._avro(value, None), default=str)
+            if schema_type == "Protobuf":
+                return None  # as OM's connector: Protobuf samples are not decoded
+            return strip_confluent_framing(value).decode("utf-8")
+        except Exception as exc:
+            log.debug("undecodable sample message: %s", exc)
+            return None
 
     def _config_facts(self, topic: str) -> dict[str, Any]:
         """What the topic's configs say, as OM's Kafka connector maps them; a config the broker

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from om_ingest.sources.helpers import empty_as_unset
 
+MAX_SAMPLE_MESSAGES = 100
+
 
 class SchemaRegistryProperties(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -55,6 +57,14 @@ class KafkaProperties(BaseModel):
     )
     timeout_seconds: int = Field(
         default=10, ge=1, description="Per broker or registry request (and the sample read)"
+    )
+    sample_messages: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_SAMPLE_MESSAGES,
+        description="The newest messages of each topic to store as its sample data in "
+        "OpenMetadata (0: none), read with assign() (no consumer group left behind) and decoded "
+        "as OM's Kafka connector does (Avro through the registry, JSON as text, Protobuf not)",
     )
 
     @field_validator("sasl_username", "sasl_password", "sasl_mechanism", mode="before")
