@@ -32,12 +32,13 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig
-from om_ingest.engine.bulk import Known, apply_batch, known_for
+from om_ingest.engine.bulk import Known, apply_batch, known_for, rows_per_task
 from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
     apply_entity,
     blocked_result,
+    built_request,
     desired_request,
     failed_result,
     probe_parent,
@@ -94,12 +95,13 @@ def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str
     return _entity_key(parameters["job"], parameters["client_key"])
 
 
-def _entity_key(job: EntityTask, client_key: str) -> str | None:
-    """The write cache key of one entity, the same whether it is written alone or in a batch."""
+def _entity_key(job: EntityTask, client_key: str, built: Any = None) -> str | None:
+    """The write cache key of one entity, the same whether it is written alone or in a batch
+    (`built`: its `built_request`, when the batch has it)."""
     if job.dry_run:
         return None
     client = _clients[client_key]
-    spec = json.dumps(desired_request(job), sort_keys=True, default=str)
+    spec = json.dumps(desired_request(job, built), sort_keys=True, default=str)
     raw = "\n".join(
         [
             client.api_url,
@@ -232,14 +234,23 @@ _knowns: dict[str, Known] = {}
 
 @task(name="write-batch", task_run_name="{label}", cache_policy=NO_CACHE, persist_result=False)
 def write_batch(
-    jobs: list[EntityTask], client_key: str, known_key: str, label: str, refresh_cache: bool
+    jobs: list[EntityTask],
+    client_key: str,
+    known_key: str,
+    label: str,
+    refresh_cache: bool,
+    bulk_size: int = 100,
 ) -> list[EntityResult]:
-    """Write a batch of discovered entities with one bulk PUT (`engine.bulk`), each keeping
-    its own write cache record: an entity cached as in step, whose id and version OM still
-    holds (from the batch's listing, no call of its own), is skipped without a write."""
+    """Write a batch of discovered entities in bulk PUTs of `bulk_size` (`engine.bulk`), each
+    keeping its own write cache record: an entity cached as in step, whose id and version OM
+    still holds (from the stream's listing, no call of its own), is skipped without a write."""
     known = _knowns[known_key]
     store = get_result_store()
-    keys = [_entity_key(job, client_key) for job in jobs]
+    built = [built_request(job) for job in jobs]
+    keys = [
+        None if request is None else _entity_key(job, client_key, request)
+        for job, request in zip(jobs, built, strict=True)
+    ]
     results: dict[int, EntityResult] = {}
     todo: list[int] = []
     for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
@@ -262,7 +273,12 @@ def write_batch(
                 continue
         todo.append(i)
     written = apply_batch(
-        _clients[client_key], [jobs[i] for i in todo], known, _retries[client_key]
+        _clients[client_key],
+        [jobs[i] for i in todo],
+        known,
+        _retries[client_key],
+        bulk_size,
+        [built[i] for i in todo],
     )
     for i, result in zip(todo, written, strict=True):
         results[i] = result
@@ -314,8 +330,9 @@ def entity_group_flow(
     record: Callable[[EntityResult], None],
     bulk: Bulk | None = None,
 ) -> int:
-    """The tables one discovery entity streams: a task each (with `bulk`, a task per batch
-    of `bulk.size`), submitted as they are found and recorded in discovery order (with the
+    """The tables one discovery entity streams: a task each (with `bulk`, a task per batch:
+    `bulk.size` rows, growing with the parent, see `engine.bulk.rows_per_task`), submitted
+    as they are found and recorded in discovery order (with the
     results discovery decided itself), at most `max_concurrency` running and twice that in
     flight. Returns how many were written."""
     items = _streams.pop(stream_key)
@@ -324,6 +341,7 @@ def entity_group_flow(
     batch: list[EntityTask] = []
     failed: set[Key] = set()
     written = 0
+    batched = 0  # entities this stream has put in batches so far
 
     def settle() -> None:
         for result in pending.popleft()[1]():
@@ -340,7 +358,9 @@ def entity_group_flow(
         in_flight = 2 * max_concurrency if runner else 0
 
         def flush() -> None:
+            nonlocal batched
             if batch and bulk is not None:
+                batched += len(batch)
                 keys = {job.node.key for job in batch}
                 pending.append((keys, _batched(list(batch), client_key, stream_key, runner, bulk)))
                 batch.clear()
@@ -361,7 +381,9 @@ def entity_group_flow(
                 pending.append((set(), partial(_given, item)))
             elif bulk is not None and _batchable(item, client_key, stream_key):
                 batch.append(item)
-                if len(batch) >= bulk.size:
+                known = _knowns.get(stream_key)
+                parent_size = batched + (known.count() if known is not None else 0)
+                if len(batch) >= rows_per_task(bulk.size, parent_size):
                     flush()
             elif runner is None:
                 flush()
@@ -418,6 +440,7 @@ def _batched(
         "known_key": stream_key,
         "label": label,
         "refresh_cache": bulk.refresh_cache,
+        "bulk_size": bulk.size,
     }
     if runner is None:
         state: State[Any] = bulk.task(**parameters, return_state=True)

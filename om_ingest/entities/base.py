@@ -66,20 +66,28 @@ class EntityHandler(ABC):
             return []
         return self.schema_shape.fields_of(self.spec(entity, parent_fqn))
 
-    def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
+    def spec(
+        self, entity: EntityConfig, parent_fqn: str | None, built: BaseModel | None = None
+    ) -> dict[str, Any]:
         """The canonical JSON of what the config asks for, before any OM lookup (the
-        idempotency key's core): owners by name, since their ids are looked up later."""
-        body: dict[str, Any] = self.build_request(entity, parent_fqn).model_dump(
-            mode="json", exclude_none=True, by_alias=True
-        )
+        idempotency key's core): owners by name, since their ids are looked up later.
+        `built`: `build_request`'s answer for the same entity, when the caller has it."""
+        request = built if built is not None else self.build_request(entity, parent_fqn)
+        body: dict[str, Any] = request.model_dump(mode="json", exclude_none=True, by_alias=True)
         if owners := _owner_names(entity):
             body["owners"] = owners
         return body
 
-    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+    def request(
+        self,
+        lookup: Resolver,
+        entity: EntityConfig,
+        parent_fqn: str | None,
+        built: BaseModel | None = None,
+    ) -> BaseModel:
         """The Create…Request with every name OM must resolve (owners, …) looked up; an
         unknown name raises `OpenMetadataError` (the entity fails with that message)."""
-        request = self.build_request(entity, parent_fqn)
+        request = built if built is not None else self.build_request(entity, parent_fqn)
         if owners := _owner_names(entity):
             body = request.model_dump(mode="json", exclude_none=True, by_alias=True)
             request = type(request).model_validate({**body, "owners": lookup.owners(owners)})

@@ -161,7 +161,9 @@ class DerivedHandler(EntityHandler):
             info.alias or name for name, info in self.create_model.model_fields.items()
         )
 
-    def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
+    def spec(
+        self, entity: EntityConfig, parent_fqn: str | None, built: BaseModel | None = None
+    ) -> dict[str, Any]:
         props = entity.properties
         assert isinstance(props, PropertiesBase) and entity.name is not None
         body = {"name": entity.name, **request_body(props)}
@@ -181,7 +183,13 @@ class DerivedHandler(EntityHandler):
         """The request of an entity that names nothing to look up (else: `request`)."""
         return self._validated(self._request_only(self.spec(entity, parent_fqn)))
 
-    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+    def request(
+        self,
+        lookup: Resolver,
+        entity: EntityConfig,
+        parent_fqn: str | None,
+        built: BaseModel | None = None,
+    ) -> BaseModel:
         body = _resolve(lookup, self._request_only(self.spec(entity, parent_fqn)))
         if self.complete is not None:
             body = self.complete(body)

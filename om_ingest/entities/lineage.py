@@ -34,13 +34,21 @@ COMPARED = ("pipeline", "columnsLineage", "description", "source")
 
 @register(EntityType.LINEAGE)
 class LineageHandler(SelfManagedHandler):
-    def spec(self, entity: EntityConfig, parent_fqn: str | None) -> dict[str, Any]:
+    def spec(
+        self, entity: EntityConfig, parent_fqn: str | None, built: BaseModel | None = None
+    ) -> dict[str, Any]:
         return request_body(_props(entity))
 
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         raise TypeError("a lineage edge names entities to look up: use `request`")
 
-    def request(self, lookup: Resolver, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
+    def request(
+        self,
+        lookup: Resolver,
+        entity: EntityConfig,
+        parent_fqn: str | None,
+        built: BaseModel | None = None,
+    ) -> BaseModel:
         props = _props(entity)
         mapped = bool(props.columns)
         source = _end(lookup, props.from_, "from", columns=mapped)

@@ -10,6 +10,7 @@ carrying OM's (or the exception's) message.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -29,6 +30,17 @@ from om_ingest.openmetadata.calls import request_counter
 log = logging.getLogger("om_ingest.openmetadata")
 
 T = TypeVar("T", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What OM holds of one entity, as a write's result reports it: id, version, custom
+    properties."""
+
+    id: str
+    version: float
+    extension: dict[str, Any]
+
 
 NO_SDK_RETRIES: dict[str, Any] = {"retry": 0, "retry_wait": 0, "limit_codes": [], "retry_codes": []}
 
@@ -246,10 +258,8 @@ class OMClient:
         exist, in a few calls for thousands of them."""
         with self._call(f"LIST {entity.__name__} names in {parent_fqn}"):
             return {
-                str(found.fullyQualifiedName.root)
-                for found in self.sdk.list_all_entities(
-                    entity=entity, fields=[], params={parent_param: parent_fqn}, limit=1000
-                )
+                str(found["fullyQualifiedName"])
+                for found in self._listed(entity, [], {parent_param: parent_fqn})
             }
 
     def entities_under(
@@ -257,18 +267,51 @@ class OMClient:
     ) -> dict[str, str]:
         """Every `entity` under `parent_fqn` with `fields`, as compact JSON by FQN: what a
         batch of writes compares against, read in pages of 1,000 instead of a GET each (JSON
-        text, not models: thousands are held while a schema's tables stream)."""
+        text, not models: thousands are held while a schema's tables stream, and only those
+        looked up are ever parsed)."""
         with self._call(
             f"LIST {entity.__name__} with {','.join(fields) or 'no fields'} in {parent_fqn}"
         ):
             return {
-                str(found.fullyQualifiedName.root): found.model_dump_json(
-                    exclude_none=True, by_alias=True
-                )
-                for found in self.sdk.list_all_entities(
-                    entity=entity, fields=fields, params={parent_param: parent_fqn}, limit=1000
-                )
+                str(found["fullyQualifiedName"]): json.dumps(found, separators=(",", ":"))
+                for found in self._listed(entity, fields, {parent_param: parent_fqn})
             }
+
+    def stored_under(
+        self, entity: type[BaseModel], parent_param: str, parent_fqn: str
+    ) -> dict[str, Stored]:
+        """Id, version and custom properties of every `entity` under `parent_fqn`: what a bulk
+        write is checked against after it landed (one paged listing, no model parsing)."""
+        with self._call(f"LIST {entity.__name__} with extension in {parent_fqn}"):
+            return {
+                str(found["fullyQualifiedName"]): Stored(
+                    str(found["id"]), float(found["version"]), found.get("extension") or {}
+                )
+                for found in self._listed(entity, ["extension"], {parent_param: parent_fqn})
+            }
+
+    def _listed(
+        self, entity: type[BaseModel], fields: list[str], params: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        """The SDK's paged listing (`list_entities`' request) as OM's JSON, pages of 1,000:
+        building the SDK's models of thousands of tables costs more than the whole write."""
+        suffix = self.sdk.get_suffix(entity)
+        after: str | None = None
+        while True:
+            query = "&".join(
+                part
+                for part in (
+                    "limit=1000",
+                    f"after={after}" if after else "",
+                    f"fields={','.join(fields)}" if fields else "",
+                )
+                if part
+            )
+            page = self.sdk.client.get(path=f"{suffix}?{query}", data=params) or {}
+            yield from page.get("data") or []
+            after = (page.get("paging") or {}).get("after")
+            if not after:
+                return
 
     def bulk_create_or_update(self, requests: list[BaseModel]) -> Any:
         """One `PUT /{collection}/bulk` of create requests: OM's `BulkOperationResult`, each

@@ -219,3 +219,40 @@ def test_a_curated_description_is_kept_the_others_follow_the_config(
     assert {t.description.root for t in others} == {"second words"}
     # a description is a JSON Patch per table (what a bot's PUT keeps), never a bulk row
     assert sorted(writes) == sorted(f"PATCH /api/v1/tables/{t.id.root}" for t in others)
+
+
+def test_read_backs_grow_with_the_parent_so_listed_rows_stay_linear(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each batch task checks what it wrote with one listing of the whole schema; tasks grow
+    with the schema (`rows_per_task`), so a first run lists ~3 times its tables, not N²/2."""
+    n, bulk = 40, 2
+    write_synthetic_lake(LakeTarget.local(tmp_path / "lake"), "warehouse", n, 3)
+    body = lake_config(
+        tmp_path, None, SCHEMA, execution={"bulk_size": bulk}, defaults={"idempotency": "update"}
+    )
+    properties = body["sources"][0]["properties"]
+    for key in ("bucket", "aws_access_key_id", "aws_secret_access_key"):
+        properties.pop(key)
+    properties["path"] = str(tmp_path / "lake")
+    server = sandbox(monkeypatch)
+    try:
+        summary = ingest(write_config(tmp_path, body, "fs-lake.yaml"))
+        log = server.requests()
+        written = tables(server)
+    finally:
+        server.stop()
+    assert summary["outcomes"] == {"success": 3 + n}
+    assert len(written) == n and {t.version.root for t in written.values()} == {0.1}
+    puts = 0
+    listed_rows = []  # what the schema held at each read-back: rows sent before it
+    for request in log:
+        if request["method"] == "PUT" and request["path"] == "/api/v1/tables/bulk":
+            puts += 1
+        elif request["method"] == "GET" and request["path"] == "/api/v1/tables" and puts:
+            listed_rows.append(min(n, puts * bulk))
+    assert puts == n // bulk  # every bulk call carries `bulk_size` rows
+    assert listed_rows[-1] == n  # the last read-back saw every table
+    # one listing per batch would read 2+4+…+40 = 420 rows; growing tasks read at most ~3 N
+    assert sum(listed_rows) <= 3.5 * n, listed_rows
+    assert len(listed_rows) < n // bulk

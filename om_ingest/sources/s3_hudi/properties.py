@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,10 @@ class S3HudiProperties(BaseModel):
             raise ValueError("set exactly one of `bucket` (S3) and `path` (a directory)")
         return self
 
-    @property
+    @cached_property
     def root(self) -> Path:
-        """The lake's directory (with `path`), absolute."""
+        """The lake's directory (with `path`), absolute (resolved once: thousands of tables
+        ask)."""
         return Path(str(self.path)).expanduser().resolve()
 
     def location(self, key: str) -> str:
