@@ -7,13 +7,17 @@ files into a short table. Also usable by hand:
 `python -m benchmarks.where_time_goes OUT.md flow.raw "Prefect server=server.raw" ...`
 (a `GROUP=FILE` argument puts every sample of that file in GROUP).
 
-Each sample goes to one group: `imports` when any frame is executing an import; `Prefect
-server` when it is in the ephemeral API's process or any frame is in `prefect/server/`;
-otherwise the innermost frame of a known owner decides — the OM SDK (split into `SDK model
-validation` when pydantic runs below it and `OM HTTP` otherwise; pydantic below om-ingest's own
-code is `SDK model validation` too: that is where om-ingest builds the SDK's request models),
-Prefect's engine and client, discovery (om-ingest's sources, hudi-rs, pyarrow, boto3), the
-om-ingest engine (`om_ingest/`, `flows/`); the rest is `other`.
+Each sample goes to one group: `Prefect server` when it is in the ephemeral API's process
+(its start-up included) or any frame is in `prefect/server/` (e.g. the database migrations;
+not its `schemas` and `utilities`, which the client uses too); `imports` when any frame is
+executing an import; otherwise the innermost frame of a known owner decides — the OM SDK (split into `SDK model validation` when pydantic runs below it and
+`OM HTTP / SDK` otherwise; pydantic below om-ingest's own code is `SDK model validation` too:
+that is where om-ingest builds the SDK's request models), Prefect's engine and client,
+discovery (om-ingest's sources, hudi-rs, pyarrow, boto3), the om-ingest engine (`om_ingest/`,
+`flows/`); `no Python frame` when py-spy saw the process but no Python stack (interpreter start
+and exit); the rest is `other`. A file given a group (an attached server) keeps it for all its
+samples. Each group lists its top frames: per sample the innermost frame of the deciding
+owner, the package being imported, else the innermost frame outside the standard library.
 """
 
 from __future__ import annotations
@@ -34,14 +38,14 @@ GROUPS = (
     "Prefect engine/client",
     "om-ingest engine",
     "SDK model validation",
-    "OM HTTP",
+    "OM HTTP / SDK",
     "discovery",
     "OM sandbox",
     "moto",
+    "no Python frame",
     "other",
 )
 OWNERS = (
-    ("site-packages/prefect/server/", "Prefect server"),
     ("site-packages/metadata/", "OM SDK"),
     ("site-packages/prefect/", "Prefect engine/client"),
     ("/om_ingest/sources/", "discovery"),
@@ -66,10 +70,8 @@ def py_spy() -> str:
     """py-spy from `$PY_SPY` or PATH; a clear exit when it is not there."""
     found = os.environ.get("PY_SPY") or shutil.which("py-spy")
     if not found or not Path(found).is_file():
-        sys.exit(
-            "BENCH_PROFILE=1 needs py-spy: put it on PATH or set PY_SPY=/path/to/py-spy "
-            f"(PY_SPY={os.environ.get('PY_SPY', '')!r}, not on PATH)"
-        )
+        why = f"PY_SPY={found} is not a file" if found else "py-spy is not on PATH"
+        sys.exit(f"BENCH_PROFILE=1 needs py-spy ({why}): put it on PATH or set PY_SPY")
     return found
 
 
@@ -130,56 +132,90 @@ def owner(path: str) -> str | None:
 
 def classify(frames: list[str]) -> str:
     """The group of one sample (frames root first)."""
+    return attribute(frames)[0]
+
+
+def attribute(frames: list[str], fixed: str | None = None) -> tuple[str, str]:
+    """The group of one sample (`fixed` if given) and the frame that says most about it: the
+    innermost frame of the owner that decided the group, the package being imported, else the
+    innermost frame outside the standard library."""
     paths = [frame_path(f) for f in frames]
-    if any(IMPORTING in p for p in paths):
-        return "imports"
-    process = frames[0] if frames and frames[0].startswith("process ") else ""
-    if "prefect.server" in process or "prefect server" in process:
-        return "Prefect server"
+    if not any(paths):
+        return fixed or "no Python frame", ""
+    # py-spy nests a subprocess's frames under its parent's: `process A;process B;...`
+    process = next((f for f in reversed(frames) if f.startswith("process ")), "")
+    in_server = "prefect.server" in process or "prefect server" in process
+    if fixed is None and (in_server or any(_server_code(p) for p in paths)):
+        fixed = "Prefect server"
+    if fixed is None and any(IMPORTING in p for p in paths):
+        modules = [p for f, p in zip(frames, paths, strict=True) if f.startswith("<module> (")]
+        return "imports", f"import {_package(modules[-1])}" if modules else ""
     for depth in range(len(paths) - 1, -1, -1):
         found = owner(paths[depth])
-        if found is None:
+        if found is None or fixed is not None:
             continue
         below_validates = any(PYDANTIC in p for p in paths[depth + 1 :])
         if found == "OM SDK":
-            return "SDK model validation" if below_validates else "OM HTTP"
-        if found == "om-ingest engine" and below_validates:
-            return "SDK model validation"
-        return found
-    return "other"
+            found = "SDK model validation" if below_validates else "OM HTTP / SDK"
+        elif found == "om-ingest engine" and below_validates:
+            found = "SDK model validation"
+        return found, _without_line(frames[depth])
+    own = [f for f, p in zip(frames, paths, strict=True) if p and not _stdlib(p)]
+    return fixed or "other", _without_line(own[-1] if own else frames[-1])
 
 
-def summarize(profiles: Iterable[tuple[str | None, str]], title: str, top: int = 20) -> str:
-    """Markdown: each group's share of all samples, then the top frames by inclusive share
-    (the share of samples a frame is on the stack of). `profiles`: (group or None, raw text)."""
+def summarize(profiles: Iterable[tuple[str | None, str]], title: str, top: int = 4) -> str:
+    """Markdown: each group's share of all samples and its top frames, each frame with the
+    share of all samples it was the telling frame of (see `attribute`). `profiles`: (the group
+    of all its samples, or None to classify each; raw text)."""
     groups: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    telling: dict[str, Counter[str]] = {}
     total = 0
     for fixed, text in profiles:
         for frames, count in parse_raw(text):
             total += count
-            groups[fixed or classify(frames)] += count
-            for frame in {_without_line(f) for f in frames if not f.startswith("process ")}:
-                inclusive[frame] += count
+            group, frame = attribute(frames, fixed)
+            groups[group] += count
+            if frame:
+                telling.setdefault(group, Counter())[frame] += count
     if total == 0:
         return f"# Where the time goes: {title}\n\nNo samples.\n"
     lines = [
         f"# Where the time goes: {title}",
         "",
-        f"{total} samples (py-spy, all profiled processes). Groups: see "
-        "`benchmarks/where_time_goes.py`.",
+        f"{total} samples (py-spy, all profiled processes); how a sample's group and its top "
+        "frame are chosen: `benchmarks/where_time_goes.py`.",
         "",
-        "| group | samples | share |",
+        "| group | share | top frames (share of all samples) |",
         "|---|---|---|",
     ]
     for group in sorted(groups, key=lambda g: (-groups[g], GROUPS.index(g))):
-        lines.append(f"| {group} | {groups[group]} | {100 * groups[group] / total:.1f} % |")
-    lines += ["", "| inclusive share | frame | owner |", "|---|---|---|"]
-    for frame, count in inclusive.most_common(top):
-        lines.append(
-            f"| {100 * count / total:.1f} % | `{_short(frame)}` | {owner(frame_path(frame)) or ''} |"
-        )
+        frames = [
+            f"`{_short(frame)}` {100 * count / total:.1f} %"
+            for frame, count in telling.get(group, Counter()).most_common(top)
+        ]
+        lines.append(f"| {group} | {100 * groups[group] / total:.1f} % | {'<br>'.join(frames)} |")
     return "\n".join(lines) + "\n"
+
+
+def _server_code(path: str) -> bool:
+    """Prefect's API server (its schemas and utilities are shared with the client)."""
+    return "site-packages/prefect/server/" in path and not any(
+        f"prefect/server/{shared}/" in path for shared in ("schemas", "utilities")
+    )
+
+
+def _stdlib(path: str) -> bool:
+    return path.startswith("<") or ("/lib/python3" in path and "site-packages" not in path)
+
+
+def _package(path: str) -> str:
+    """The top-level package a file belongs to (`metadata`, `prefect`, `om_ingest`, ...)."""
+    for marker in ("site-packages/", "/om_ingest/", "/flows/", "/benchmarks/"):
+        if marker in path:
+            rest = path.split(marker, 1)[1] if marker == "site-packages/" else marker.strip("/")
+            return rest.split("/", 1)[0].removesuffix(".py")
+    return path.rsplit("/", 1)[-1]
 
 
 def _without_line(frame: str) -> str:
