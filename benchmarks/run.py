@@ -15,7 +15,8 @@ per scenario for the flow's process, the Prefect server, the OM sandbox and moto
 Usage: python -m benchmarks.run [N ...]   (default 100 1000)
 Environment (each a comma-separated subset; defaults in brackets):
   BENCH_LAKES=fs,moto  BENCH_SCENARIOS=dry_run,first_run,rerun,floor_a,floor_b
-  BENCH_PREFECT=ephemeral,server  BENCH_CONCURRENCY=1,8
+  BENCH_PREFECT=ephemeral,server  BENCH_CONCURRENCY=1,8   (a PREFECT_API_URL set by the caller
+                        is ignored: `server` is a `prefect server start` of the bench's own)
   BENCH_BULK_SIZE=100   the flow's execution.bulk_size (1 = one PUT per table)
   BENCH_REPEAT=1        runs per scenario, each from a fresh sandbox; the row is the median
   BENCH_PROFILE=1       flow scenarios under py-spy (PATH or PY_SPY): "where the time goes"
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ROOT / "benchmarks" / "profiles"
 JWT = "bench-token"
 SCENARIOS = ("dry_run", "first_run", "rerun", "floor_a", "floor_b")
+PREFECTS = ("ephemeral", "server")
 TABLES_PER_BUCKET = int(os.environ.get("BENCH_TABLES_PER_BUCKET", "1000"))
 """moto answers each ListObjectsV2 by scanning every key of the bucket (real S3 does not), so
 a lake larger than this is spread over several buckets, one source each."""
@@ -201,7 +203,7 @@ class Scenarios:
         }
         self.env.pop("PREFECT_API_URL", None)  # the Prefect kind is BENCH_PREFECT's to choose
         self.wanted = set(os.environ.get("BENCH_SCENARIOS", ",".join(SCENARIOS)).split(","))
-        self.prefects = os.environ.get("BENCH_PREFECT", "ephemeral,server").split(",")
+        self.prefects = os.environ.get("BENCH_PREFECT", ",".join(PREFECTS)).split(",")
         self.levels = [int(c) for c in os.environ.get("BENCH_CONCURRENCY", "1,8").split(",")]
         self.bulk_size = int(os.environ.get("BENCH_BULK_SIZE", "100"))
         self.profile = os.environ.get("BENCH_PROFILE") == "1"
@@ -253,8 +255,6 @@ class Scenarios:
         from om_ingest.sandbox import SandboxServer
         from om_ingest.testing.servers import prefect_server
 
-        if prefect not in ("ephemeral", "server"):
-            raise SystemExit(f"BENCH_PREFECT: {prefect!r} is not ephemeral or server")
         base = {"n": self.n, "lake": self.lake, "bulk_size": self.bulk_size,
                 "concurrency": concurrency, "prefect": prefect}  # fmt: skip
         runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
@@ -312,6 +312,9 @@ def main(argv: list[str]) -> None:
     lakes = os.environ.get("BENCH_LAKES", "fs,moto").split(",")
     if os.environ.get("BENCH_PROFILE") == "1":
         py_spy()  # say it is missing before the lake is written
+    unknown = set(os.environ.get("BENCH_PREFECT", "ephemeral").split(",")) - set(PREFECTS)
+    if unknown:
+        sys.exit(f"BENCH_PREFECT: {', '.join(sorted(unknown))} is not one of {', '.join(PREFECTS)}")
     workdir = Path(tempfile.mkdtemp(prefix="om-ingest-bench-"))
     rows: list[dict[str, Any]] = []
     for n in sizes:
