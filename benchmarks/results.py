@@ -97,8 +97,9 @@ def render(ordered: list[dict[str, Any]]) -> str:
         "floors. runs: the scenario was repeated that many times and every number is the median "
         "(min/max in results.json). start s: from the scenario process's start to the `ingest` "
         "flow entering Running (SDK import, Prefect's start, the flow run's creation), for the "
-        "floors to the SDK import; tables/s after start = N / (wall - start). CPU s and peak RSS "
-        "MB: the flow (or floor) process / the Prefect server / the OM sandbox / moto, "
+        "floors to the SDK import; tables/s after start = N / the median of (wall - start). "
+        "CPU s and peak RSS MB: the flow (or floor) process / the Prefect server / the OM "
+        "sandbox / moto, "
         "each its own scenario's (servers: CPU over the scenario, peak RSS = VmHWM reset before "
         "it; `*` = the reset was refused and the peak is cumulative); `-` = not running or not "
         "recorded. `floor` (before floors were split) is floor (a) with om-ingest's discovery; "
@@ -114,7 +115,8 @@ def render(ordered: list[dict[str, Any]]) -> str:
         floor = floors.get((r["n"], lake))
         ratio = f"{r['seconds'] / floor:.2f}x" if floor else ""
         startup = r.get("startup_s")
-        rate = r["n"] / (r["seconds"] - startup) if startup is not None else r["n"] / r["seconds"]
+        after_start = r.get("after_start_s", r["seconds"] - (startup or 0.0))
+        rate = r["n"] / after_start
         prefect = "none" if r["scenario"].startswith("floor") else r.get("prefect", "")
         lines.append(
             f"| {r['n']} | {lake} | {r['scenario']} | {prefect} | {r['concurrency']} | "

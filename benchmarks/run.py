@@ -87,6 +87,7 @@ def scenario(kind: str, config: str, om_url: str, audit_dir: str) -> dict[str, A
         }
     outcome["seconds"] = time.perf_counter() - started
     outcome["startup_s"] = ready - started
+    outcome["after_start_s"] = outcome["seconds"] - outcome["startup_s"]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     outcome["peak_rss_mb"] = usage.ru_maxrss / 1024
     outcome["cpu_s"] = usage.ru_utime + usage.ru_stime

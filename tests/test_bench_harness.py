@@ -81,6 +81,9 @@ def test_old_rows_render_with_blank_new_columns_and_floors_with_their_own_batch(
         "| 50 | fs | first_run | server | 1 | 100 | 3 | 30.0 | 10.0 | 2.5 |"
     )
     assert "| 500 / 300 / 200 / - | 20 / 5 / 2 / - |" in rows["first_run"]
+    # with repeats, the rate is N over the median time after start-up, not a difference of medians
+    repeated = {**new, "after_start_s": 25.0}
+    assert "| 30.0 | 10.0 | 2.0 |" in render([repeated]).splitlines()[-2]
 
 
 def test_samples_are_grouped_by_the_innermost_owner() -> None:
