@@ -37,8 +37,9 @@ test: install system-deps
 demo: install
 	$(RUN) python -m om_ingest.demo
 
+# make bench N="1000 5000"; subsets and repeats through BENCH_* (benchmarks/run.py's docstring)
 bench: install
-	$(RUN) python -m benchmarks.run
+	$(RUN) python -m benchmarks.run $(N)
 
 blocks: install
 	$(RUN) om-ingest blocks register
