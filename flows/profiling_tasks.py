@@ -230,6 +230,7 @@ def record_schemas(
 
     ok = {(r.entity_type, r.fqn) for r in results if r.in_step}
     stored = 0
+    storages: dict[str, ProfileStorage] = {}
     for spec in entities:
         entity = unpacked(spec)
         handler = handler_for(entity.type)
@@ -237,6 +238,7 @@ def record_schemas(
         if handler.schema_shape is None or (entity.type.value, fqn) not in ok:
             continue
         fields = handler.schema_fields(entity, parent_fqn_of(entity))
-        storage = ProfileStorage(profiling_for(entity, config).storage.base_path)
+        base = str(profiling_for(entity, config).storage.base_path)
+        storage = storages.setdefault(base, ProfileStorage(base))
         stored += record_schema(storage, fqn, fields, handler.schema_shape, entity.type.value)
     return stored

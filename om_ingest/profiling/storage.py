@@ -13,8 +13,13 @@ from om_ingest.audit.log import write_json_atomic
 
 
 class ProfileStorage:
+    """One profile directory. Snapshots are found through an index of each profile type's
+    files, read once per instance and kept up to date by `save`: a run looks up thousands of
+    tables, and scanning every file for each would cost N² file names."""
+
     def __init__(self, base_path: str | Path) -> None:
         self.base = Path(base_path)
+        self._index: dict[str, dict[str, list[Path]]] = {}
 
     def save(
         self, profile_type: str, fqn: str, payload: dict[str, Any], when: datetime | None = None
@@ -24,14 +29,22 @@ class ProfileStorage:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{quote(fqn, safe='')}_{when.strftime('%Y%m%dT%H%M%S%fZ')}.json"
         write_json_atomic(path, {"fqn": fqn, "saved_at": when.isoformat(), **payload})
+        if profile_type in self._index:
+            self._index[profile_type].setdefault(_quoted_fqn(path), []).append(path)
         return path
 
     def snapshots(self, profile_type: str, fqn: str) -> list[Path]:
-        prefix = quote(fqn, safe="") + "_"
-        found = [
-            p for p in (self.base / profile_type).glob("*/*.json") if p.name.startswith(prefix)
-        ]
+        """The snapshots of `fqn`, oldest first."""
+        found = self._snapshots_by_fqn(profile_type).get(quote(fqn, safe=""), [])
         return sorted(found, key=lambda p: p.name)
+
+    def _snapshots_by_fqn(self, profile_type: str) -> dict[str, list[Path]]:
+        if profile_type not in self._index:
+            index: dict[str, list[Path]] = {}
+            for path in (self.base / profile_type).glob("*/*.json"):
+                index.setdefault(_quoted_fqn(path), []).append(path)
+            self._index[profile_type] = index
+        return self._index[profile_type]
 
     def load_latest(self, profile_type: str, fqn: str) -> dict[str, Any] | None:
         snapshots = self.snapshots(profile_type, fqn)
@@ -58,4 +71,10 @@ class ProfileStorage:
             for path in doomed:
                 path.unlink()
                 removed.append(path)
+        self._index.clear()
         return removed
+
+
+def _quoted_fqn(path: Path) -> str:
+    """The quoted FQN a snapshot file is named after (`{fqn}_{timestamp}.json`)."""
+    return path.name.rsplit("_", 1)[0]
