@@ -26,6 +26,7 @@ from om_ingest.comparison import SchemaShape
 from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.sources import DiscoveredEntity, get_source
+from om_ingest.sources.reads import measuring
 from om_ingest.testing.servers import (
     KafkaBroker,
     SchemaRegistry,
@@ -397,11 +398,21 @@ def test_sample_messages_are_the_newest_read_with_assign_and_leave_no_consumer_g
     for number in range(7):
         producer.produce("scratch_tmp", value=f"m{number}".encode())
     producer.flush(10)
-    connector = get_source(SourceConfig.model_validate(source(broker, None, "k")))
-    with connector:
-        assert connector.sample_messages("scratch_tmp", 4) == [b"m3", b"m4", b"m5", b"m6"]
-        assert connector.sample_messages("scratch_tmp", 50) == [f"m{n}".encode() for n in range(7)]
-        assert connector.sample_messages("raw_logs", 5) == []  # empty: nothing to wait for
+    with measuring() as reads:
+        connector = get_source(SourceConfig.model_validate(source(broker, None, "k")))
+        with connector:
+            assert connector.sample_messages("scratch_tmp", 4) == [b"m3", b"m4", b"m5", b"m6"]
+            sampled = reads.of("k")
+            assert connector.sample_messages("scratch_tmp", 50) == [
+                f"m{n}".encode() for n in range(7)
+            ]
+            assert connector.sample_messages("raw_logs", 5) == []  # empty: nothing to wait for
+    # bytes read: librdkafka's rx_bytes (Tansu keeps no traffic counters to compare with):
+    # each sample consumer received at least the record batches holding the messages it
+    # returned (a v2 batch: 61 bytes of header, each record at least its value), and
+    # the admin client's metadata answers come on top when the source disconnects
+    assert sampled >= 61 + len(b"m3m4m5m6")
+    assert reads.of("k") >= sampled + 61 + 7 * len(b"m0")
 
     admin = AdminClient({"bootstrap.servers": broker.bootstrap_servers})
     assert admin.list_consumer_groups().result(timeout=10).valid == []
