@@ -112,8 +112,8 @@ HTTP_BODIES = (
 """What an HTTP-measured source counts (`count_requests_session`, `count_httpx_client`)."""
 
 
-def count_requests_session(session: Any, count: Any) -> None:
-    """Count the body bytes of every answer `session` (a `requests.Session`) receives: urllib3's
+def requests_hook(count: Any) -> Any:
+    """A `requests` response hook passing each answer's body bytes to `count`: urllib3's
     `tell()` (bytes pulled off the wire, before decompression) once the body is read, or the
     decoded body of a chunked answer, whose reads urllib3 does not tally."""
 
@@ -123,7 +123,12 @@ def count_requests_session(session: Any, count: Any) -> None:
         wire = raw() if raw is not None else 0
         count(wire or len(body or b""))
 
-    session.hooks["response"].append(received)
+    return received
+
+
+def count_requests_session(session: Any, count: Any) -> None:
+    """Count the body bytes of every answer `session` (a `requests.Session`) receives."""
+    session.hooks["response"].append(requests_hook(count))
 
 
 def count_httpx_client(client: Any, count: Any) -> None:

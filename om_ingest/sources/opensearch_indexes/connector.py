@@ -213,7 +213,7 @@ def _counting_connection() -> type:
     into `count_read`, which the transport hands every connection it makes."""
     from opensearchpy import Urllib3HttpConnection
 
-    class CountingConnection(Urllib3HttpConnection):  # type: ignore[misc]
+    class CountingConnection(Urllib3HttpConnection):
         def __init__(self, *args: Any, count_read: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             urlopen = self.pool.urlopen
