@@ -13,16 +13,18 @@ import requests.adapters
 
 @contextmanager
 def declared_bodies(monkeypatch: pytest.MonkeyPatch, base_url: str) -> Iterator[list[int]]:
-    """The Content-Length of every answer from `base_url` to any `requests` session in this
-    process (what the server declared it sent), recorded on `HTTPAdapter.send`, under which
-    every session's hooks run; an answer without one fails the test."""
+    """The body size of every answer from `base_url` to any `requests` session in this
+    process, recorded on `HTTPAdapter.send` (under which every session's hooks run): its
+    Content-Length (what the server declared it sent), or for a chunked answer, which has
+    none, its body as the test reads it."""
     declared: list[int] = []
     send = requests.adapters.HTTPAdapter.send
 
     def recorded(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         response = send(adapter, request, *args, **kwargs)
         if request.url.startswith(base_url.rstrip("/")):
-            declared.append(int(response.headers["Content-Length"]))
+            length = response.headers.get("Content-Length")
+            declared.append(int(length) if length is not None else len(response.content))
         return response
 
     with monkeypatch.context() as patch:

@@ -550,3 +550,58 @@ def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
             assert topic is not None
     finally:
         admin.delete_topics(["readings"])["readings"].result(timeout=30)
+
+
+def test_bytes_read_are_what_the_broker_sent_through_a_counting_proxy(tmp_path: Path) -> None:
+    """A broker advertised through a test-side TCP proxy that counts what it sent on each
+    connection. The source's figure is librdkafka's rx_bytes: never more than the proxy saw,
+    and less by exactly what librdkafka drops from its statistics — the bootstrap
+    connections' answers (each client's first connection, closed once the broker is known) —
+    and, within 1 KiB, the answers still in flight when the sample consumer closes."""
+    import subprocess
+
+    from confluent_kafka import Producer
+
+    from om_ingest.testing.servers import (
+        HOST,
+        port_open,
+        stop_group,
+        tansu_binary,
+        wait_until,
+    )
+    from tests.sources.counting_proxy import CountingProxy
+
+    proxy, port, log = CountingProxy(), free_port(), tmp_path / "tansu.log"
+    with log.open("wb") as out:
+        broker = subprocess.Popen(
+            [str(tansu_binary()), "broker", "--listener-url", f"tcp://{HOST}:{port}",
+             "--advertised-listener-url", f"tcp://{HOST}:{proxy.port}",
+             "--storage-engine", "memory://tansu/"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), broker, log, 30, "Tansu")
+        proxy.start(port)
+        bootstrap = f"{HOST}:{proxy.port}"
+        producer = Producer({"bootstrap.servers": bootstrap})
+        for number in range(30):
+            producer.produce("orders", value=f"order-{number:03d}".encode() * 20)
+        producer.flush(10)
+        del producer
+        proxy.connections.clear()  # what the source reads, not what the test wrote
+        config = {"name": "k", "type": "kafka", "properties": {"bootstrap_servers": bootstrap}}
+        with measuring() as reads:
+            with get_source(SourceConfig.model_validate(config)) as connector:
+                assert len(connector.sample_messages("orders", 10)) == 10
+                during = proxy.served()
+            counted = reads.of("k")
+        served = proxy.served()
+    finally:
+        proxy.close()
+        stop_group(broker)
+    bootstraps = sum(sent for sent, ended in during if ended)  # closed while the source ran
+    assert len(during) - sum(not ended for _, ended in during) == 2  # the admin's, the sample's
+    total = sum(sent for sent, _ in served)
+    assert counted <= total - bootstraps
+    assert total - bootstraps - counted <= 1024
+    assert counted > 10 * len(b"order-000" * 20)

@@ -55,7 +55,8 @@ class KafkaSource(ServiceLevelSource):
     properties: KafkaProperties
     reads_measured = (
         "bytes librdkafka received from the brokers (its rx_bytes statistic, admin and sample "
-        f"consumers); schema registry: {HTTP_BODIES}"
+        "consumers; the bootstrap connection's first answers, which librdkafka drops from its "
+        f"statistics, are not counted); schema registry: {HTTP_BODIES}"
     )
 
     def __init__(self, config: SourceConfig, properties: KafkaProperties) -> None:

@@ -3,7 +3,10 @@
 librdkafka counts what each client reads off its broker sockets (`rx_bytes` in the statistics
 JSON it emits every `statistics.interval.ms` to `stats_cb`, served by `poll()`); no emission
 can be forced, so `settle` polls until two emissions made after the client's last request
-have arrived and takes the latest cumulative figure.
+have arrived and takes the latest cumulative figure. The statistics list the brokers a client
+knows: the bootstrap connection (its first ApiVersions and metadata answers) is dropped from
+them once the brokers are known, so its bytes are not in `rx_bytes` (a few hundred bytes per
+client); answers still in flight when a client closes are not either.
 """
 
 from __future__ import annotations
