@@ -88,6 +88,7 @@ class KafkaSource(ServiceLevelSource):
             return
         from confluent_kafka.admin import AdminClient
 
+        self._admin_bytes = BrokerBytes()  # this admin client's own statistics
         self._admin = AdminClient({**self._client_config(), **self._admin_bytes.settings()})
         registry = self.properties.schema_registry
         if registry is not None:
