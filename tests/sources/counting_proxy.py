@@ -14,8 +14,7 @@ from om_ingest.testing.servers import HOST
 
 class CountingProxy:
     """Accepts on `port` and forwards each connection to `target_port`; `connections` holds,
-    per connection in accepting order, the bytes the target sent back and whether the
-    connection has ended."""
+    per connection, the bytes the target sent back."""
 
     def __init__(self) -> None:
         self._listener = socket.create_server((HOST, 0))
@@ -43,7 +42,7 @@ class CountingProxy:
             except OSError:
                 return  # closed
             server = socket.create_connection((HOST, self.target_port))
-            connection = {"served": 0, "ended": False}
+            connection = {"served": 0}
             with self._lock:
                 self._sockets += [client, server]
                 self.connections.append(connection)
@@ -61,14 +60,11 @@ class CountingProxy:
                 sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
-        if counted is not None:
-            with self._lock:
-                counted["ended"] = True
 
-    def served(self) -> list[tuple[int, bool]]:
-        """(bytes served, ended) of each connection so far."""
+    def served(self) -> int:
+        """The bytes the target sent through the proxy since `connections` was last cleared."""
         with self._lock:
-            return [(c["served"], c["ended"]) for c in self.connections]
+            return sum(c["served"] for c in self.connections)
 
     def close(self) -> None:
         with self._lock:
