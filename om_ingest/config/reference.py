@@ -25,7 +25,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import SkipJsonSchema
 
-from om_ingest.config.models import PROPERTY_MODELS, EntityType, IngestionConfig
+from om_ingest.config.models import PROPERTY_MODELS, EntityType, IngestionConfig, SourceConfig
 
 INLINE_CHOICES = 8
 """Enums with more values than this are listed below their table, not in the type cell."""
@@ -259,7 +259,25 @@ def _render_section(section: _Section, paths: dict[type[BaseModel], list[str]]) 
     for row in rows:
         for values in row.listed:
             lines += [f"{row.key} is one of: " + ", ".join(f"`{v}`" for v in values), ""]
+    if model is SourceConfig:
+        lines += _bytes_read_by_source_type()
     return "\n".join(lines)
+
+
+def _bytes_read_by_source_type() -> list[str]:
+    """What each registered source type counts into a run's `bytes_read` (its plugin's
+    `reads_measured`)."""
+    from om_ingest.sources.registry import reads_measured, source_types
+
+    lines = [
+        "What each source type counts into a run's `bytes_read` (summary, artifact, audit):",
+        "",
+        "| type | bytes read |",
+        "|---|---|",
+    ]
+    for name in source_types():
+        lines.append(f"| {name} | {_cell(reads_measured(name) or 'not measured')} |")
+    return [*lines, ""]
 
 
 def _row(key: str, info: FieldInfo) -> _Row:

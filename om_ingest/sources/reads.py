@@ -103,3 +103,40 @@ class CountingFile:
     def close(self) -> None:
         self.closed = True
         self._inner.close()
+
+
+HTTP_BODIES = (
+    "HTTP response bodies as received (compressed size when the server compresses; a chunked "
+    "response's decoded body)"
+)
+"""What an HTTP-measured source counts (`count_requests_session`, `count_httpx_client`)."""
+
+
+def requests_hook(count: Any) -> Any:
+    """A `requests` response hook passing each answer's body bytes to `count`: urllib3's
+    `tell()` (bytes pulled off the wire, before decompression) once the body is read, or the
+    decoded body of a chunked answer, whose reads urllib3 does not tally."""
+
+    def received(response: Any, *_: Any, **__: Any) -> None:
+        body = response.content  # read now, as a non-streamed request does right after hooks
+        raw = getattr(response.raw, "tell", None)
+        wire = raw() if raw is not None else 0
+        count(wire or len(body or b""))
+
+    return received
+
+
+def count_requests_session(session: Any, count: Any) -> None:
+    """Count the body bytes of every answer `session` (a `requests.Session`) receives."""
+    session.hooks["response"].append(requests_hook(count))
+
+
+def count_httpx_client(client: Any, count: Any) -> None:
+    """Count the bytes every answer `client` (an httpx `Client`) receives: httpx's own
+    `num_bytes_downloaded` (raw, before decompression) once the body is read."""
+
+    def received(response: Any) -> None:
+        response.read()
+        count(response.num_bytes_downloaded)
+
+    client.event_hooks["response"].append(received)

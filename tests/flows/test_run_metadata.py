@@ -18,6 +18,7 @@ import yaml
 
 from flows.ingest import ingest
 from om_ingest.audit import read_events
+from om_ingest.sources.reads import SourceReads
 from om_ingest.testing.lake_writer import LakeTarget, write_table
 from om_ingest.testing.moto_s3 import local_s3_client
 from tests.lake_configs import lake_config, write_config
@@ -139,9 +140,12 @@ def test_run_metadata_matches_the_servers_records(om_env: Any, tmp_path: Path) -
     assert "| business tags | cost-center:finance, Sales Ops |" in artifact
 
 
-def test_a_source_that_cannot_count_its_reads_says_so(om_env: Any, tmp_path: Path) -> None:
-    """A declared-only config (no source read) and an unmeasured source type: `bytes` is
-    null with "not measured", never 0."""
+def test_a_source_that_reads_nothing_reads_0_and_one_that_cannot_count_says_so(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """A declared-only config (no source read): each source read 0 bytes, and says what it
+    would have counted; a source type that measures nothing is null with "not measured",
+    never 0."""
     config = lake_config(tmp_path, None, "svc.db.s", run={"tags": {"business": ["x"]}})
     config["sources"].append(
         {
@@ -152,7 +156,11 @@ def test_a_source_that_cannot_count_its_reads_says_so(om_env: Any, tmp_path: Pat
     )
     config["entities"] = []
     summary = ingest(write_config(tmp_path, config))
-    assert summary["bytes_read"]["shop"] == {"bytes": None, "measured": "not measured"}
+    assert summary["bytes_read"]["shop"]["bytes"] == 0
+    assert "libpq" in summary["bytes_read"]["shop"]["measured"]
+    assert SourceReads().report({"shop": None}) == {
+        "shop": {"bytes": None, "measured": "not measured"}
+    }
     assert summary["bytes_read"]["lake"]["bytes"] == 0
     assert summary["tags"] == {"governance": [], "business": ["x"]}
     assert (

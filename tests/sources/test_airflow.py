@@ -18,6 +18,7 @@ from om_ingest.testing.servers import AirflowServer, free_port
 from tests.conftest import JWT
 from tests.flows.test_ingest_flow import audit_events, run, run_failing
 from tests.sources.discovery_config import discovery_config, tables_config
+from tests.sources.http_answers import declared_bodies
 
 pytestmark = pytest.mark.e2e
 
@@ -95,14 +96,18 @@ def config(tmp_path: Path, sources: list[dict[str, Any]], name: str = "af") -> s
 
 
 def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
-    airflow: AirflowServer, om_env: Any, tmp_path: Path
+    airflow: AirflowServer, om_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from metadata.generated.schema.entity.data.pipeline import Pipeline
     from metadata.generated.schema.entity.services.pipelineService import PipelineService
 
     run(tables_config(tmp_path, "core.orders"))  # orders_raw is not in OM yet
     path = config(tmp_path, [source(airflow)])
-    events = {e["fqn"]: e for e in audit_events(run(path))}
+    with declared_bodies(monkeypatch, airflow.url) as declared:
+        summary = run(path)
+    # bytes read: the bodies Airflow declared it sent (token exchange and API answers)
+    assert summary["bytes_read"]["af"]["bytes"] == sum(declared) > 0 and len(declared) > 3
+    events = {e["fqn"]: e for e in audit_events(summary)}
     edge = '"wh.sales.raw.orders_raw → wh.sales.core.orders via af.sales_etl"'
     assert {fqn: e["operation"] for fqn, e in events.items()} == {
         "af": "CREATE",

@@ -19,6 +19,7 @@ from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources import get_source
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
+from om_ingest.sources.reads import measuring
 from tests.sources.iceberg_tables import (
     arrow_rows,
     every_type_schema,
@@ -149,8 +150,15 @@ def test_statistics_from_manifests_across_a_promotion_and_truncated_bounds(tmp_p
     table = catalog.load_table(("s", "t"))
     long_label = "z" * 20  # a bound writers truncate (16 characters): no real max
     table.append(pa.table({"n": pa.array([2**40, 3], pa.int64()), "label": ["c", long_label]}))
-    stats = source(props).table_statistics("s.t", ["n", "label"])
+    with measuring() as reads:
+        stats = source(props).table_statistics("s.t", ["n", "label"])
     assert (stats.row_count, stats.exact) == (5, True)
+    # bytes read: the metadata JSON, the manifest list and its manifests, each read whole
+    current = catalog.load_table(("s", "t"))
+    snapshot = current.current_snapshot()
+    files = [current.metadata_location, snapshot.manifest_list]
+    files += [m.manifest_path for m in snapshot.manifests(current.io)]
+    assert reads.of("ice") == sum(_size(f) for f in files) > 0
     n, label = stats.columns["n"], stats.columns["label"]
     assert (n.null_count, n.min, n.max) == (1, 3, 2**40)  # the int file's bounds decoded as int
     assert (label.null_count, label.min, label.max) == (1, None, None)
@@ -158,6 +166,10 @@ def test_statistics_from_manifests_across_a_promotion_and_truncated_bounds(tmp_p
     assert sum(b.num_rows for b in batches) == 4 and batches[0].schema.names == ["n"]
     (empty,) = source(props).fetch_sample("s.t", 0, ["label"])
     assert (empty.num_rows, empty.schema.names) == (0, ["label"])
+
+
+def _size(uri: str) -> int:
+    return Path(uri.removeprefix("file://")).stat().st_size
 
 
 def test_rest_stand_in_lets_the_real_rest_catalog_list_load_and_scan(tmp_path: Path) -> None:
@@ -169,8 +181,13 @@ def test_rest_stand_in_lets_the_real_rest_catalog_list_load_and_scan(tmp_path: P
     table = catalog.create_table(("a", "b", "t"), schema=every_type_schema())
     rows = orders_rows(7)
     table.append(arrow_rows(table.schema(), rows))
-    with iceberg_rest_catalog(catalog) as url:
+    answered: list[int] = []  # the body sizes the stand-in declared, seen by a test-side hook
+    with iceberg_rest_catalog(catalog) as url, measuring() as reads:
         rest = source({"type": "rest", "uri": url})
+        rest.connect()
+        rest._catalog._session.hooks["response"].insert(
+            0, lambda response, **_: answered.append(int(response.headers["Content-Length"]))
+        )
         rest.validate_connection()
         ((fqn, narrowed),) = rest.targets(None)
         assert fqn == 'ice.ice."a.b"'
@@ -179,6 +196,13 @@ def test_rest_stand_in_lets_the_real_rest_catalog_list_load_and_scan(tmp_path: P
         sample = pa.Table.from_batches(list(rest.fetch_sample("a.b.t", 100, ["id", "region"])))
         assert sorted(sample.column("id").to_pylist()) == [r["id"] for r in rows]
         assert rest.table_statistics("a.b.t", ["qty"]).columns["qty"].max == 18
+    # the catalog's answers, and the files the FileIO read (manifests whole, the data file's
+    # footer and columns), are the source's bytes read
+    manifests = table.current_snapshot().manifests(table.io)
+    files = sum(_size(m.manifest_path) for m in manifests) + _size(
+        table.current_snapshot().manifest_list
+    )
+    assert len(answered) >= 5 and reads.of("ice") > sum(answered) + files
 
 
 def test_a_table_whose_metadata_is_missing_fails_alone(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from om_ingest.comparison import SchemaShape
 from om_ingest.config.models import EntityConfig, SourceConfig
 from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.sources import DiscoveredEntity, get_source
+from om_ingest.sources.reads import measuring
 from om_ingest.testing.servers import (
     KafkaBroker,
     SchemaRegistry,
@@ -539,3 +540,62 @@ def test_sample_messages_become_the_topics_decoded_sample_data_in_om(
             assert topic is not None
     finally:
         admin.delete_topics(["readings"])["readings"].result(timeout=30)
+
+
+def test_bytes_read_are_what_the_broker_and_the_registry_sent(
+    tmp_path: Path, registry: SchemaRegistry
+) -> None:
+    """A broker advertised through a test-side TCP proxy that counts what it sent on each
+    connection, and the registry's answers as a test-side hook on the same httpx client sees
+    their Content-Length. The brokers' share is librdkafka's rx_bytes: never more than the
+    proxy saw, and less only by what librdkafka leaves out of its statistics — each client's
+    bootstrap connection (its ApiVersions and first metadata answers, dropped once the broker
+    is known: 0.5-0.7 KiB here) and answers still in flight when a client closes — within the
+    documented tolerance of 1 KiB per client (the admin client and one sample consumer)."""
+    import subprocess
+
+    from confluent_kafka import Producer
+
+    from om_ingest.testing.servers import (
+        HOST,
+        port_open,
+        stop_group,
+        tansu_binary,
+        wait_until,
+    )
+    from tests.sources.counting_proxy import CountingProxy
+
+    proxy, port, log = CountingProxy(), free_port(), tmp_path / "tansu.log"
+    with log.open("wb") as out:
+        broker = subprocess.Popen(
+            [str(tansu_binary()), "broker", "--listener-url", f"tcp://{HOST}:{port}",
+             "--advertised-listener-url", f"tcp://{HOST}:{proxy.port}",
+             "--storage-engine", "memory://tansu/"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=tmp_path,
+        )  # fmt: skip
+    try:
+        wait_until(lambda: port_open(port), broker, log, 30, "Tansu")
+        proxy.start(port)
+        bootstrap = f"{HOST}:{proxy.port}"
+        producer = Producer({"bootstrap.servers": bootstrap})
+        for number in range(30):
+            producer.produce("orders", value=f"order-{number:03d}".encode() * 20)
+        producer.flush(10)
+        del producer
+        proxy.connections.clear()  # what the source reads, not what the test wrote
+        config = source(KafkaBroker(bootstrap), registry, "k")
+        answered: list[int] = []
+        with measuring() as reads:
+            with get_source(SourceConfig.model_validate(config)) as connector:
+                connector._registry._rest_client.session.event_hooks["response"].insert(  # type: ignore[attr-defined]
+                    0, lambda response: answered.append(int(response.headers["Content-Length"]))
+                )
+                assert connector._latest_schema("orders-value") is not None  # type: ignore[attr-defined]
+                assert len(connector.sample_messages("orders", 10)) == 10  # type: ignore[attr-defined]
+            counted = reads.of("k") - sum(answered)
+        total = proxy.served()
+    finally:
+        proxy.close()
+        stop_group(broker)
+    assert total - 2 * 1024 <= counted <= total
+    assert counted > 10 * len(b"order-000" * 20) and len(answered) == 1 and answered[0] > 0

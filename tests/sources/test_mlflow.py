@@ -15,6 +15,7 @@ from om_ingest.testing.servers import MlflowServer, free_port
 from tests.conftest import JWT
 from tests.flows.test_ingest_flow import audit_events, run, run_failing
 from tests.sources.discovery_config import discovery_config, tables_config
+from tests.sources.http_answers import declared_bodies
 
 pytestmark = pytest.mark.e2e
 
@@ -73,23 +74,28 @@ def source(server: MlflowServer, name: str = "ml", **properties: Any) -> dict[st
 
 
 def test_registered_models_become_ml_models_and_a_new_signature_is_a_feature_change(
-    mlflow: MlflowServer, om_env: Any, tmp_path: Path
+    mlflow: MlflowServer, om_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with mlflow.python_session(LOG_MODEL + STEPS) as step:
         step("first")
         path = config(tmp_path, [source(mlflow)])
-        _check_first_version(path, om_env, tmp_path)
+        _check_first_version(path, om_env, tmp_path, monkeypatch, mlflow.tracking_uri)
         step("second")
     _check_second_version(path, om_env)
 
 
-def _check_first_version(path: str, om_env: Any, tmp_path: Path) -> None:
+def _check_first_version(
+    path: str, om_env: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tracking_uri: str
+) -> None:
     from metadata.generated.schema.entity.data.mlmodel import MlModel
     from metadata.generated.schema.entity.data.table import Table
     from metadata.generated.schema.entity.services.mlmodelService import MlModelService
 
     run(tables_config(tmp_path, "core.customers"))  # core.gone is not in OM
-    summary = run(path)
+    with declared_bodies(monkeypatch, tracking_uri) as declared:
+        summary = run(path)
+    # bytes read: the bodies MLflow declared it sent (registry, run, MLmodel through the proxy)
+    assert summary["bytes_read"]["ml"]["bytes"] == sum(declared) > 0 and len(declared) >= 4
     events = {e["fqn"]: e for e in audit_events(summary)}
     assert events["ml"]["operation"] == "CREATE" and events["ml.churn"]["operation"] == "CREATE"
     assert "ml.scratch_model" not in events  # filtered out

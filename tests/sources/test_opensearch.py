@@ -273,6 +273,7 @@ def test_templates_are_left_unread_when_switched_off_and_max_tables_caps_the_lis
 ) -> None:
     from om_ingest.config.models import EntityConfig, SourceConfig
     from om_ingest.sources import get_source
+    from om_ingest.sources.reads import measuring
 
     os = client(opensearch)
     os.indices.put_index_template(name="web_tpl", body={"index_patterns": ["web-*"]})
@@ -287,12 +288,26 @@ def test_templates_are_left_unread_when_switched_off_and_max_tables_caps_the_lis
     )
 
     def discover(**properties: Any) -> dict[str, dict[str, Any]]:
+        """What the source discovers; its bytes read are what the server declared it sent
+        (each answer's Content-Length, recorded by a test-side wrapper on the same pool)."""
         config = SourceConfig.model_validate(source("s", opensearch.url, **properties))
-        with get_source(config) as connector:
-            return {
+        declared: list[int] = []
+        with measuring() as reads, get_source(config) as connector:
+            (connection,) = connector._client.transport.connection_pool.connections  # type: ignore[attr-defined]
+            urlopen = connection.pool.urlopen
+
+            def recorded(*call: Any, **options: Any) -> Any:
+                response = urlopen(*call, **options)
+                declared.append(int(response.headers["Content-Length"]))
+                return response
+
+            connection.pool.urlopen = recorded
+            found = {
                 found.entity.name or "": found.entity.properties.extension or {}  # type: ignore[union-attr]
                 for found in connector.discover_entities(template)
             }
+        assert reads.of("s") == sum(declared) > 0 and len(declared) >= 3
+        return found
 
     assert discover() == {
         "web-a": {**SHARDS, "opensearch_index_templates": "web_tpl"},

@@ -108,3 +108,28 @@ def test_exact_row_count_is_counted_by_the_database(pg_db: PgDatabase) -> None:
         estimate = source.table_statistics(location, [])
         assert estimate is None or not estimate.exact
         assert source.exact_row_count(location) == (1234, "count(*) in PostgreSQL")
+
+
+def test_bytes_read_are_the_result_values_the_server_sent(pg_db: PgDatabase) -> None:
+    """A sample (a server-side cursor, fetched in chunks): the source counts the bytes of the
+    values the server sent, which the server itself sums here as the text each value is sent
+    as (`octet_length(value::text)`, NULL: none), plus the pool's "SELECT 1" ping ("1")."""
+    from om_ingest.config.models import SourceConfig
+    from om_ingest.sources.reads import measuring
+    from om_ingest.sources.registry import get_source
+
+    pg_db.execute(DATA.format(t="sent"))
+    entry = pg_db.source()
+    entry["properties"]["password"] = pg_db.server.password
+    columns = ["id", "amount", "name", "at", "doc"]
+    sent = " + ".join(f"coalesce(octet_length({c}::text), 0)" for c in columns)
+    with measuring() as reads, get_source(SourceConfig.model_validate(entry)) as source:
+        location = source.location("public", "sent")  # type: ignore[attr-defined]
+        assert source.exact_row_count(location) == (3000, "count(*) in PostgreSQL")
+        assert reads.of("pg") > len("3000")  # and the driver's first-connection queries
+        before = reads.of("pg")
+        rows = sum(b.num_rows for b in source.fetch_sample(location, 2500, columns))
+        sampled = reads.of("pg") - before
+    assert rows == 2500
+    expected = pg_db.query(f"SELECT sum({sent}) FROM (SELECT * FROM sent LIMIT 2500) s")[0][0]
+    assert sampled == expected + len("1") > 2500 * len(columns)

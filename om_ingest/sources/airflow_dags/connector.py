@@ -41,6 +41,7 @@ from om_ingest.sources.helpers import (
     reason,
     unreachable,
 )
+from om_ingest.sources.reads import HTTP_BODIES, count_requests_session
 from om_ingest.sources.registry import register_source_class
 
 PAGE = 100
@@ -112,6 +113,7 @@ class AirflowSource(ServiceLevelSource):
     discovers = EntityType.PIPELINE
     service_type = "Airflow"
     properties: AirflowProperties
+    reads_measured = f"Airflow REST API: {HTTP_BODIES}"
 
     def __init__(self, config: SourceConfig, properties: AirflowProperties) -> None:
         super().__init__(config, properties)
@@ -132,6 +134,7 @@ class AirflowSource(ServiceLevelSource):
 
         session = requests.Session()
         session.verify = self.properties.verify_ssl
+        count_requests_session(session, self.count_read)
         p = self.properties
         if p.token is not None:
             session.headers["Authorization"] = f"Bearer {p.token.get_secret_value()}"

@@ -33,9 +33,11 @@ from om_ingest.sources.arrow_types import om_enum_value
 from om_ingest.sources.base import DataSource, DiscoveredEntity, DiscoveryFailure, TableStatistics
 from om_ingest.sources.helpers import capped, passes_filter, reason
 from om_ingest.sources.iceberg.properties import IcebergProperties, schema_fqn, schema_name
+from om_ingest.sources.iceberg.reads import measured_properties
 from om_ingest.sources.iceberg.statistics import manifest_statistics
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
 from om_ingest.sources.parallel import ordered_map
+from om_ingest.sources.reads import HTTP_BODIES, count_requests_session
 from om_ingest.sources.registry import register_source_class
 
 Identifier = tuple[str, ...]
@@ -49,6 +51,11 @@ class IcebergSource(DataSource):
     the service is a CustomDatabase until OM has one again."""
     spans_schemas = True
     properties: IcebergProperties
+    reads_measured = (
+        "bytes read through pyiceberg's FileIO (metadata JSON, manifest lists, manifests, "
+        "sampled data files; not when the catalog sets its own py-io-impl) and a REST "
+        f"catalog's {HTTP_BODIES}; a SQL catalog's database queries are not measured"
+    )
 
     def __init__(
         self,
@@ -74,12 +81,19 @@ class IcebergSource(DataSource):
 
         name = self.properties.catalog_name(self.config.name)
         try:
-            self._catalog = load_catalog(name, **self.properties.load_properties())
+            properties = self.properties.load_properties()
+            catalog = load_catalog(
+                name, **measured_properties(properties, self._reads, self.config.name)
+            )
         except Exception as exc:
             raise SourceError(
                 f"source {self.config.name!r}: cannot load Iceberg catalog {name!r} "
                 f"({self._where()}): {self._reason(exc)}"
             ) from None
+        session = getattr(catalog, "_session", None)  # a REST catalog's requests session
+        if session is not None:
+            count_requests_session(session, self.count_read)
+        self._catalog = catalog
 
     def validate_connection(self) -> None:
         self.connect()

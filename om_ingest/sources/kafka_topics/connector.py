@@ -32,6 +32,8 @@ from om_ingest.logs import register_secrets
 from om_ingest.sources.base import DiscoveredEntity, DiscoveryFailure, ServiceLevelSource
 from om_ingest.sources.helpers import discovered, passes_filter, reason
 from om_ingest.sources.kafka_topics.properties import KafkaProperties
+from om_ingest.sources.kafka_topics.received import BrokerBytes
+from om_ingest.sources.reads import HTTP_BODIES, count_httpx_client
 from om_ingest.sources.registry import register_source_class
 
 log = logging.getLogger("om_ingest.sources.kafka")
@@ -51,10 +53,16 @@ class KafkaSource(ServiceLevelSource):
     discovers = EntityType.TOPIC
     service_type = "Kafka"
     properties: KafkaProperties
+    reads_measured = (
+        "bytes librdkafka received from the brokers (its rx_bytes statistic, admin and sample "
+        "consumers; the bootstrap connection's first answers, which librdkafka drops from its "
+        f"statistics, are not counted); schema registry: {HTTP_BODIES}"
+    )
 
     def __init__(self, config: SourceConfig, properties: KafkaProperties) -> None:
         super().__init__(config, properties)
         self._admin: Any = None
+        self._admin_bytes = BrokerBytes()
         self._registry: Any = None
         self._avro: Any = None
 
@@ -80,7 +88,8 @@ class KafkaSource(ServiceLevelSource):
             return
         from confluent_kafka.admin import AdminClient
 
-        self._admin = AdminClient(self._client_config())
+        self._admin_bytes = BrokerBytes()  # this admin client's own statistics
+        self._admin = AdminClient({**self._client_config(), **self._admin_bytes.settings()})
         registry = self.properties.schema_registry
         if registry is not None:
             from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -96,8 +105,11 @@ class KafkaSource(ServiceLevelSource):
                 register_secrets([auth, auth.split(":", 1)[1]])
                 settings["basic.auth.user.info"] = auth
             self._registry = SchemaRegistryClient(settings)
+            count_httpx_client(self._registry._rest_client.session, self.count_read)
 
     def disconnect(self) -> None:
+        if self._admin is not None:
+            self.count_read(self._admin_bytes.settle(self._admin))
         if self._registry is not None:
             self._registry.close()
         self._admin = self._registry = self._avro = None
@@ -298,9 +310,11 @@ class KafkaSource(ServiceLevelSource):
         from confluent_kafka import Consumer, KafkaError, TopicPartition
 
         self.connect()
+        received = BrokerBytes()
         consumer = Consumer(
             {
                 **self._client_config(),
+                **received.settings(),
                 "group.id": "om-ingest-sampler",  # required by the client; never joined
                 "enable.auto.commit": False,
                 "enable.auto.offset.store": False,
@@ -335,6 +349,7 @@ class KafkaSource(ServiceLevelSource):
                 messages.append((when, partition or 0, offset or 0, message.value()))
             return [value for *_, value in sorted(messages)[-count:]]
         finally:
+            self.count_read(received.settle(consumer))
             consumer.close()
 
 

@@ -34,6 +34,7 @@ from om_ingest.sources.base import (
 )
 from om_ingest.sources.helpers import discovered, lineage_edge, passes_filter, reason
 from om_ingest.sources.mlflow_registry.properties import MlflowProperties
+from om_ingest.sources.reads import HTTP_BODIES
 from om_ingest.sources.registry import register_source_class
 
 NUMERICAL = frozenset({"integer", "long", "float", "double"})
@@ -50,11 +51,16 @@ class MlflowSource(ServiceLevelSource):
     discovers = EntityType.MLMODEL
     service_type = "Mlflow"
     properties: MlflowProperties
+    reads_measured = (
+        "MLflow REST API (registry, runs, MLmodel files through the artifact proxy): "
+        f"{HTTP_BODIES}; MLmodel files read from another artifact store are not measured"
+    )
 
     def __init__(self, config: SourceConfig, properties: MlflowProperties) -> None:
         super().__init__(config, properties)
         self._tracking: Any = None
         self._registry: Any = None
+        self._meter: Any = None  # the request-auth provider counting this source's answers
 
     # --- connection ----------------------------------------------------------------------
 
@@ -68,7 +74,25 @@ class MlflowSource(ServiceLevelSource):
             username=p.username,
             password=p.password.get_secret_value() if p.password else None,
             ignore_tls_verification=not p.verify_ssl,
+            auth=self._metered(),
         )
+
+    def _metered(self) -> str | None:
+        """The name of this source's counting request-auth provider (None: no run meter)."""
+        if self._reads is None:
+            return None
+        if self._meter is None:
+            from om_ingest.sources.mlflow_registry.reads import CountingAuthProvider
+
+            self._meter = CountingAuthProvider(self.count_read).register()
+        name: str = self._meter.name
+        return name
+
+    def disconnect(self) -> None:
+        if self._meter is not None:
+            self._meter.unregister()
+            self._meter = None
+        self._tracking = self._registry = None
 
     @property
     def _registry_uri(self) -> str:

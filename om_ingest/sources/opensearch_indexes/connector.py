@@ -33,6 +33,10 @@ class OpenSearchSource(ServiceLevelSource):
     discovers = EntityType.SEARCH_INDEX
     service_type = "OpenSearch"
     properties: OpenSearchProperties
+    reads_measured = (
+        "OpenSearch REST API: HTTP response bodies as received (compressed size when the "
+        "server compresses)"
+    )
 
     def __init__(self, config: SourceConfig, properties: OpenSearchProperties) -> None:
         super().__init__(config, properties)
@@ -54,7 +58,8 @@ class OpenSearchSource(ServiceLevelSource):
         self._client = OpenSearch(
             hosts=p.hosts, http_auth=auth, verify_certs=p.verify_certs, ca_certs=p.ca_certs,
             ssl_show_warn=p.verify_certs, timeout=p.timeout_seconds, max_retries=1,
-            retry_on_timeout=False,
+            retry_on_timeout=False, connection_class=_counting_connection(),
+            count_read=self.count_read,
         )  # fmt: skip
 
     def disconnect(self) -> None:
@@ -200,3 +205,24 @@ def _status(exc: Any) -> str:
         return f"{code} {HTTPStatus(int(code)).phrase}"
     except ValueError:
         return str(code)
+
+
+def _counting_connection() -> type:
+    """opensearch-py's default urllib3 connection, counting each answer's body bytes as
+    pulled off the wire (urllib3's `tell()`; the body is preloaded before `urlopen` returns)
+    into `count_read`, which the transport hands every connection it makes."""
+    from opensearchpy import Urllib3HttpConnection
+
+    class CountingConnection(Urllib3HttpConnection):
+        def __init__(self, *args: Any, count_read: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            urlopen = self.pool.urlopen
+
+            def counted(*call: Any, **options: Any) -> Any:
+                response = urlopen(*call, **options)
+                count_read(response.tell())
+                return response
+
+            self.pool.urlopen = counted
+
+    return CountingConnection

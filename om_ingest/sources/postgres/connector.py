@@ -45,6 +45,7 @@ from om_ingest.sources.postgres.catalog import (
     list_schemas,
 )
 from om_ingest.sources.postgres.properties import PostgresProperties
+from om_ingest.sources.postgres.received import counting_cursor
 from om_ingest.sources.registry import register_source_class
 
 if TYPE_CHECKING:
@@ -64,6 +65,11 @@ class PostgresSource(DataSource):
     properties: PostgresProperties
     service_type = "Postgres"
     spans_schemas = True
+    reads_measured = (
+        "result rows received: the bytes of each value in libpq's results (PQgetlength) of "
+        "every query, profiles included (libpq has no wire-byte counter; protocol framing "
+        "not counted)"
+    )
 
     def __init__(self, config: SourceConfig, properties: PostgresProperties) -> None:
         super().__init__(config, properties)
@@ -79,8 +85,9 @@ class PostgresSource(DataSource):
             from sqlalchemy import create_engine
 
             self._engine = create_engine(
-                self.properties.url(), isolation_level="AUTOCOMMIT", pool_pre_ping=True
-            )
+                self.properties.url(), isolation_level="AUTOCOMMIT", pool_pre_ping=True,
+                connect_args={"cursor_factory": counting_cursor(self.count_read)},
+            )  # fmt: skip
 
     def disconnect(self) -> None:
         if self._engine is not None:
@@ -388,7 +395,9 @@ class PostgresSource(DataSource):
                 f"SELECT {names} FROM {prep.quote(schema)}.{prep.quote(table)} "
                 f"LIMIT {max(max_rows, 0)}"
             )
-            result = conn.execution_options(stream_results=True).execute(text(query))
+            # a server-side cursor needs a transaction (the engine's connections autocommit)
+            streamed = conn.execution_options(isolation_level="READ COMMITTED", stream_results=True)
+            result = streamed.execute(text(query))
             keys = list(result.keys())
             while chunk := result.fetchmany(8192):
                 yield pa.RecordBatch.from_pylist(
