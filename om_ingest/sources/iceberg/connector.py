@@ -33,7 +33,6 @@ from om_ingest.sources.arrow_types import om_enum_value
 from om_ingest.sources.base import DataSource, DiscoveredEntity, DiscoveryFailure, TableStatistics
 from om_ingest.sources.helpers import capped, passes_filter, reason
 from om_ingest.sources.iceberg.properties import IcebergProperties, schema_fqn, schema_name
-from om_ingest.sources.iceberg.reads import measured_properties
 from om_ingest.sources.iceberg.statistics import manifest_statistics
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
 from om_ingest.sources.parallel import ordered_map
@@ -78,6 +77,9 @@ class IcebergSource(DataSource):
         if self._catalog is not None:
             return
         from pyiceberg.catalog import load_catalog
+
+        # pyiceberg's PyArrow FileIO imports pandas: only a run that reads Iceberg pays it
+        from om_ingest.sources.iceberg.reads import measured_properties
 
         name = self.properties.catalog_name(self.config.name)
         try:
