@@ -54,6 +54,21 @@ def om_env(om_sandbox: object, monkeypatch: pytest.MonkeyPatch) -> object:
     return om_sandbox
 
 
+SERVER_GROUPS = {
+    "prefect_server": "prefect-server",
+    "airflow": "airflow",
+    "airflow2": "airflow2",
+    "mlflow": "mlflow",
+}
+"""Session fixture → the xdist group of every test using it: `make test` runs the suite on
+pytest-xdist workers with `--dist loadgroup`, so the tests sharing a server (and the state
+they build on it, in file order) run on one worker, which starts that server once."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if os.environ.get("OM_URL"):
-        return
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, group in SERVER_GROUPS.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
