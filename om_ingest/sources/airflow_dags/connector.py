@@ -117,6 +117,9 @@ class AirflowSource(ServiceLevelSource):
         super().__init__(config, properties)
         self._session: Any = None
 
+    def owns_pipeline_lineage(self) -> bool:
+        return self.properties.lineage
+
     @property
     def _host(self) -> str:
         return self.properties.host.rstrip("/")
