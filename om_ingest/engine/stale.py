@@ -4,9 +4,10 @@ owning its pipelines' lineage: Airflow) no longer derives them.
 
 By default they are only reported. With the source's `remove_stale: true` they are
 soft-deleted in OpenMetadata (an edge: deleted), unless more than `stale_max_percent` of the
-source's known tables (edges: of the edges its pipelines carry) would go: a mass disappearance is far more often a wrong prefix, a permissions change or a
-half-done listing than real deletions, so then nothing is removed and each is reported failed
-(OM's own `markDeletedTables` has no such guard, their issue #10389). Each removal is a write
+source's known tables (edges: of the edges its pipelines carry) would go: a mass disappearance
+is far more often a wrong prefix, a permissions change or a half-done listing than real
+deletions, so then nothing is removed and each is reported failed (OM's own
+`markDeletedTables` has no such guard, their issue #10389). Each removal is a write
 like any other: the caller's `remove` retries transient failures and turns a final one into
 that table's failed result, so one failed delete never ends the run.
 """
