@@ -16,6 +16,12 @@ USER_JWT = "eyJ-user-jwt-SECRET-2b8e41"
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist starts its workers with the terminal's COLUMNS/LINES set; the CLI's console would
+    # take that width once, at import, where the tests give COLUMNS per CLI call
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
