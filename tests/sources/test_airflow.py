@@ -1,7 +1,8 @@
 """`type: airflow` against a real Airflow 3 API server: the DAGs in `airflow_dags/` become
 pipelines with their tasks; a real run (`airflow dags test`) gives task states; a DAG edited
-(a task added, a dependency moved) is a detected and applied change; a refused password or a
-server that is down fails that source alone."""
+(a task added, a dependency moved) is a detected and applied change, and the lineage edge its
+changed outlet no longer produces is a stale edge (reported, then removed); a refused password
+or a server that is down fails that source alone."""
 
 from __future__ import annotations
 
