@@ -3,6 +3,9 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`; tests sharing a session server stay on one worker
+# (tests/conftest.py SERVER_GROUPS, --dist loadgroup)
+PYTEST_WORKERS ?= 2
 
 .PHONY: install system-deps test lint typecheck demo bench blocks schema reference clean
 
@@ -20,19 +23,19 @@ typecheck: install
 	$(RUN) mypy om_ingest flows blocks deployments
 
 # Servers the source tests run for real (SERVERS.md): PostgreSQL from Debian's packages;
-# Airflow and MLflow each in its own venv (built once with uv, cached under
+# Airflow 3, Airflow 2 and MLflow each in its own venv (built once with uv, cached under
 # ~/.cache/om-ingest/servers; the test fixtures build them too when missing).
 system-deps: install
 	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; }
-	UV=$(UV) $(RUN) python -c "from om_ingest.testing.servers import server_venv as v; v('airflow'); v('mlflow')"
+	UV=$(UV) $(RUN) python -c "from om_ingest.testing.servers import server_venv as v; v('airflow'); v('airflow2'); v('mlflow')"
 
 test: install system-deps
 	$(RUN) ruff check .
 	$(RUN) mypy om_ingest flows blocks deployments
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 demo: install
 	$(RUN) python -m om_ingest.demo

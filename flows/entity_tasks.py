@@ -564,16 +564,19 @@ def stale_tables(
     dry_run: bool,
     record: Callable[[EntityResult], None],
 ) -> None:
-    """Report (or, with `remove_stale`, soft-delete) tables gone from their source; a task
-    per removal only, so an ordinary run shows no extra task. Removed tables are forgotten by
-    their source's state; one whose removal failed stays known, to be removed next run."""
+    """Report (or, with `remove_stale`, soft-delete) tables gone from their source, and
+    delete lineage edges their pipelines' source no longer derives; a task per removal only,
+    so an ordinary run shows no extra task. Removed tables are forgotten by their source's
+    state; one whose removal failed stays known, to be removed next run."""
     stale = expansion.stale()
-    if not stale:
+    edges, held = expansion.stale_edges(client_for(client_key)) if expansion.derived else ([], {})
+    if not stale and not edges:
         return
     sources = {source.name: source for source in config.sources}
     known = {name: len(state.tables) for name, state in expansion.states.items()}
     remove = partial(remove_stale_table, client_key=client_key)
     results = handle_stale(stale, sources, known, dry_run, remove)
+    results += handle_stale(list(edges), sources, held, dry_run, remove)
     removed = {r.fqn for r in results if r.operation is Operation.DELETE and not r.failed}
     for table in stale:
         if table.fqn in removed and not dry_run:

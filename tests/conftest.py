@@ -16,6 +16,12 @@ USER_JWT = "eyJ-user-jwt-SECRET-2b8e41"
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # xdist starts its workers with the terminal's COLUMNS/LINES set; the CLI's console would
+    # take that width once, at import, where the tests give COLUMNS per CLI call
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def prefect_harness() -> Iterator[None]:
@@ -54,6 +60,21 @@ def om_env(om_sandbox: object, monkeypatch: pytest.MonkeyPatch) -> object:
     return om_sandbox
 
 
+SERVER_GROUPS = {
+    "prefect_server": "prefect-server",
+    "airflow": "airflow",
+    "airflow2": "airflow2",
+    "mlflow": "mlflow",
+}
+"""Session fixture → the xdist group of every test using it: `make test` runs the suite on
+pytest-xdist workers with `--dist loadgroup`, so the tests sharing a server (and the state
+they build on it, in file order) run on one worker, which starts that server once."""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if os.environ.get("OM_URL"):
-        return
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        for fixture, group in SERVER_GROUPS.items():
+            if fixture in fixtures:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break

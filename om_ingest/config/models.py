@@ -181,14 +181,16 @@ class SourceConfig(StrictModel):
     remove_stale: bool = Field(
         default=False,
         description="Soft-delete in OM the tables this source ingested before and no longer "
-        "finds (default: only report them). Never after an incomplete listing.",
+        "finds, and delete the lineage edges its pipelines carry that it no longer derives "
+        "(Airflow); default: only report them. Never after an incomplete listing.",
     )
     stale_max_percent: float = Field(
         default=5.0,
         ge=0,
         le=100,
         description="Remove nothing when more than this share of the source's known tables "
-        "would go (a sign of a broken listing or a wrong prefix, not of deletions).",
+        "(or of the edges its pipelines carry) would go (a sign of a broken listing or a "
+        "wrong prefix, not of deletions).",
     )
 
     @field_validator("properties")

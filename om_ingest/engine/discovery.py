@@ -23,8 +23,11 @@ every listing of the source completed.
 A source may also stream lineage edges it derives (an Airflow DAG's tables read → written, an
 ML model's feature source tables → the model), right after the entity they name: an edge is
 written when OM holds both ends, else it is a warning result; edges are not tracked as
-incremental state nor as stale. Feature sources naming a table OM lacks are left out of a
-discovered ML model (OM would refuse the model).
+incremental state. A source owning its pipelines' lineage (Airflow, `lineage` on) derives
+every edge carrying one of them: an edge OM holds with a discovered pipeline on it that the
+source no longer derives is stale (`stale_edges`), handled as stale entities are. Feature
+sources naming a table OM lacks are left out of a discovered ML model (OM would refuse the
+model).
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ from om_ingest.sources.state import SourceState
 
 if TYPE_CHECKING:
     from om_ingest.openmetadata import OMClient
+    from om_ingest.openmetadata.client import PipelineEdge
 
 log = logging.getLogger("om_ingest.discovery")
 
@@ -88,6 +92,13 @@ class StaleEntity:
     location: str
     fqn: str
     entity_type: EntityType = EntityType.TABLE
+
+
+@dataclass(frozen=True)
+class StaleEdge(StaleEntity):
+    """A lineage edge OM holds with a pipeline of `source` on it, no longer derived there."""
+
+    edge: PipelineEdge | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,9 @@ class Expansion:
     """In a sharded run's parent: the units its shards will list (nothing is discovered)."""
     in_om: dict[tuple[str, str], bool] = field(default_factory=dict)
     """(config type, FQN) → whether OM holds it: the ends of discovered lineage edges."""
+    derived: dict[str, dict[str, set[tuple[str, str]]]] = field(default_factory=dict)
+    """Source owning its pipelines' lineage → each pipeline it found → the (upstream FQN,
+    downstream FQN) edges it derived for that pipeline this run."""
 
     def discover(self, index: int) -> Iterator[EntitySpec | EntityResult]:
         """Stream the tables of the placeholder at `index`: each a packed entity to write, or
@@ -151,6 +165,9 @@ class Expansion:
         found_here = self.seen.setdefault(name, set())
         found = 0
         skippable = self._skippable(stream, state)
+        derived = (
+            self.derived.setdefault(name, {}) if stream.source.owns_pipeline_lineage() else None
+        )
         self.listing.add(index)  # until the listing ends: an abandoned one proves nothing
         try:
             with stream.source:
@@ -161,6 +178,8 @@ class Expansion:
                 ):
                     found += 1
                     found_here.add(item.location)
+                    if derived is not None:
+                        _note_derived(derived, item, stream.schema_fqn)
                     yield self._add(item, stream, name)
         except SourceError as exc:  # e.g. a listing failing half-way: what was found goes on
             self.incomplete.add(name)
@@ -182,6 +201,36 @@ class Expansion:
             for location, fqn in sorted(state.tables.items())
             if location not in self.seen.get(name, set())
         ]
+
+    def stale_edges(self, client: OMClient) -> tuple[list[StaleEdge], dict[str, int]]:
+        """Lineage edges OM holds with a pipeline on them that its source (owning its
+        pipelines' lineage, its listing complete) found this run but no longer derives; and
+        how many edges those sources' pipelines carry in OM (what `stale_max_percent` is a
+        share of). A pipeline whose edges OM cannot list is left alone (a warning)."""
+        if self.listing:
+            return [], {}
+        pending = {s.source_config.name for s in self.streams.values()}
+        stale: list[StaleEdge] = []
+        held: dict[str, int] = {}
+        for name, pipelines in self.derived.items():
+            if name in self.incomplete or name in pending:
+                continue
+            for pipeline, derived in sorted(pipelines.items()):
+                try:
+                    edges = client.pipeline_edges(pipeline)
+                except OmIngestError as exc:
+                    log.warning("lineage of pipeline %s not checked for stale edges: %s",
+                                pipeline, exc)  # fmt: skip
+                    continue
+                held[name] = held.get(name, 0) + len(edges)
+                for edge in edges:
+                    ends = (fqns.normalize(edge.upstream[2]), fqns.normalize(edge.downstream[2]))
+                    if ends not in derived:
+                        label = f"{ends[0]} → {ends[1]} via {pipeline}".replace('"', "'")
+                        stale.append(StaleEdge(
+                            name, label, fqns.child(None, label), EntityType.LINEAGE, edge
+                        ))  # fmt: skip
+        return stale, held
 
     def _skippable(self, stream: _Stream, state: SourceState) -> set[str]:
         """Locations whose last in-step run had this stream's desired key and whose table OM
@@ -315,6 +364,23 @@ class Expansion:
             except OmIngestError:
                 return True
         return self.in_om[(kind, fqn)]
+
+
+def _note_derived(
+    derived: dict[str, set[tuple[str, str]]],
+    item: DiscoveredEntity | DiscoveryFailure | DiscoveryWarning,
+    parent: str,
+) -> None:
+    """Record a discovered pipeline (even one deriving no edge) or an edge it carries."""
+    if not isinstance(item, DiscoveredEntity):
+        return
+    entity = item.entity
+    props = entity.properties
+    if entity.type is EntityType.PIPELINE:
+        derived.setdefault(fqns.child(parent, entity.name or ""), set())
+    elif isinstance(props, LineageProperties) and props.pipeline is not None:
+        ends = (fqns.normalize(props.from_.fqn), fqns.normalize(props.to.fqn))
+        derived.setdefault(fqns.normalize(props.pipeline.fqn), set()).add(ends)
 
 
 def expand_entities(

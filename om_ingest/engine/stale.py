@@ -1,11 +1,13 @@
 """Stale entities (tables, pipelines, ML models): ingested from a source earlier, no longer
-found there.
+found there; and stale lineage edges: OM holds them with a pipeline on them whose source (one
+owning its pipelines' lineage: Airflow) no longer derives them.
 
 By default they are only reported. With the source's `remove_stale: true` they are
-soft-deleted in OpenMetadata, unless more than `stale_max_percent` of the source's known tables
-would go: a mass disappearance is far more often a wrong prefix, a permissions change or a
-half-done listing than real deletions, so then nothing is removed and each is reported failed
-(OM's own `markDeletedTables` has no such guard, their issue #10389). Each removal is a write
+soft-deleted in OpenMetadata (an edge: deleted), unless more than `stale_max_percent` of the
+source's known tables (edges: of the edges its pipelines carry) would go: a mass disappearance
+is far more often a wrong prefix, a permissions change or a half-done listing than real
+deletions, so then nothing is removed and each is reported failed (OM's own
+`markDeletedTables` has no such guard, their issue #10389). Each removal is a write
 like any other: the caller's `remove` retries transient failures and turns a final one into
 that table's failed result, so one failed delete never ends the run.
 """
@@ -17,8 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from om_ingest.config.models import SourceConfig
-from om_ingest.engine.discovery import StaleEntity
+from om_ingest.engine.discovery import StaleEdge, StaleEntity
 from om_ingest.engine.results import EntityResult, Operation, Outcome
+from om_ingest.errors import OpenMetadataError
 from om_ingest.openmetadata import OMClient
 
 Remove = Callable[[StaleEntity, str], EntityResult]
@@ -46,9 +49,10 @@ def handle_stale(
                 reason = f"stale: {gone}; kept in OpenMetadata (remove_stale: false)"
                 results.append(_result(table, Operation.SKIP, Outcome.SKIPPED, reason=reason))
             elif share > source.stale_max_percent:
+                kind = "lineage edge" if isinstance(table, StaleEdge) else table.entity_type.value
                 error = (
                     f"stale, not removed: {len(tables)} of {total} "
-                    f"{table.entity_type.value}s of source {name!r} "
+                    f"{kind}s of source {name!r} "
                     f"({share:.1f}%) are gone, more than stale_max_percent "
                     f"({source.stale_max_percent:g}); check the source, nothing was removed"
                 )
@@ -61,9 +65,24 @@ def handle_stale(
 
 
 def soft_delete(client: OMClient, table: StaleEntity, gone: str) -> EntityResult:
-    """Soft-delete `table` in OM (a no-op when it is gone already); OM errors propagate for
-    the caller to retry."""
+    """Soft-delete `table` in OM (a stale edge: delete it; a no-op when it is gone already);
+    OM errors propagate for the caller to retry."""
     from om_ingest.entities import handler_for
+
+    if isinstance(table, StaleEdge) and table.edge is not None:
+        try:
+            client.delete_lineage(table.edge)
+        except OpenMetadataError as exc:
+            if exc.status != 404:
+                raise
+            reason = f"stale: {gone}; already gone from OpenMetadata"
+            return _result(
+                table, Operation.SKIP, Outcome.SKIPPED, reason=reason, api_calls=client.api_calls
+            )
+        return _result(
+            table, Operation.DELETE, Outcome.SUCCESS, reason=f"removed: {gone}",
+            api_calls=client.api_calls,
+        )  # fmt: skip
 
     entity_class = handler_for(table.entity_type).entity_class
     current = client.get_by_name(entity_class, table.fqn)

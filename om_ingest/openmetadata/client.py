@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, SecretStr
@@ -412,6 +413,50 @@ class OMClient:
                 raise TransientOpenMetadataError(message, status=status)
             raise OpenMetadataError(message, status=status)
 
+    def pipeline_edges(self, pipeline_fqn: str) -> list[PipelineEdge]:
+        """The lineage edges OM holds with pipeline `pipeline_fqn` on them (none when OM has
+        no such pipeline). OM's lineage of a pipeline answers the ends of the edges carrying
+        it, not which end goes with which, so each pair of an upstream and a downstream end
+        is checked at `getLineageEdge` (read without the SDK's cache, which would keep an
+        edge this run removed)."""
+        from metadata.ingestion.ometa.client import APIError
+
+        with self._call(f"GET lineage of pipeline {pipeline_fqn}"):
+            try:
+                graph = self.sdk.client.get(
+                    f"/lineage/pipeline/name/{quote(pipeline_fqn)}"
+                    "?upstreamDepth=1&downstreamDepth=1"
+                )
+            except APIError as exc:
+                if exc.status_code == 404:
+                    return []
+                raise
+        pipeline_id = str((graph or {}).get("entity", {}).get("id"))
+        nodes = {str(n["id"]): n for n in (graph or {}).get("nodes") or []}
+        ups = {str(e["fromEntity"]) for e in graph.get("upstreamEdges") or []}
+        downs = {str(e["toEntity"]) for e in graph.get("downstreamEdges") or []}
+        found = []
+        for up in sorted(ups - {pipeline_id}):
+            for down in sorted(downs - {pipeline_id, up}):
+                with self._call(f"GET lineage edge {up} → {down}"):
+                    try:
+                        answer = self.sdk.client.get(f"/lineage/getLineageEdge/{up}/{down}")
+                    except APIError as exc:
+                        if exc.status_code == 404:
+                            continue
+                        raise
+                carried = ((answer or {}).get("edge") or {}).get("pipeline") or {}
+                if str(carried.get("id")) == pipeline_id and up in nodes and down in nodes:
+                    found.append(PipelineEdge(_end(nodes[up]), _end(nodes[down])))
+        return found
+
+    def delete_lineage(self, edge: PipelineEdge) -> None:
+        """DELETE one lineage edge, by its ends' ids (the SDK's `delete_lineage_edge` path;
+        called directly: the SDK's method logs a failure instead of raising it)."""
+        (from_type, from_id, _), (to_type, to_id, _) = edge.upstream, edge.downstream
+        with self._call(f"DELETE lineage {edge.upstream[2]} → {edge.downstream[2]}"):
+            self.sdk.client.delete(f"/lineage/{from_type}/{from_id}/{to_type}/{to_id}")
+
     def put_table_profile(self, table: Any, profile_request: BaseModel) -> Any:
         with self._call("PUT tableProfile"):
             return self.sdk.ingest_profile_data(table=table, profile_request=profile_request)
@@ -468,6 +513,18 @@ class OMClient:
             raise
         except Exception as exc:
             raise map_sdk_error(exc, what, self.api_url) from None
+
+
+@dataclass(frozen=True)
+class PipelineEdge:
+    """A lineage edge OM holds with a pipeline on it: each end as (OM type, id, FQN)."""
+
+    upstream: tuple[str, str, str]
+    downstream: tuple[str, str, str]
+
+
+def _end(node: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(node["type"]), str(node["id"]), str(node.get("fullyQualifiedName") or ""))
 
 
 _SDK_MISSING_TYPE_NAMES = {"DataContract": "dataContract"}

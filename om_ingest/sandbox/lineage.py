@@ -7,7 +7,10 @@ as its full reference, and column mappings naming a column an end does not have 
 without an error (`validateLineageDetails`: an unknown `toColumn` drops the mapping, unknown
 `fromColumns` are left out of it); GET `/{type}/{id}` or `/{type}/name/{fqn}` answers OM's
 `EntityLineage` (the entity, the other nodes, up- and downstream edges as id pairs) to
-`upstreamDepth`/`downstreamDepth` (0 to 3, default 1), leaving soft-deleted entities out; edges
+`upstreamDepth`/`downstreamDepth` (0 to 3, default 1), leaving soft-deleted entities out (a
+pipeline's or stored procedure's first level, as `findFromPipeline`/`findToPipeline`: the ends
+of the edges carrying it in `lineageDetails.pipeline`, or touching it, each edge answered as
+end → pipeline or pipeline → end with the carried edge's details); edges
 are deleted one by one (by ids or by names) or all of one `lineageDetails.source` touching an
 entity. `getLineageEdge/{fromId}/{toId}` and PATCH of an edge's details serve the SDK's
 `check_patch` path. A hard-deleted entity loses its edges.
@@ -135,8 +138,12 @@ class Lineage:
         up = _depth(params, "upstreamDepth")
         down = _depth(params, "downstreamDepth")
         nodes: dict[str, dict[str, Any]] = {}
-        upstream = self._walk(entity["id"], up, "toEntity", "fromEntity", nodes)
-        downstream = self._walk(entity["id"], down, "fromEntity", "toEntity", nodes)
+        if type_name in CARRIERS:
+            upstream = self._carried(entity["id"], up, "toEntity", "fromEntity", nodes)
+            downstream = self._carried(entity["id"], down, "fromEntity", "toEntity", nodes)
+        else:
+            upstream = self._walk(entity["id"], up, "toEntity", "fromEntity", nodes)
+            downstream = self._walk(entity["id"], down, "fromEntity", "toEntity", nodes)
         nodes.pop(entity["id"], None)
         return {
             "entity": self.ref(entity, type_name),
@@ -145,11 +152,42 @@ class Lineage:
             "downstreamEdges": downstream,
         }
 
-    def _walk(
+    def _carried(
         self, start: str, depth: int, near: str, far: str, nodes: dict[str, dict[str, Any]]
     ) -> list[dict[str, Any]]:
+        """A pipeline's lineage one way: the `far` end of each edge carrying it (or whose
+        `near` end it is), the edge answered as that end and the pipeline; then on from
+        those ends as from any entity."""
+        if depth == 0:
+            return []
         edges: list[dict[str, Any]] = []
-        frontier, seen = {start}, {start}
+        ends: set[str] = set()
+        for edge in sorted(self.store.all_of(STORE_KIND), key=lambda e: e["id"]):
+            pipeline = (edge.get("lineageDetails") or {}).get("pipeline") or {}
+            if pipeline.get("id") != start and edge[near]["id"] != start:
+                continue
+            other = self.store.get(edge[far]["type"], edge[far]["id"])
+            if other is None or other.get("deleted"):
+                continue
+            answered = {**self._edge_ids(edge), near: start}
+            edges.append(answered)
+            nodes[other["id"]] = self.ref(other, edge[far]["type"])
+            ends.add(other["id"])
+        for end in sorted(ends):
+            edges.extend(self._walk(end, depth - 1, near, far, nodes, seen={start, *ends}))
+        return edges
+
+    def _walk(
+        self,
+        start: str,
+        depth: int,
+        near: str,
+        far: str,
+        nodes: dict[str, dict[str, Any]],
+        seen: set[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        edges: list[dict[str, Any]] = []
+        frontier, seen = {start}, {start} if seen is None else set(seen)
         for _ in range(depth):
             following = set()
             for edge in sorted(self.store.all_of(STORE_KIND), key=lambda e: e["id"]):
@@ -194,6 +232,9 @@ class Lineage:
             raise ApiError(404, f"{type_name} instance for {key} not found")
         return entity
 
+
+CARRIERS = ("pipeline", "storedProcedure")
+"""Entity types OM's lineage read answers with the edges carrying them (LineageRepository)."""
 
 CHILDREN = {
     "table": ("columns",),

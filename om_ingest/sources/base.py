@@ -122,6 +122,11 @@ class DataSource(ABC):
         if self._reads is not None:
             self._reads.add(self.config.name, count)
 
+    def owns_pipeline_lineage(self) -> bool:
+        """Whether every lineage edge carrying one of its discovered pipelines is the
+        source's to derive (Airflow with `lineage` on): one it no longer derives is stale."""
+        return False
+
     def default_schema_fqn(self) -> str | None:
         """The OM parent discovered entities go to when the config names none: a table
         source's schema, a pipeline or ML model source's service."""

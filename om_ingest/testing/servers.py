@@ -174,9 +174,12 @@ SERVERS_CACHE = Path(
 """Where server venvs are built once and reused by tests, `make test` and demos."""
 
 AIRFLOW_VERSION = "3.3.2"
+AIRFLOW2_VERSION = "2.10.5"
 MLFLOW_VERSION = "3.14.0"
 SERVER_PACKAGES: dict[str, tuple[str, ...]] = {
     "airflow": (f"apache-airflow=={AIRFLOW_VERSION}",),
+    # Airflow 2: the `api_version: v1` path (/api/v1, basic auth)
+    "airflow2": (f"apache-airflow=={AIRFLOW2_VERSION}",),
     # scikit-learn: tests log a real model through this venv's python
     "mlflow": (f"mlflow[auth]=={MLFLOW_VERSION}", "scikit-learn"),
 }
@@ -368,17 +371,19 @@ class AirflowServer:
 @contextlib.contextmanager
 def airflow_server(
     dags_folder: Path, username: str = "admin", password: str = "om-ingest-test",
-    timeout: float = 180.0,
+    timeout: float = 180.0, version: int = 3,
 ) -> Iterator[AirflowServer]:  # fmt: skip
-    """A real Airflow 3 API server (sqlite metadata DB, no scheduler) serving `dags_folder`,
-    with one simple-auth-manager admin `username`/`password`. Runs come from `airflow dags
-    test` (AirflowServer.airflow)."""
+    """A real Airflow API server (sqlite metadata DB, no scheduler) serving `dags_folder`,
+    with one admin `username`/`password`. Runs come from `airflow dags test`
+    (AirflowServer.airflow).
+
+    `version=3` (Airflow 3.3): the API server's `/api/v2`, a simple-auth-manager user.
+    `version=2` (Airflow 2.10): the webserver's `/api/v1` with the basic-auth API backend and
+    a FAB user (`airflow users create`)."""
     import json
 
-    bin_dir = server_venv("airflow")
-    home = Path(tempfile.mkdtemp(prefix="om-ingest-airflow-"))
-    passwords = home / "passwords.json"
-    passwords.write_text(json.dumps({username: password}))
+    bin_dir = server_venv("airflow" if version == 3 else "airflow2")
+    home = Path(tempfile.mkdtemp(prefix=f"om-ingest-airflow{version}-"))
     port, log = free_port(), home / "server.log"
     env = {
         **os.environ,
@@ -387,26 +392,44 @@ def airflow_server(
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{username}:admin",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
-        "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "om-ingest-test-jwt-secret",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
     }
+    if version == 3:
+        passwords = home / "passwords.json"
+        passwords.write_text(json.dumps({username: password}))
+        env.update({
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{username}:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+            "AIRFLOW__API__BASE_URL": f"http://{HOST}:{port}",
+            "AIRFLOW__API_AUTH__JWT_SECRET": "om-ingest-test-jwt-secret",
+        })  # fmt: skip
+        serve = ["api-server", "--host", HOST, "--port", str(port), "--workers", "1"]
+        health = "/api/v2/monitor/health"
+    else:
+        env.update({
+            "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
+            "AIRFLOW__WEBSERVER__SECRET_KEY": "om-ingest-test-secret-key",
+        })  # fmt: skip
+        serve = ["webserver", "--hostname", HOST, "--port", str(port), "--workers", "1"]
+        health = "/api/v1/health"
     server = AirflowServer(f"http://{HOST}:{port}", username, password, bin_dir, env, dags_folder)
     process: subprocess.Popen[bytes] | None = None
     try:
         server.airflow("db", "migrate")
+        if version == 2:
+            server.airflow(
+                "users", "create", "--username", username, "--password", password,
+                "--role", "Admin", "--firstname", "om", "--lastname", "ingest",
+                "--email", f"{username}@om-ingest.local",
+            )  # fmt: skip
         server.reserialize()
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [str(bin_dir / "airflow"), "api-server", "--host", HOST, "--port", str(port),
-                 "--workers", "1"],
+                [str(bin_dir / "airflow"), *serve],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env,
             )  # fmt: skip
         wait_until(
-            lambda: _http_ok(f"{server.url}/api/v2/monitor/health"),
-            process, log, timeout, "Airflow",
+            lambda: _http_ok(f"{server.url}{health}"), process, log, timeout, "Airflow"
         )  # fmt: skip
         yield server
     finally:

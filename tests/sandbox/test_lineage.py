@@ -130,3 +130,42 @@ def test_put_replaces_details_checks_the_pipeline_and_drops_unknown_columns(
     gone = {"id": "00000000-0000-0000-0000-000000000001", "type": "pipeline"}
     answer = client.add_lineage(edge(a, b, pipeline=gone))
     assert "Error 404" in answer["error"] and "pipeline instance" in answer["error"]
+
+
+def test_a_pipeline_s_lineage_is_the_ends_of_the_edges_carrying_it(
+    client: Any, unique: str
+) -> None:
+    """LineageRepository.getUpstream/DownstreamLineage for a pipeline (findFromPipeline,
+    findToPipeline): the upstream ends of the edges with it in `lineageDetails.pipeline`, as
+    edges end → pipeline, and their downstream ends, as pipeline → end; edges without it are
+    not there. (The ends are not paired: `getLineageEdge` tells which edge exists.)"""
+    from metadata.generated.schema.api.data.createPipeline import CreatePipelineRequest
+    from metadata.generated.schema.api.services.createPipelineService import (
+        CreatePipelineServiceRequest,
+    )
+    from metadata.generated.schema.entity.data.pipeline import Pipeline
+
+    a, b, c, d = (put_table(client, unique, name=n) for n in ("a", "b", "c", "d"))
+    client.create_or_update(
+        CreatePipelineServiceRequest.model_validate(
+            {"name": f"{unique}af", "serviceType": "Airflow"}
+        )
+    )
+    pipeline = client.create_or_update(
+        CreatePipelineRequest.model_validate({"name": "p", "service": f"{unique}af"})
+    )
+    carried = {"id": model_str(pipeline.id), "type": "pipeline"}
+    client.add_lineage(edge(a, b, pipeline=carried))
+    client.add_lineage(edge(a, c, pipeline=carried))
+    client.add_lineage(edge(c, d))  # not carrying it
+    names = {model_str(t.id): model_str(t.name).removeprefix(unique) for t in (a, b, c, d)}
+    names[model_str(pipeline.id)] = "p"
+    around = EntityLineage.model_validate(
+        client.get_lineage_by_name(Pipeline, f"{unique}af.p", up_depth=1, down_depth=1)
+    )
+    assert pairs(around.upstreamEdges, names) == [("a", "p"), ("a", "p")]
+    assert pairs(around.downstreamEdges, names) == [("p", "b"), ("p", "c")]
+    assert {e.lineageDetails.pipeline.fullyQualifiedName for e in around.downstreamEdges} == {
+        f"{unique}af.p"
+    }
+    assert sorted(model_str(n.name).removeprefix(unique) for n in around.nodes) == ["a", "b", "c"]

@@ -1,6 +1,6 @@
 """Real source servers, each started once per session and only when a test asks: PostgreSQL
-(each test works in its own database), Airflow and MLflow (their venvs are built with uv on
-first use: `om_ingest.testing.servers.server_venv`)."""
+(each test works in its own database), Airflow 3, Airflow 2 and MLflow (their venvs are built
+with uv on first use: `om_ingest.testing.servers.server_venv`)."""
 
 from __future__ import annotations
 
@@ -111,13 +111,25 @@ def mlflow() -> Iterator[MlflowServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServer]:
-    """Airflow serving a copy of `airflow_dags/` (tests edit DAGs in the copy)."""
+def _dags_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of `airflow_dags/` (tests edit DAGs in the copy)."""
     import shutil
 
     folder = tmp_path_factory.mktemp("dags")
     for dag in DAGS.glob("*.py"):
         shutil.copy(dag, folder / dag.name)
-    with airflow_server(folder) as server:
+    return folder
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServer]:
+    """Airflow 3 serving a copy of `airflow_dags/`."""
+    with airflow_server(_dags_copy(tmp_path_factory)) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def airflow2(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowServer]:
+    """Airflow 2 (`/api/v1`) serving a copy of `airflow_dags/` (they import from either)."""
+    with airflow_server(_dags_copy(tmp_path_factory), version=2) as server:
         yield server

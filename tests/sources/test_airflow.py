@@ -1,7 +1,8 @@
 """`type: airflow` against a real Airflow 3 API server: the DAGs in `airflow_dags/` become
 pipelines with their tasks; a real run (`airflow dags test`) gives task states; a DAG edited
-(a task added, a dependency moved) is a detected and applied change; a refused password or a
-server that is down fails that source alone."""
+(a task added, a dependency moved) is a detected and applied change, and the lineage edge its
+changed outlet no longer produces is a stale edge (reported, then removed); a refused password
+or a server that is down fails that source alone."""
 
 from __future__ import annotations
 
@@ -31,9 +32,10 @@ EDITED = (
         "    extract >> [transform, load]\n"
         "    load >> publish\n",
     )
+    .replace("outlets=[ORDERS]", 'outlets=[Asset("postgres://warehouse/sales/mart/daily")]')
 )
-"""sales_etl with a task added (publish, after load) and a dependency moved (load now follows
-extract, not transform)."""
+"""sales_etl with a task added (publish, after load), a dependency moved (load now follows
+extract, not transform) and its outlet changed (load writes mart.daily, not core.orders)."""
 
 
 ASSET_TABLES = [
@@ -206,8 +208,13 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
     assert fields["tasks.extract.downstreamTasks"] == (["transform"], ["load", "transform"])
     assert fields["tasks.load.downstreamTasks"] == (None, ["publish"])
     assert preview["af.branching"]["operation"] == "SKIP"
+    gone = "wh.sales.raw.orders_raw → wh.sales.core.orders via af.sales_etl is gone from source"
+    kept = f"stale: {gone} 'af' since the last run; kept in OpenMetadata (remove_stale: false)"
+    assert (preview[edge]["operation"], preview[edge]["reason"]) == ("SKIP", kept)
 
-    assert {e["fqn"]: e["operation"] for e in audit_events(run(path))}["af.sales_etl"] == "UPDATE"
+    applied = {e["fqn"]: e for e in audit_events(run(path))}
+    assert applied["af.sales_etl"]["operation"] == "UPDATE"
+    assert (applied[edge]["operation"], applied[edge]["reason"]) == ("SKIP", kept)
     etl = client.get_by_name(Pipeline, "af.sales_etl", fields=["tasks"])
     assert {t.name: t.downstreamTasks for t in etl.tasks} == {
         "extract": ["load", "transform"],
@@ -215,6 +222,27 @@ def test_dags_become_pipelines_and_an_edited_dag_is_an_applied_change(
         "load": ["publish"],
         "publish": None,
     }
+
+    # the edge sales_etl no longer produces goes with remove_stale, unless that would remove
+    # more than stale_max_percent of the edges the source's pipelines carry (1 of 1 here)
+    removing = source(airflow)
+    removing["remove_stale"] = True
+    failed = run_failing(config(tmp_path, [removing]))
+    (guarded,) = [r for r in failed.results if r.fqn == edge]
+    assert guarded.outcome.value == "failed" and "1 of 1 lineage edges of source 'af'" in (
+        guarded.error or ""
+    )
+    path = config(tmp_path, [{**removing, "stale_max_percent": 100}])
+    dry = {e["fqn"]: e for e in audit_events(run(path, dry_run=True))}[edge]
+    assert (dry["operation"], dry["outcome"]) == ("DELETE", "dry_run")
+    assert (
+        len(client.get_lineage_by_id(Table, str(raw_table.id.root), 0, 1)["downstreamEdges"]) == 1
+    )
+    removed = {e["fqn"]: e for e in audit_events(run(path))}[edge]
+    assert (removed["operation"], removed["outcome"]) == ("DELETE", "success")
+    assert removed["reason"] == f"removed: {gone} 'af' since the last run"
+    assert client.get_lineage_by_id(Table, str(raw_table.id.root), 0, 1)["downstreamEdges"] == []
+    assert edge not in {e["fqn"] for e in audit_events(run(path))}  # nothing stale any more
 
 
 def test_a_refused_password_or_a_server_down_fails_that_source_only(

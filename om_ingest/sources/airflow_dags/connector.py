@@ -119,6 +119,9 @@ class AirflowSource(ServiceLevelSource):
         super().__init__(config, properties)
         self._session: Any = None
 
+    def owns_pipeline_lineage(self) -> bool:
+        return self.properties.lineage
+
     @property
     def _host(self) -> str:
         return self.properties.host.rstrip("/")
@@ -277,7 +280,10 @@ class AirflowSource(ServiceLevelSource):
     def _describe(self, dag: dict[str, Any]) -> dict[str, Any]:
         dag_id = str(dag["dag_id"])
         path = f"/dags/{quote(dag_id, safe='')}"
-        details = {**dag, **self._get(f"{path}/details")}
+        # Airflow 2's details answer `owners: []` where its DAG list has them: an empty
+        # detail does not hide what the list says
+        more = self._get(f"{path}/details")
+        details = {**dag, **{k: v for k, v in more.items() if v not in (None, [], "")}}
         tasks = self._get(f"{path}/tasks").get("tasks") or []
         tags = sorted(
             str(t["name"]) if isinstance(t, dict) else str(t) for t in details.get("tags") or []

@@ -2,9 +2,15 @@
 
 from datetime import datetime
 
-from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.providers.standard.operators.python import BranchPythonOperator
-from airflow.sdk import DAG, Asset
+try:  # Airflow 3
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.providers.standard.operators.python import BranchPythonOperator
+    from airflow.sdk import DAG, Asset
+except ImportError:  # Airflow 2 (the api_version v1 tests)
+    from airflow import DAG
+    from airflow.datasets import Dataset as Asset
+    from airflow.operators.empty import EmptyOperator
+    from airflow.operators.python import BranchPythonOperator
 
 with DAG(
     dag_id="branching",

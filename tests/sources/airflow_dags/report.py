@@ -2,8 +2,13 @@
 
 from datetime import datetime
 
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.sdk import DAG, Asset
+try:  # Airflow 3
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.sdk import DAG, Asset
+except ImportError:  # Airflow 2 (the api_version v1 tests)
+    from airflow import DAG
+    from airflow.datasets import Dataset as Asset
+    from airflow.operators.bash import BashOperator
 
 with DAG(
     dag_id="orders_report",
@@ -11,4 +16,8 @@ with DAG(
     start_date=datetime(2026, 1, 1),
     is_paused_upon_creation=True,
 ) as dag:
-    BashOperator(task_id="report", bash_command="echo report")
+    BashOperator(
+        task_id="report",
+        bash_command="echo report",
+        outlets=[Asset("postgres://warehouse/sales/mart/daily_orders")],
+    )

@@ -2,9 +2,15 @@
 
 from datetime import datetime
 
-from airflow.providers.standard.operators.bash import BashOperator
-from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset
+try:  # Airflow 3
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG, Asset
+except ImportError:  # Airflow 2 (the api_version v1 tests)
+    from airflow import DAG
+    from airflow.datasets import Dataset as Asset
+    from airflow.operators.bash import BashOperator
+    from airflow.operators.empty import EmptyOperator
 
 RAW = Asset("postgres://warehouse/sales/raw/orders_raw")
 ORDERS = Asset("postgres://warehouse/sales/core/orders")
