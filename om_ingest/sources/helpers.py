@@ -43,6 +43,16 @@ def capped(batches: Iterable[pa.RecordBatch], max_rows: int) -> Iterator[pa.Reco
         yield batch
 
 
+def discovery_filter(template: EntityConfig) -> DiscoveryFilter | None:
+    """The filter of a discovery entity (None: everything the source holds)."""
+    return template.discovery.filter if template.discovery else None
+
+
+def reached_cap(flt: DiscoveryFilter | None, found: int) -> bool:
+    """Whether `found` entities already fill the filter's `max_tables`."""
+    return flt is not None and flt.max_tables is not None and found >= flt.max_tables
+
+
 def passes_filter(flt: DiscoveryFilter | None, *names: str) -> bool:
     """Whether a discovery filter's include/exclude patterns (globs, or regular expressions
     with `regex: true`) let an object through, matched on any of its `names` (its name, its

@@ -36,8 +36,10 @@ from om_ingest.sources.base import (
 )
 from om_ingest.sources.helpers import (
     discovered,
+    discovery_filter,
     lineage_edge,
     passes_filter,
+    reached_cap,
     reason,
     unreachable,
 )
@@ -216,7 +218,7 @@ class AirflowSource(ServiceLevelSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure | DiscoveryWarning]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         found = 0
         by_dag = self.assets() if self.properties.lineage else {}
         for dag in self._pages("/dags", "dags"):
@@ -227,7 +229,7 @@ class AirflowSource(ServiceLevelSource):
                 continue
             if dag.get("is_paused") and not self.properties.include_paused:
                 continue
-            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+            if reached_cap(flt, found):
                 return
             found += 1
             location = self.dag_url(dag_id)

@@ -31,7 +31,7 @@ from om_ingest.errors import SourceError
 from om_ingest.logs import redact
 from om_ingest.sources.arrow_types import om_enum_value
 from om_ingest.sources.base import DataSource, DiscoveredEntity, DiscoveryFailure, TableStatistics
-from om_ingest.sources.helpers import capped, passes_filter, reason
+from om_ingest.sources.helpers import capped, discovery_filter, passes_filter, reached_cap, reason
 from om_ingest.sources.iceberg.properties import IcebergProperties, schema_fqn, schema_name
 from om_ingest.sources.iceberg.statistics import manifest_statistics
 from om_ingest.sources.iceberg.types import columns_from_schema, field_ids
@@ -179,7 +179,7 @@ class IcebergSource(DataSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         known, markers = known_commits or {}, known_markers or {}
 
         def identifiers() -> Iterator[Identifier]:
@@ -191,7 +191,7 @@ class IcebergSource(DataSource):
                     name = identifier[-1]
                     if not passes_filter(flt, ".".join(identifier), name):
                         continue
-                    if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+                    if reached_cap(flt, found):
                         return
                     found += 1
                     yield identifier

@@ -30,7 +30,13 @@ from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.logs import register_secrets
 from om_ingest.sources.base import DiscoveredEntity, DiscoveryFailure, ServiceLevelSource
-from om_ingest.sources.helpers import discovered, passes_filter, reason
+from om_ingest.sources.helpers import (
+    discovered,
+    discovery_filter,
+    passes_filter,
+    reached_cap,
+    reason,
+)
 from om_ingest.sources.kafka_topics.properties import KafkaProperties
 from om_ingest.sources.kafka_topics.received import BrokerBytes
 from om_ingest.sources.reads import HTTP_BODIES, count_httpx_client
@@ -178,14 +184,14 @@ class KafkaSource(ServiceLevelSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         found = 0
         for name, metadata in sorted(self._topics().items()):
             if name.startswith(INTERNAL) and not self.properties.include_internal:
                 continue
             if not passes_filter(flt, name):
                 continue
-            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+            if reached_cap(flt, found):
                 return
             found += 1
             location = self.topic_url(name)

@@ -32,7 +32,14 @@ from om_ingest.sources.base import (
     DiscoveryWarning,
     ServiceLevelSource,
 )
-from om_ingest.sources.helpers import discovered, lineage_edge, passes_filter, reason
+from om_ingest.sources.helpers import (
+    discovered,
+    discovery_filter,
+    lineage_edge,
+    passes_filter,
+    reached_cap,
+    reason,
+)
 from om_ingest.sources.mlflow_registry.properties import MlflowProperties
 from om_ingest.sources.reads import HTTP_BODIES
 from om_ingest.sources.registry import register_source_class
@@ -153,12 +160,12 @@ class MlflowSource(ServiceLevelSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure | DiscoveryWarning]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         found = 0
         for model in self._registered_models():
             if not passes_filter(flt, model.name):
                 continue
-            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+            if reached_cap(flt, found):
                 return
             found += 1
             location = f"{self.properties.tracking_uri.rstrip('/')}/#/models/{quote(model.name)}"

@@ -22,7 +22,14 @@ from urllib.parse import quote
 from om_ingest.config.models import EntityConfig, EntityType, SourceConfig
 from om_ingest.errors import SourceError
 from om_ingest.sources.base import DiscoveredEntity, DiscoveryFailure, ServiceLevelSource
-from om_ingest.sources.helpers import discovered, passes_filter, reason, unreachable
+from om_ingest.sources.helpers import (
+    discovered,
+    discovery_filter,
+    passes_filter,
+    reached_cap,
+    reason,
+    unreachable,
+)
 from om_ingest.sources.opensearch_indexes.mapping import matching_templates, search_index_fields
 from om_ingest.sources.opensearch_indexes.properties import OpenSearchProperties
 from om_ingest.sources.registry import register_source_class
@@ -127,7 +134,7 @@ class OpenSearchSource(ServiceLevelSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         listed = self._call(
             "GET /_alias", lambda: self._client.indices.get_alias(expand_wildcards="open")
         )
@@ -136,7 +143,7 @@ class OpenSearchSource(ServiceLevelSource):
         for name in sorted(listed or {}):
             if name.startswith(".") or not passes_filter(flt, name):
                 continue
-            if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+            if reached_cap(flt, found):
                 return
             location = f"{self.properties.hosts[0]}/{quote(name, safe='')}"
             answer = self._call(

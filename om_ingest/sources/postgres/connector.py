@@ -36,7 +36,7 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     TableStatistics,
 )
-from om_ingest.sources.helpers import passes_filter, reason
+from om_ingest.sources.helpers import discovery_filter, passes_filter, reached_cap, reason
 from om_ingest.sources.postgres.catalog import (
     RelationFacts,
     TypeCatalog,
@@ -185,7 +185,7 @@ class PostgresSource(DataSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         known = known_commits or {}
         markers = known_markers or {}
         found = 0
@@ -194,7 +194,7 @@ class PostgresSource(DataSource):
             for relation in relations:
                 if not passes_filter(flt, f"{schema}.{relation.name}", relation.name):
                     continue
-                if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+                if reached_cap(flt, found):
                     return
                 location = self.location(schema, relation.name)
                 try:

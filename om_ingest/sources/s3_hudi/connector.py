@@ -38,7 +38,14 @@ from om_ingest.sources.base import (
     DiscoveryFailure,
     TableStatistics,
 )
-from om_ingest.sources.helpers import capped, passes_filter, profile_value, reason
+from om_ingest.sources.helpers import (
+    capped,
+    discovery_filter,
+    passes_filter,
+    profile_value,
+    reached_cap,
+    reason,
+)
 from om_ingest.sources.parallel import ordered_map
 from om_ingest.sources.reads import CountingFile
 from om_ingest.sources.registry import register_source_class
@@ -101,7 +108,7 @@ class S3HudiSource(DataSource):
         known_markers: dict[str, str] | None = None,
     ) -> Iterator[DiscoveredEntity | DiscoveryFailure]:
         self.connect()
-        flt = template.discovery.filter if template.discovery else None
+        flt = discovery_filter(template)
         known = known_commits or {}
         markers = known_markers or {}
 
@@ -113,7 +120,7 @@ class S3HudiSource(DataSource):
                 name = relative.rsplit("/", 1)[-1] or self.properties.database_name()
                 if not passes_filter(flt, relative, name):
                     continue
-                if flt is not None and flt.max_tables is not None and found >= flt.max_tables:
+                if reached_cap(flt, found):
                     return
                 found += 1
                 yield name, location
