@@ -73,16 +73,22 @@ def _no_secret(receiver: Receiver) -> None:
     assert all(h.get("Authorization") == f"Bearer {HOOK_SECRET}" for h in receiver.headers)
 
 
-def test_a_warned_violation_sends_one_message_naming_entity_change_and_run(
-    om_env: Any, tmp_path: Path, receiver: Receiver, webhook_block: str
-) -> None:
+def _status_retyped(tmp_path: Path, webhook_block: str) -> str:
+    """The contracted table with `status` retyped to BOOLEAN (the contract says string),
+    notifying through `webhook_block`."""
     retyped = [
         {"name": c["name"], "data_type": "BOOLEAN" if c["name"] == "status" else c["data_type"]}
         for c in COLUMNS
     ]
-    config = contract_config(
+    return contract_config(
         tmp_path, odcs(), columns=retyped, notifications={"block": webhook_block}
     )
+
+
+def test_a_warned_violation_sends_one_message_naming_entity_change_and_run(
+    om_env: Any, tmp_path: Path, receiver: Receiver, webhook_block: str
+) -> None:
+    config = _status_retyped(tmp_path, webhook_block)
     assert run(config, dry_run=True)["notifications"] == 0  # a preview announces nothing
     assert receiver.messages == []
     summary = run(config)
@@ -100,13 +106,7 @@ def test_a_warned_violation_is_reported_again_when_the_table_is_a_cache_hit(
 ) -> None:
     from tests.flows.test_ingest_flow import audit_events
 
-    retyped = [
-        {"name": c["name"], "data_type": "BOOLEAN" if c["name"] == "status" else c["data_type"]}
-        for c in COLUMNS
-    ]
-    config = contract_config(
-        tmp_path, odcs(), columns=retyped, notifications={"block": webhook_block}
-    )
+    config = _status_retyped(tmp_path, webhook_block)
     run(config)
     again = run(config)  # nothing changed: the table's write is skipped from the cache
     event = next(e for e in audit_events(again) if e["fqn"] == TABLE)
