@@ -32,7 +32,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.tasks import Task
 
 from om_ingest.config.models import IngestionConfig, RetryConfig
-from om_ingest.engine.bulk import Known, apply_batch, known_for, rows_per_task
+from om_ingest.engine.bulk import BATCHED, Known, apply_batch, known_for, rows_per_task
 from om_ingest.engine.discovery import Expansion, StaleEntity
 from om_ingest.engine.executor import (
     EntityTask,
@@ -42,27 +42,36 @@ from om_ingest.engine.executor import (
     desired_request,
     failed_result,
     probe_parent,
+    with_entity,
 )
 from om_ingest.engine.results import EntityResult, Operation, Outcome
 from om_ingest.engine.run import StreamItem
 from om_ingest.engine.stale import handle_stale, removal_failed, soft_delete
+from om_ingest.entities import handler_for
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
 from om_ingest.openmetadata.retry import Tries, call_with_retries
 from om_ingest.planning import Key, PlannedEntity
+from om_ingest.profiling.schema_profiler import SchemaSnapshots
 
 _clients: dict[str, OMClient] = {}
 _retries: dict[str, RetryConfig] = {}
+_snapshots: dict[str, SchemaSnapshots] = {}
 _clients_lock = threading.Lock()
 
 
-def register_client(client: OMClient, retries: RetryConfig | None = None) -> str:
+def register_client(
+    client: OMClient, retries: RetryConfig | None = None, snapshots: SchemaSnapshots | None = None
+) -> str:
     """Tasks receive a key, not the client: SDK clients are neither hashable nor picklable.
-    `retries` is how writes through this client retry transient failures."""
+    `retries` is how writes through this client retry transient failures; `snapshots`, where
+    batch tasks record the schemas of what they brought in step (none in a dry run)."""
     key = hashlib.sha256(f"{client.api_url}:{id(client)}".encode()).hexdigest()[:16]
     with _clients_lock:
         _clients[key] = client
         _retries[key] = retries or RetryConfig()
+        if snapshots is not None:
+            _snapshots[key] = snapshots
     return key
 
 
@@ -80,6 +89,7 @@ def release_client(key: str) -> None:
     with _clients_lock:
         _clients.pop(key, None)
         _retries.pop(key, None)
+        _snapshots.pop(key, None)
 
 
 class EntityFailed(OmIngestError):
@@ -92,16 +102,15 @@ class EntityFailed(OmIngestError):
 
 def entity_cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
     """Idempotency key: OM host, kind and FQN, canonical desired spec and idempotency mode."""
-    return _entity_key(parameters["job"], parameters["client_key"])
+    job: EntityTask = parameters["job"]
+    return None if job.dry_run else _entity_key(job, parameters["client_key"], desired_request(job))
 
 
-def _entity_key(job: EntityTask, client_key: str, built: Any = None) -> str | None:
+def _entity_key(job: EntityTask, client_key: str, desired: dict[str, Any]) -> str:
     """The write cache key of one entity, the same whether it is written alone or in a batch
-    (`built`: its `built_request`, when the batch has it)."""
-    if job.dry_run:
-        return None
+    (`desired`: its `desired_request`)."""
     client = _clients[client_key]
-    spec = json.dumps(desired_request(job, built), sort_keys=True, default=str)
+    spec = json.dumps(desired, sort_keys=True, default=str)
     raw = "\n".join(
         [
             client.api_url,
@@ -187,7 +196,6 @@ def _revalidated(
     """A cache hit is trusted only if OM still holds the same entity (id) at the cached
     version: one deleted and re-created since starts again at 0.1 with another id. What has
     no version (a lineage edge) is compared again, which writes only if it differs."""
-    from om_ingest.entities import handler_for
 
     client = _clients[client_key].scoped()
     expected = cached.version_after if cached.version_after is not None else cached.version_before
@@ -230,6 +238,9 @@ def _cache_hit(
 
 _knowns: dict[str, Known] = {}
 """Stream key → what OM holds under the stream's parent (listed once, shared by its batches)."""
+_writing: dict[str, threading.Semaphore] = {}
+"""Stream key → the batches that may write to OM at once (`max_concurrency`); one more batch
+task runs, deciding its rows while the others write."""
 
 
 @task(name="write-batch", task_run_name="{label}", cache_policy=NO_CACHE, persist_result=False)
@@ -246,20 +257,21 @@ def write_batch(
     still holds (from the stream's listing, no call of its own), is skipped without a write."""
     known = _knowns[known_key]
     store = get_result_store()
+    jobs = [with_entity(job) for job in jobs]
     built = [built_request(job) for job in jobs]
-    keys = [
-        None if request is None else _entity_key(job, client_key, request)
+    desired = [
+        None if request is None else desired_request(job, request)
         for job, request in zip(jobs, built, strict=True)
+    ]
+    keys = [
+        None if spec is None or job.dry_run else _entity_key(job, client_key, spec)
+        for job, spec in zip(jobs, desired, strict=True)
     ]
     results: dict[int, EntityResult] = {}
     todo: list[int] = []
     for i, (job, key) in enumerate(zip(jobs, keys, strict=True)):
-        cached = None if refresh_cache or key is None else _cached(store, key)
-        if cached is not None and cached.in_step:
-            expected = (
-                cached.version_after if cached.version_after is not None else cached.version_before
-            )
-            try:
+        if not refresh_cache and key is not None:
+            try:  # what OM holds first: a record of an entity OM lacks is not even read
                 identity = call_with_retries(
                     partial(known.identity, job.node.fqn),
                     _retries[client_key],
@@ -268,9 +280,16 @@ def write_batch(
             except OmIngestError as exc:
                 results[i] = failed_result(job.node, exc)
                 continue
-            if expected is not None and identity == (cached.entity_id, expected):
-                results[i] = _cache_hit(job, cached, expected, 0)
-                continue
+            cached = None if identity is None else _cached(store, key)
+            if cached is not None and cached.in_step:
+                expected = (
+                    cached.version_after
+                    if cached.version_after is not None
+                    else cached.version_before
+                )
+                if expected is not None and identity == (cached.entity_id, expected):
+                    results[i] = _cache_hit(job, cached, expected, 0)
+                    continue
         todo.append(i)
     written = apply_batch(
         _clients[client_key],
@@ -279,12 +298,20 @@ def write_batch(
         _retries[client_key],
         bulk_size,
         [built[i] for i in todo],
+        _writing.get(known_key),
     )
     for i, result in zip(todo, written, strict=True):
         results[i] = result
         key = keys[i]
         if key is not None and not result.failed:
             store.write(obj=result, key=key)
+    snapshots = _snapshots.get(client_key)
+    if snapshots is not None:
+        for i, job in enumerate(jobs):
+            shape = handler_for(job.node.type).schema_shape
+            spec = desired[i]
+            if shape is not None and spec is not None and results[i].in_step:
+                snapshots.record(job.node.entity, job.node.fqn, spec, shape)
     return [results[i] for i in range(len(jobs))]
 
 
@@ -350,12 +377,15 @@ def entity_group_flow(
             record(result)
 
     with ExitStack() as stack:
+        # Batches run on a runner with a worker more than may write (`_writing`): a batch
+        # builds and decides its rows while the ones before it wait for OM.
+        workers = max_concurrency + 1 if bulk is not None else max_concurrency
         runner: ThreadPoolTaskRunner[Any] | None = (
-            stack.enter_context(ThreadPoolTaskRunner(max_workers=max_concurrency))
-            if max_concurrency > 1
-            else None
+            stack.enter_context(ThreadPoolTaskRunner(max_workers=workers)) if workers > 1 else None
         )
-        in_flight = 2 * max_concurrency if runner else 0
+        if bulk is not None:
+            _writing[stream_key] = threading.Semaphore(max_concurrency)
+        in_flight = 2 * workers if runner else 0
 
         def flush() -> None:
             nonlocal batched
@@ -385,9 +415,11 @@ def entity_group_flow(
                 parent_size = batched + (known.count() if known is not None else 0)
                 if len(batch) >= rows_per_task(bulk.size, parent_size):
                     flush()
-            elif runner is None:
+            elif runner is None or bulk is not None:
                 flush()
                 pending.append(({item.node.key}, partial(_ran, item, client_key, writer)))
+                while bulk is not None and pending:  # alone: no batch writes meanwhile
+                    settle()
             else:
                 flush()
                 future = runner.submit(writer, parameters={"job": item, "client_key": client_key})
@@ -401,6 +433,7 @@ def entity_group_flow(
         while pending:
             settle()
     _knowns.pop(stream_key, None)
+    _writing.pop(stream_key, None)
     return written
 
 
@@ -414,16 +447,17 @@ class Bulk:
 
 
 def _batchable(job: EntityTask, client_key: str, stream_key: str) -> bool:
-    """A discovered entity of a kind with a parent listing (a table) goes in a batch; the
-    stream's listing is set up with its first one."""
+    """A discovered entity of a kind with a parent listing (a table) goes in a batch when it
+    is under the stream's parent; the stream's listing is set up with its first one."""
     if job.node.external:
         return False
-    if stream_key not in _knowns:
+    known = _knowns.get(stream_key)
+    if known is None:
         known = known_for(_clients[client_key], job)
         if known is None:
             return False
         _knowns[stream_key] = known
-    return True
+    return known.holds(job)
 
 
 def _batched(
@@ -530,7 +564,7 @@ def dispatch_stream(
             writer,
             max_concurrency,
             record,
-            bulk,
+            bulk if placeholder.type in BATCHED else None,
         )
     finally:
         _streams.pop(key, None)

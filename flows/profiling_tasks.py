@@ -21,9 +21,10 @@ from om_ingest.config.models import EntityConfig, IngestionConfig, ProfilingConf
 from om_ingest.engine.results import EntityResult
 from om_ingest.errors import SourceError
 from om_ingest.openmetadata.retry import call_with_retries
-from om_ingest.planning import EntitySpec, unpacked
+from om_ingest.planning import EntitySpec, PackedEntity, unpacked
 from om_ingest.profiling.data_profiler import TableProfileResult, collect_sample, profile_table
 from om_ingest.profiling.openmetadata import to_om_profile
+from om_ingest.profiling.schema_profiler import SchemaSnapshots
 from om_ingest.profiling.storage import ProfileStorage
 from om_ingest.sources import DataSource, get_source
 from om_ingest.sources.base import TableStatistics
@@ -176,6 +177,17 @@ def _statistics(source: Any, location: str, columns: list[str]) -> TableStatisti
         return None
 
 
+def _profiling_anywhere(config: IngestionConfig) -> bool:
+    """Whether any entity may be profiled: an entity's settings come from itself (a
+    discovered one: its discovery entity's), the defaults or the top level."""
+    settings = [
+        config.profiling,
+        config.defaults.profiling,
+        *(e.profiling for e in config.entities),
+    ]
+    return any(s is not None and s.enabled for s in settings)
+
+
 def profile_tables(
     config: IngestionConfig,
     entities: list[EntitySpec],
@@ -185,9 +197,14 @@ def profile_tables(
 ) -> list[dict[str, Any]]:
     from om_ingest.planning import entity_fqn
 
+    if not _profiling_anywhere(config):
+        return []
     ok = {r.fqn for r in results if r.in_openmetadata}
     summaries = []
     for spec in entities:
+        key = spec.key if isinstance(spec, PackedEntity) else None
+        if key is not None and (key[0] != "table" or key[1] not in ok):
+            continue  # passed by unopened
         entity = unpacked(spec)
         fqn = entity_fqn(entity)
         settings = profiling_for(entity, config)
@@ -218,27 +235,32 @@ def profile_tables(
     return summaries
 
 
+def schema_snapshots(config: IngestionConfig) -> SchemaSnapshots:
+    """The run's schema snapshots, each entity's under its profiling storage."""
+    return SchemaSnapshots(lambda entity: str(profiling_for(entity, config).storage.base_path))
+
+
 def record_schemas(
-    config: IngestionConfig, entities: list[EntitySpec], results: list[EntityResult]
+    entities: list[EntitySpec], results: list[EntityResult], snapshots: SchemaSnapshots
 ) -> int:
     """A schema snapshot for every entity with a structural schema (a table's columns, a
     topic's fields, a pipeline's tasks, …: its handler's `schema_shape`) now in step with OM,
-    stored when it changed."""
+    stored when it changed; entities their write task recorded already are passed by (most
+    unopened). Returns how many snapshots the run stored."""
     from om_ingest.entities import handler_for
     from om_ingest.planning import entity_fqn, parent_fqn_of
-    from om_ingest.profiling.schema_profiler import record_schema
 
     ok = {(r.entity_type, r.fqn) for r in results if r.in_step}
-    stored = 0
-    storages: dict[str, ProfileStorage] = {}
     for spec in entities:
+        key = spec.key if isinstance(spec, PackedEntity) else None
+        if key is not None and (key not in ok or key in snapshots.recorded):
+            continue
         entity = unpacked(spec)
         handler = handler_for(entity.type)
         fqn = entity_fqn(entity)
-        if handler.schema_shape is None or (entity.type.value, fqn) not in ok:
+        key = (entity.type.value, fqn)
+        if handler.schema_shape is None or key not in ok or key in snapshots.recorded:
             continue
-        fields = handler.schema_fields(entity, parent_fqn_of(entity))
-        base = str(profiling_for(entity, config).storage.base_path)
-        storage = storages.setdefault(base, ProfileStorage(base))
-        stored += record_schema(storage, fqn, fields, handler.schema_shape, entity.type.value)
-    return stored
+        spec_json = handler.spec(entity, parent_fqn_of(entity))
+        snapshots.record(entity, fqn, spec_json, handler.schema_shape)
+    return snapshots.stored

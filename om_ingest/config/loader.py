@@ -99,8 +99,8 @@ def _check_sources(loaded: LoadedConfig) -> None:
     naming a declared source, so `validate` catches what would fail at run time."""
     from om_ingest.sources.registry import (
         discovers,
+        is_source_type,
         properties_model,
-        source_types,
         supports_schema,
         unknown_type_message,
     )
@@ -116,7 +116,7 @@ def _check_sources(loaded: LoadedConfig) -> None:
             )
 
     for index, source in enumerate(loaded.config.sources):
-        if source.type not in source_types():
+        if not is_source_type(source.type):
             raise loaded.error(("sources", index, "type"), unknown_type_message(source.type))
         model = properties_model(source.type)
         if model is not None:

@@ -381,7 +381,13 @@ class ShardingConfig(StrictModel):
 
 
 class ExecutionConfig(StrictModel):
-    max_concurrency: int = Field(default=1, ge=1, le=64)
+    max_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Entities (with `bulk_size` > 1: batches) written to OpenMetadata at once; "
+        "a batch more builds and decides its rows meanwhile",
+    )
     shards: ShardingConfig = Field(default_factory=ShardingConfig)
     bulk_size: int = Field(
         default=100,

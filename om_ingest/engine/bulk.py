@@ -23,6 +23,7 @@ import math
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -82,6 +83,13 @@ class Known:
         entity = json.loads(raw)
         return str(entity["id"]), float(entity["version"])
 
+    def holds(self, task: EntityTask) -> bool:
+        """Whether `task`'s entity is of the listed kind, under the listed parent."""
+        return (
+            handler_for(task.node.type).entity_class is self.entity_class
+            and task.node.parent_fqn == self.parent_fqn
+        )
+
     def count(self) -> int:
         """How many entities the parent held when listed (0 before, or when probed empty)."""
         return len(self._listed or ())
@@ -111,12 +119,16 @@ def rows_per_task(bulk_size: int, parent_size: int) -> int:
     return bulk_size * min(MAX_CALLS_PER_TASK, max(1, calls))
 
 
+BATCHED = frozenset({EntityType.TABLE})
+"""The kinds written in bulk (see `known_for`)."""
+
+
 def known_for(client: OMClient, task: EntityTask) -> Known | None:
     """The listing a batch of tables under `task`'s schema decides against; None for other
     kinds (written one by one: pipelines and ML models add runs and versions per entity, and
     OM's bulk quirks are known for tables)."""
     handler = handler_for(task.node.type)
-    if task.node.type is not EntityType.TABLE or task.node.parent_fqn is None:
+    if task.node.type not in BATCHED or task.node.parent_fqn is None:
         return None
     if handler.list_filter is None:
         return None
@@ -136,11 +148,14 @@ def apply_batch(
     retries: RetryConfig,
     bulk_size: int = 100,
     built: Sequence[Any] | None = None,
+    writing: AbstractContextManager[Any] | None = None,
 ) -> list[EntityResult]:
     """Decide each entity, write those to PUT in bulk calls of `bulk_size` rows, check what
     landed with one listing, finish each alone; results in `tasks` order. The batch's shared
     calls (the bulk PUTs, the listing) are counted on its first result, so the run's total
-    stays exact. `built`: each entity's `built_request`, when the caller has them."""
+    stays exact. `built`: each entity's `built_request`, when the caller has them. `writing`
+    is held from the first write to the last (e.g. a semaphore bounding the batches writing
+    to OM at once, while others decide)."""
     started = time.perf_counter()
     shared = client.scoped()
     scoped = [client.scoped() for _ in tasks]
@@ -162,6 +177,29 @@ def apply_batch(
             results[i] = decided
         else:
             pending[i] = decided
+    with writing or nullcontext():
+        _write(shared, scoped, known, retries, bulk_size, pending, results)
+    ordered = []
+    for i, task in enumerate(tasks):
+        result = finished(scoped[i], task, results[i], started)
+        result.duration_ms = round(result.duration_ms / len(tasks), 2)
+        ordered.append(result)
+    if ordered:
+        ordered[0].api_calls += shared.api_calls
+    return ordered
+
+
+def _write(
+    shared: OMClient,
+    scoped: list[OMClient],
+    known: Known,
+    retries: RetryConfig,
+    bulk_size: int,
+    pending: dict[int, Pending],
+    results: dict[int, EntityResult],
+) -> None:
+    """Write the decided entities (`pending`): PATCH-only updates alone, the rest in bulk
+    calls, then the listing that checks what landed and each entity's finish."""
     rows: dict[int, Any] = {}
     for i, item in pending.items():
         body = item.put_body
@@ -185,7 +223,7 @@ def apply_batch(
         chunk = {i: rows[i] for i in order[start : start + bulk_size]}
         _send(shared, chunk, retries, landed, failures, sends)
     for i, (error, attempts) in failures.items():
-        results[i] = failed_result(tasks[i].node, error, attempts)
+        results[i] = failed_result(pending[i].task.node, error, attempts)
     if landed:
         after = known.client.scoped()
         try:
@@ -209,14 +247,6 @@ def apply_batch(
                 lambda c, p, now=now, body=rows[i]: _finish(c, p, now, body),
             )
             results[i].attempts = max(results[i].attempts, sends[i])
-    ordered = []
-    for i, task in enumerate(tasks):
-        result = finished(scoped[i], task, results[i], started)
-        result.duration_ms = round(result.duration_ms / len(tasks), 2)
-        ordered.append(result)
-    if ordered:
-        ordered[0].api_calls += shared.api_calls
-    return ordered
 
 
 def _alone(client: OMClient, item: Pending, retries: RetryConfig, step: Any) -> EntityResult:

@@ -313,7 +313,7 @@ class Expansion:
                 reason=f"{item.unchanged_reason or 'unchanged at the source since the last run'}"
                 "; same config and target, and OpenMetadata still holds the table",
             )
-        packed = PackedEntity.pack(self._held_sources(item.entity))
+        packed = PackedEntity.pack(self._held_sources(item.entity), (kind, fqn))
         self.entities.append(packed)
         return packed
 
@@ -345,7 +345,7 @@ class Expansion:
         missing = [f"{end.type} {end.fqn}" for end in ends if not self._held(end.type, end.fqn)]
         if missing:
             return _warned(fqn, f"{' and '.join(missing)} not in OpenMetadata (yet)")
-        packed = PackedEntity.pack(edge)
+        packed = PackedEntity.pack(edge, (edge.type.value, fqn))
         self.entities.append(packed)
         return packed
 

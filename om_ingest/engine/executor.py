@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -26,7 +26,7 @@ from om_ingest.entities.base import SelfManagedHandler
 from om_ingest.entities.lookups import Resolver
 from om_ingest.errors import OmIngestError
 from om_ingest.openmetadata import OMClient
-from om_ingest.planning import PlannedEntity
+from om_ingest.planning import PackedEntity, PlannedEntity
 
 log = logging.getLogger("om_ingest.executor")
 
@@ -48,6 +48,14 @@ def desired_request(task: EntityTask, built: BaseModel | None = None) -> dict[st
     by name, since their OM ids are only looked up when the entity is processed. `built`:
     the entity's `build_request` answer, when the caller has it (see `built_request`)."""
     return handler_for(task.node.type).spec(task.node.entity, task.node.parent_fqn, built)
+
+
+def with_entity(task: EntityTask) -> EntityTask:
+    """`task` with its entity unpacked once, for work that reads it several times (a batch:
+    its request, its cache key, its decision, its schema snapshot)."""
+    if not isinstance(task.node.spec, PackedEntity):
+        return task
+    return replace(task, node=replace(task.node, spec=task.node.spec.unpack()))
 
 
 def built_request(task: EntityTask) -> BaseModel | None:

@@ -22,7 +22,7 @@ from om_ingest.config.models import EntityType, IdempotencyMode
 from om_ingest.contracts.mapping import ContractGate
 from om_ingest.engine.executor import EntityTask, blocked_result
 from om_ingest.engine.results import EntityResult
-from om_ingest.planning import EntitySpec, Key, Plan, PlannedEntity, build_plan, planned
+from om_ingest.planning import EntitySpec, Key, Plan, PlannedEntity, build_plan, planned, unpacked
 from om_ingest.planning.plan import references_of
 
 ResultHook = Callable[[EntityResult], None]
@@ -117,11 +117,10 @@ def _streamed(
 def streamed_node(item: EntitySpec, index: int) -> PlannedEntity:
     """A streamed entity's plan node: its parent and the entities it names of one kind each
     are what it depends on."""
-    node = planned(item, index)
+    entity = unpacked(item)
+    node = planned(item, index, entity)
     named = [
-        Key(next(iter(ref.types)), ref.fqn)
-        for ref in references_of(node.entity)
-        if len(ref.types) == 1
+        Key(next(iter(ref.types)), ref.fqn) for ref in references_of(entity) if len(ref.types) == 1
     ]
     return replace(node, depends_on=tuple(dict.fromkeys((*node.depends_on, *named))))
 

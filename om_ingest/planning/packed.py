@@ -18,10 +18,13 @@ from om_ingest.config.models import EntityConfig
 @dataclass(frozen=True)
 class PackedEntity:
     blob: bytes
+    key: tuple[str, str] | None = None
+    """(kind, FQN), when the packer knew them: a reader can pass the entity by unopened."""
 
     @classmethod
-    def pack(cls, entity: EntityConfig) -> PackedEntity:
-        return cls(zlib.compress(pickle.dumps(entity, protocol=pickle.HIGHEST_PROTOCOL)))
+    def pack(cls, entity: EntityConfig, key: tuple[str, str] | None = None) -> PackedEntity:
+        blob = zlib.compress(pickle.dumps(entity, protocol=pickle.HIGHEST_PROTOCOL))
+        return cls(blob, key)
 
     def unpack(self) -> EntityConfig:
         entity: EntityConfig = pickle.loads(zlib.decompress(self.blob))

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 from rich.table import Table
 
 from om_ingest.comparison import SchemaShape, diff_schemas, flatten_fields
+from om_ingest.config.models import EntityConfig
 from om_ingest.profiling.storage import ProfileStorage
 
 TABLE_SHAPE = SchemaShape("columns")
@@ -61,6 +64,32 @@ def record_schema(
         return False
     storage.save(snapshot_folder(kind), fqn, {"kind": kind, **snapshot})
     return True
+
+
+class SchemaSnapshots:
+    """A run's schema snapshots, recorded as entities come into step with OpenMetadata: a
+    batch task records its tables from the requests it built already, so the end of the run
+    need not build them again. Thread-safe: batches of one stream may run at once."""
+
+    def __init__(self, base_for: Callable[[EntityConfig], str]) -> None:
+        self._base_for = base_for
+        """Where an entity's snapshots are stored (its profiling storage's base path)."""
+        self._storages: dict[str, ProfileStorage] = {}
+        self._lock = threading.Lock()
+        self.recorded: set[tuple[str, str]] = set()
+        """(kind, FQN) of every entity recorded (a snapshot stored or found unchanged)."""
+        self.stored = 0
+
+    def record(
+        self, entity: EntityConfig, fqn: str, spec: Mapping[str, Any], shape: SchemaShape
+    ) -> None:
+        """Record `entity`'s schema from `spec`, the JSON of its create request."""
+        kind = entity.type.value
+        base = self._base_for(entity)
+        with self._lock:
+            storage = self._storages.setdefault(base, ProfileStorage(base))
+            self.stored += record_schema(storage, fqn, shape.fields_of(spec), shape, kind)
+            self.recorded.add((kind, fqn))
 
 
 def kinds_with_history(storage: ProfileStorage, fqn: str) -> list[str]:

@@ -10,6 +10,7 @@ library's own settings).
 
 from __future__ import annotations
 
+import importlib
 import re
 import typing
 from collections.abc import Callable
@@ -69,13 +70,18 @@ def register_source_class(
 
 def reads_measured(source_type: str) -> str | None:
     """What a source type counts of its reads (`DataSource.reads_measured`); None: nothing."""
-    _load_builtin()
+    _load_builtin(source_type)
     return _MEASURED.get(source_type)
 
 
 def properties_model(source_type: str) -> type[BaseModel] | None:
-    _load_builtin()
+    _load_builtin(source_type)
     return _PROPERTIES.get(source_type)
+
+
+def is_source_type(name: str) -> bool:
+    _load_builtin(name)
+    return name in _SOURCES
 
 
 def source_types() -> list[str]:
@@ -91,7 +97,7 @@ _SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|private_key|creden
 def secret_properties(source_type: str, names: typing.Iterable[str]) -> set[str]:
     """Which of `names` hold secrets: the plugin's `SecretStr` fields (by name or alias), or
     for an unknown type, the secret-looking names."""
-    model = properties_model(source_type) if source_type in source_types() else None
+    model = properties_model(source_type)
     if model is None:
         return {name for name in names if _SECRET_NAME.search(name)}
     secret: set[str] = set()
@@ -109,7 +115,7 @@ def hide_secrets(source_type: str, properties: dict[str, Any]) -> dict[str, Any]
         key: SecretStr(value) if key in secret and isinstance(value, str) else value
         for key, value in properties.items()
     }
-    model = properties_model(source_type) if source_type in source_types() else None
+    model = properties_model(source_type)
     deeper = getattr(model, "hide_secrets", None)
     return deeper(hidden) if callable(deeper) else hidden
 
@@ -120,7 +126,7 @@ def _holds_secret(annotation: Any) -> bool:
 
 def discovers(source_type: str) -> frozenset[str]:
     """Entity types a source's discovery yields."""
-    _load_builtin()
+    _load_builtin(source_type)
     found = _DISCOVERS.get(source_type)
     return frozenset({found.value}) if found is not None else frozenset()
 
@@ -133,7 +139,7 @@ def supports_schema(source_type: str) -> bool:
 def get_source(config: SourceConfig, schema: str | None = None) -> DataSource:
     """The plugin's source for `config`; `schema` (a discovery's `filter.schema`) narrows
     it to that schema."""
-    _load_builtin()
+    _load_builtin(config.type)
     factory = _SOURCES.get(config.type)
     if factory is None:
         raise SourceError(f"source {config.name!r}: {unknown_type_message(config.type)}")
@@ -155,11 +161,24 @@ def unknown_type_message(source_type: str) -> str:
     return f"unknown source type {source_type!r}{suffix}"
 
 
-def _load_builtin() -> None:
-    from om_ingest.sources.airflow_dags import connector as _airflow  # noqa: F401
-    from om_ingest.sources.iceberg import connector as _iceberg  # noqa: F401
-    from om_ingest.sources.kafka_topics import connector as _kafka  # noqa: F401
-    from om_ingest.sources.mlflow_registry import connector as _mlflow  # noqa: F401
-    from om_ingest.sources.opensearch_indexes import connector as _opensearch  # noqa: F401
-    from om_ingest.sources.postgres import connector as _postgres  # noqa: F401
-    from om_ingest.sources.s3_hudi import connector as _s3_hudi  # noqa: F401
+_BUILTIN = {
+    "airflow": "om_ingest.sources.airflow_dags.connector",
+    "iceberg": "om_ingest.sources.iceberg.connector",
+    "kafka": "om_ingest.sources.kafka_topics.connector",
+    "mlflow": "om_ingest.sources.mlflow_registry.connector",
+    "opensearch": "om_ingest.sources.opensearch_indexes.connector",
+    "postgres": "om_ingest.sources.postgres.connector",
+    "s3_hudi": "om_ingest.sources.s3_hudi.connector",
+}
+"""The built-in plugins' modules by the type each registers."""
+
+
+def _load_builtin(source_type: str | None = None) -> None:
+    """Import the built-in plugin of `source_type`, or all of them (no type, or one none of
+    them registers): loading a config naming one type does not import the other plugins'
+    libraries (pyiceberg, psycopg2, confluent-kafka…: ~0.5 s)."""
+    if source_type is not None and source_type in _SOURCES:
+        return
+    wanted = [_BUILTIN[source_type]] if source_type in _BUILTIN else list(_BUILTIN.values())
+    for module in wanted:
+        importlib.import_module(module)

@@ -109,6 +109,41 @@ def test_every_fixture_matches_expected_json(lake: MotoS3Server) -> None:
         )
 
 
+def test_last_commit_completion_time_comes_from_the_timeline(lake: MotoS3Server) -> None:
+    """Hudi >= 1.0 names a completed instant `<start>_<completion>.<action>` under
+    `.hoodie/timeline/`; an older table's commit file's LastModified stands in (both read
+    here straight from S3, beside the source's own listing)."""
+    client = lake.s3_client()
+    checked = set()
+    for table in discover(lake):
+        if not isinstance(table, DiscoveredEntity) or table.latest_commit is None:
+            continue
+        facts = table.entity.properties.custom_properties
+        hoodie = table.location.removeprefix("s3://lake/") + "/.hoodie/"
+        keys = {
+            obj["Key"]: obj["LastModified"]
+            for page in client.get_paginator("list_objects_v2").paginate(
+                Bucket="lake", Prefix=hoodie
+            )
+            for obj in page.get("Contents", [])
+        }
+        named = [
+            k.rsplit("/", 1)[1].split(".")[0].split("_")[1]
+            for k in keys
+            if k.startswith(f"{hoodie}timeline/{table.latest_commit}_")
+        ]
+        legacy = [
+            when
+            for k, when in keys.items()
+            if k.rsplit("/", 1)[1].split(".")[0] == table.latest_commit
+            and k.rsplit(".", 1)[1] in {"commit", "deltacommit", "replacecommit"}
+        ]
+        expected = named[0] if named else legacy[0].isoformat()
+        assert facts["hudi_last_commit_completion_time"] == expected, table.location
+        checked.add("named" if named else "legacy")
+    assert checked == {"named", "legacy"}  # both layouts are among the fixtures
+
+
 def test_configured_fields_win_over_the_sources_and_custom_properties_merge(
     lake: MotoS3Server,
 ) -> None:

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 
@@ -208,22 +208,26 @@ class S3HudiSource(DataSource):
                 f"source {self.config.name!r}: listing {folder} failed: {reason(exc)}"
             ) from None
 
-    def _files(self, folder: str) -> list[tuple[str, str, int]]:
-        """(name, version tag, size) of each file directly in `folder` (a key prefix ending
-        in '/'): S3's ETag, or a local file's modification time."""
+    def _files(self, folder: str) -> list[_File]:
+        """Each file directly in `folder` (a key prefix ending in '/'), with its version tag:
+        S3's ETag, or a local file's modification time."""
         if self.properties.path is not None:
             try:
                 with os.scandir(self.properties.root / folder) as entries:
                     stats = [(e.name, e.stat()) for e in entries if e.is_file()]
             except FileNotFoundError:
                 return []
-            return sorted((name, str(st.st_mtime_ns), st.st_size) for name, st in stats)
+            return sorted(
+                _File(name, str(st.st_mtime_ns), st.st_size, st.st_mtime) for name, st in stats
+            )
         found = []
         paginator = self._client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.properties.bucket, Prefix=folder, Delimiter="/"):
             for obj in page.get("Contents", []):
                 name = obj["Key"][len(folder) :]
-                found.append((name, str(obj.get("ETag")), int(obj["Size"])))
+                found.append(
+                    _File(name, str(obj.get("ETag")), int(obj["Size"]), obj["LastModified"])
+                )
         return found
 
     def _describe(
@@ -234,7 +238,8 @@ class S3HudiSource(DataSource):
         known: dict[str, str],
         markers: dict[str, str],
     ) -> DiscoveredEntity:
-        marker = self._timeline_marker(location)
+        timeline_files = self._timeline_files(location)
+        marker = _fingerprint(timeline_files)
         if (
             not self.properties.full_refresh
             and location in known
@@ -289,7 +294,7 @@ class S3HudiSource(DataSource):
             or options.get("hoodie.table.keygenerator.class"),
             "hudi_base_file_format": options.get("hoodie.table.base.file.format", "PARQUET"),
             "hudi_last_commit_time": latest,
-            "hudi_last_commit_completion_time": self._completion_time(location, latest),
+            "hudi_last_commit_completion_time": _completion_time(timeline_files, latest),
             "hudi_commit_count": len(instants),
         }
         entity = self.table_entity(
@@ -314,47 +319,12 @@ class S3HudiSource(DataSource):
         )
         return DiscoveredEntity(entity, location, latest, marker=marker)
 
-    def _timeline_marker(self, location: str) -> str:
-        """A fingerprint of every file directly under `.hoodie/` and `.hoodie/timeline/` (key,
-        ETag or modification time, size): a new, completed or archived instant changes it.
-        Two listings, no Hudi parsing; any change means the table is read again with hudi-rs."""
+    def _timeline_files(self, location: str) -> dict[str, list[_File]]:
+        """The files directly under the table's `.hoodie/` and `.hoodie/timeline/` (two
+        listings, no Hudi parsing): its change fingerprint and its instants' completion times
+        both come from them."""
         prefix = self._hoodie_key(location)
-        digest = hashlib.sha256()
-        for folder in (prefix, prefix + "timeline/"):
-            for name, tag, size in self._files(folder):
-                digest.update(f"{folder}{name}\0{tag}\0{size}\n".encode())
-        return digest.hexdigest()
-
-    def _completion_time(self, location: str, instant: str | None) -> str | None:
-        """Hudi ≥ 1.0 names completed instants `<start>_<completion>.<action>`; older ones
-        don't record it, so the commit file's last-modified time stands in."""
-        if instant is None:
-            return None
-        prefix = self._hoodie_key(location)
-        for folder in (prefix + "timeline/", prefix):
-            for leaf in self._instant_files(folder, instant):
-                match = re.match(rf"{instant}_(\d+)\.(commit|deltacommit|replacecommit)$", leaf)
-                if match:
-                    return match.group(1)
-                if re.match(rf"{instant}\.(commit|deltacommit|replacecommit)$", leaf):
-                    return self._modified(folder + leaf)
-        return None
-
-    def _instant_files(self, folder: str, instant: str) -> list[str]:
-        if self.properties.path is not None:
-            return [name for name, _, _ in self._files(folder) if name.startswith(instant)]
-        response = self._client.list_objects_v2(
-            Bucket=self.properties.bucket, Prefix=folder + instant, MaxKeys=20
-        )
-        return [obj["Key"].rsplit("/", 1)[-1] for obj in response.get("Contents", [])]
-
-    def _modified(self, key: str) -> str:
-        """When the file at `key` was last written (ISO 8601)."""
-        if self.properties.path is not None:
-            stamp = (self.properties.root / key).stat().st_mtime
-            return datetime.fromtimestamp(stamp, UTC).isoformat()
-        head = self._client.head_object(Bucket=self.properties.bucket, Key=key)
-        return str(head["LastModified"].isoformat())
+        return {folder: self._files(folder) for folder in (prefix, prefix + "timeline/")}
 
     def _hoodie_key(self, location: str) -> str:
         """The key prefix of a table's `.hoodie/` folder in the lake (`s3://bucket/a/t` or
@@ -468,6 +438,47 @@ class S3HudiSource(DataSource):
         if columns:
             options = options.with_projection(columns)
         yield from capped(table.read_stream(options), max_rows)
+
+
+class _File(NamedTuple):
+    name: str
+    tag: str
+    """What changes when the file is rewritten: S3's ETag, a local file's mtime in ns."""
+    size: int
+    modified: datetime | float
+    """S3's LastModified, or a local file's mtime (seconds since the epoch)."""
+
+
+def _fingerprint(timeline: dict[str, list[_File]]) -> str:
+    """A fingerprint of every file of the timeline folders (key, tag, size): a new, completed
+    or archived instant changes it, and the table is then read again with hudi-rs."""
+    digest = hashlib.sha256()
+    for folder, files in timeline.items():
+        for file in files:
+            digest.update(f"{folder}{file.name}\0{file.tag}\0{file.size}\n".encode())
+    return digest.hexdigest()
+
+
+def _completion_time(timeline: dict[str, list[_File]], instant: str | None) -> str | None:
+    """Hudi ≥ 1.0 names completed instants `<start>_<completion>.<action>`; older ones
+    don't record it, so the commit file's last-modified time stands in."""
+    if instant is None:
+        return None
+    completed = re.compile(rf"{instant}_(\d+)\.(commit|deltacommit|replacecommit)$")
+    legacy = re.compile(rf"{instant}\.(commit|deltacommit|replacecommit)$")
+    for files in reversed(timeline.values()):  # `timeline/` (Hudi ≥ 1.0) first
+        for file in files:
+            if not file.name.startswith(instant):
+                continue
+            match = completed.match(file.name)
+            if match:
+                return match.group(1)
+            if legacy.match(file.name):
+                modified = file.modified
+                if isinstance(modified, float):
+                    modified = datetime.fromtimestamp(modified, UTC)
+                return modified.isoformat()
+    return None
 
 
 def _hidden(leaf: str) -> bool:
