@@ -240,7 +240,9 @@ def _ingest(
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             summary, results = execute_run(
                 ctx,
-                dispatch=lambda jobs, record: dispatch_level(jobs, record, key, writer),
+                dispatch=lambda jobs, record: dispatch_level(
+                    jobs, record, key, writer, expansion.implied
+                ),
                 dispatch_stream=lambda node, items, record: dispatch_stream(
                     node, items, record, key, writer, execution.max_concurrency, bulk
                 ),

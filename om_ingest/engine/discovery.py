@@ -150,6 +150,8 @@ class Expansion:
     """Where the schema listings go; without one nothing is skipped (OM is not checked)."""
     units: list[ShardUnit] = field(default_factory=list)
     """In a sharded run's parent: the units its shards will list (nothing is discovered)."""
+    implied: set[tuple[str, str]] = field(default_factory=set)
+    """(kind, FQN) of the parents added because a discovery needs them (not declared)."""
     in_om: dict[tuple[str, str], bool] = field(default_factory=dict)
     """(config type, FQN) → whether OM holds it: the ends of discovered lineage edges."""
     derived: dict[str, dict[str, set[tuple[str, str]]]] = field(default_factory=dict)
@@ -462,6 +464,7 @@ def expand_entities(
                 ):
                     expansion.entities.append(implied)
                     expansion.known.add(entity_fqn(implied))
+                    expansion.implied.add((implied.type.value, entity_fqn(implied)))
             if split:
                 by = config.execution.shards.by
                 expansion.units.extend(_units(index, source_config.name, schema_fqn, narrowed, by))

@@ -126,3 +126,41 @@ def test_bucket_and_path_together_are_a_config_error(
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "exactly one of `bucket` (S3) and `path` (a directory)" in str(info.value)
+
+
+def test_declared_parents_get_subflows_implied_ones_a_task_of_the_run(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """What the Prefect UI shows: a declared entity is a subflow named by its FQN; the
+    database and schema only the discovery needs are `write-entity` tasks of the run itself."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterParentTaskRunId,
+        TaskRunFilter,
+        TaskRunFilterFlowRunId,
+    )
+
+    lake = tmp_path / "lake"
+    unzip_lake(lake)
+    path = Path(config(tmp_path, lake))
+    body = yaml.safe_load(path.read_text())
+    body["entities"].append(
+        {"type": "database_service", "name": "files", "properties": {"service_type": "Datalake"}}
+    )
+    path.write_text(yaml.safe_dump(body))
+    summary = ingest(str(path))
+    run_id = summary["flow_run_id"]
+    with get_client(sync_client=True) as client:
+        tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=[run_id]))
+        )
+        subflows = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                parent_task_run_id=FlowRunFilterParentTaskRunId(any_=[t.id for t in tasks])
+            )
+        )
+    written_here = {t.name for t in tasks if t.task_key.startswith("write_entity")}
+    assert {"files.lake", "files.lake.hudi"} <= written_here and "files" not in written_here
+    names = {f.name for f in subflows}
+    assert "files" in names and not names & {"files.lake", "files.lake.hudi"}
