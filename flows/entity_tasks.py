@@ -2,10 +2,11 @@
 
 Granularity, from measurements on Prefect 3.8.8 (2 cores): a subflow costs ~1.1 s with
 the flow-run heartbeat on and ~90 ms with it off; a task ~5-10 ms. So a *declared* entity gets
-its own subflow, named after its FQN (a handful per config, easy to find in the UI), while
-*discovered* tables (hundreds or thousands) run as one task each inside one subflow per
-discovery entity, submitted as discovery streams them, up to `execution.max_concurrency` at a
-time. Subflow heartbeats are switched off: the parent flow run keeps its own, which is what
+its own subflow, named after its FQN (a handful per config, easy to find in the UI; the
+parents only a discovery needs are tasks of the run), while *discovered* tables (hundreds or
+thousands) run as a task per batch (`execution.bulk_size` > 1) or one task each inside one
+subflow per discovery entity, submitted as discovery streams them, up to
+`execution.max_concurrency` writing at a time. Subflow heartbeats are switched off: the parent flow run keeps its own, which is what
 detects a crashed run.
 """
 
@@ -196,7 +197,6 @@ def _revalidated(
     """A cache hit is trusted only if OM still holds the same entity (id) at the cached
     version: one deleted and re-created since starts again at 0.1 with another id. What has
     no version (a lineage edge) is compared again, which writes only if it differs."""
-
     client = _clients[client_key].scoped()
     expected = cached.version_after if cached.version_after is not None else cached.version_before
     if expected is None:
@@ -361,7 +361,8 @@ def entity_group_flow(
     `bulk.size` rows, growing with the parent, see `engine.bulk.rows_per_task`), submitted
     as they are found and recorded in discovery order (with the
     results discovery decided itself), at most `max_concurrency` running and twice that in
-    flight. Returns how many were written."""
+    flight (batches: `max_concurrency` writing to OM and one more deciding its rows; a table
+    that cannot join a batch is written alone, between them). Returns how many were written."""
     items = _streams.pop(stream_key)
     # each entry: the keys of the entities it writes, and how to wait for their results
     pending: deque[tuple[set[Key], Callable[[], list[EntityResult]]]] = deque()

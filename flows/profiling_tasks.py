@@ -204,7 +204,7 @@ def profile_tables(
     for spec in entities:
         key = spec.key if isinstance(spec, PackedEntity) else None
         if key is not None and (key[0] != "table" or key[1] not in ok):
-            continue  # passed by unopened
+            continue  # skipped without unpacking
         entity = unpacked(spec)
         fqn = entity_fqn(entity)
         settings = profiling_for(entity, config)
@@ -245,8 +245,8 @@ def record_schemas(
 ) -> int:
     """A schema snapshot for every entity with a structural schema (a table's columns, a
     topic's fields, a pipeline's tasks, …: its handler's `schema_shape`) now in step with OM,
-    stored when it changed; entities their write task recorded already are passed by (most
-    unopened). Returns how many snapshots the run stored."""
+    stored when it changed; entities their batch recorded already are skipped (most without
+    unpacking them). Returns how many snapshots the run stored."""
     from om_ingest.entities import handler_for
     from om_ingest.planning import entity_fqn, parent_fqn_of
 

@@ -59,13 +59,6 @@ class EntityHandler(ABC):
     def build_request(self, entity: EntityConfig, parent_fqn: str | None) -> BaseModel:
         """The Create…Request for this entity (parents named by FQN)."""
 
-    def schema_fields(self, entity: EntityConfig, parent_fqn: str | None) -> list[dict[str, Any]]:
-        """The structural schema the config asks for, as OM's field JSON (none without a
-        `schema_shape`): what a schema snapshot records."""
-        if self.schema_shape is None:
-            return []
-        return self.schema_shape.fields_of(self.spec(entity, parent_fqn))
-
     def spec(
         self, entity: EntityConfig, parent_fqn: str | None, built: BaseModel | None = None
     ) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from om_ingest.config.models import EntityConfig
 class PackedEntity:
     blob: bytes
     key: tuple[str, str] | None = None
-    """(kind, FQN), when the packer knew them: a reader can pass the entity by unopened."""
+    """(kind, FQN), when the packer knew them: a reader can skip the entity without unpacking."""
 
     @classmethod
     def pack(cls, entity: EntityConfig, key: tuple[str, str] | None = None) -> PackedEntity:
