@@ -257,7 +257,8 @@ def write_batch(
     still holds (from the stream's listing, no call of its own), is skipped without a write."""
     known = _knowns[known_key]
     store = get_result_store()
-    jobs = [with_entity(job) for job in jobs]
+    snapshots = _snapshots.get(client_key)
+    packed, jobs = jobs, [with_entity(job) for job in jobs]
     built = [built_request(job) for job in jobs]
     desired = [
         None if request is None else desired_request(job, request)
@@ -266,6 +267,9 @@ def write_batch(
     keys = [
         None if spec is None or job.dry_run else _entity_key(job, client_key, spec)
         for job, spec in zip(jobs, desired, strict=True)
+    ]
+    snapshot_bases = [
+        snapshots.base_for(job.node.entity) if snapshots is not None else "" for job in jobs
     ]
     results: dict[int, EntityResult] = {}
     todo: list[int] = []
@@ -291,27 +295,32 @@ def write_batch(
                     results[i] = _cache_hit(job, cached, expected, 0)
                     continue
         todo.append(i)
+    # the unpacked configs are read by the decisions only: apply_batch drops them once it has
+    # decided (this frame keeps no reference), holding the packed ones while it writes
+    deciding = [[jobs[i] for i in todo]]
+    jobs = packed
     written = apply_batch(
         _clients[client_key],
-        [jobs[i] for i in todo],
+        deciding.pop(),
         known,
         _retries[client_key],
         bulk_size,
         [built[i] for i in todo],
         _writing.get(known_key),
+        [packed[i] for i in todo],
     )
     for i, result in zip(todo, written, strict=True):
         results[i] = result
         key = keys[i]
         if key is not None and not result.failed:
             store.write(obj=result, key=key)
-    snapshots = _snapshots.get(client_key)
     if snapshots is not None:
         for i, job in enumerate(jobs):
             shape = handler_for(job.node.type).schema_shape
             spec = desired[i]
             if shape is not None and spec is not None and results[i].in_step:
-                snapshots.record(job.node.entity, job.node.fqn, spec, shape)
+                kind = job.node.type.value
+                snapshots.record(kind, snapshot_bases[i], job.node.fqn, spec, shape)
     return [results[i] for i in range(len(jobs))]
 
 

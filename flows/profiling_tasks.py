@@ -262,5 +262,6 @@ def record_schemas(
         if handler.schema_shape is None or key not in ok or key in snapshots.recorded:
             continue
         spec_json = handler.spec(entity, parent_fqn_of(entity))
-        snapshots.record(entity, fqn, spec_json, handler.schema_shape)
+        base = snapshots.base_for(entity)
+        snapshots.record(entity.type.value, base, fqn, spec_json, handler.schema_shape)
     return snapshots.stored

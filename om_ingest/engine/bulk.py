@@ -107,9 +107,11 @@ READ_BACK_SHARE = 0.5
 """Each batch task checks what it wrote with one listing of the whole parent; a task takes
 this share of what the parent holds, so listings add up to ~3 times the parent instead of N²/2
 rows (a first run of 1,000 tables in bulk calls of 100: ~3,000 listed rows, not 5,500)..."""
-MAX_CALLS_PER_TASK = 10
-"""... up to this many bulk calls per task, which bounds what a task holds in memory (its
-rows' requests) and how long its results wait to be recorded."""
+MAX_CALLS_PER_TASK = 5
+"""... up to this many bulk calls per task, which bounds what a task holds in memory (~100 KB
+a row while it writes: its config, request and decision; two tasks at once with
+`max_concurrency: 1`, one writing, one deciding) and how long its results wait to be
+recorded. Past the cap, listings grow by ~N²/(2 x 500) rows (at 5,000 tables: ~5 N in all)."""
 
 
 def rows_per_task(bulk_size: int, parent_size: int) -> int:
@@ -149,13 +151,15 @@ def apply_batch(
     bulk_size: int = 100,
     built: Sequence[Any] | None = None,
     writing: AbstractContextManager[Any] | None = None,
+    packed: Sequence[EntityTask] | None = None,
 ) -> list[EntityResult]:
     """Decide each entity, write those to PUT in bulk calls of `bulk_size` rows, check what
     landed with one listing, finish each alone; results in `tasks` order. The batch's shared
     calls (the bulk PUTs, the listing) are counted on its first result, so the run's total
     stays exact. `built`: each entity's `built_request`, when the caller has them. `writing`
     is held from the first write to the last (e.g. a semaphore bounding the batches writing
-    to OM at once, while others decide)."""
+    to OM at once, while others decide). `packed`: the same tasks with their configs still
+    packed, held instead while the batch writes (a config is read only by its decision)."""
     started = time.perf_counter()
     shared = client.scoped()
     scoped = [client.scoped() for _ in tasks]
@@ -177,6 +181,10 @@ def apply_batch(
             results[i] = decided
         else:
             pending[i] = decided
+    if packed is not None:  # ~50 KB a table less held while the batch writes
+        tasks = packed
+        for i, item in pending.items():
+            item.task = packed[i]
     with writing or nullcontext():
         _write(shared, scoped, known, retries, bulk_size, pending, results)
     ordered = []

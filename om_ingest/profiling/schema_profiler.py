@@ -72,7 +72,7 @@ class SchemaSnapshots:
     need not build them again. Thread-safe: batches of one stream may run at once."""
 
     def __init__(self, base_for: Callable[[EntityConfig], str]) -> None:
-        self._base_for = base_for
+        self.base_for = base_for
         """Where an entity's snapshots are stored (its profiling storage's base path)."""
         self._storages: dict[str, ProfileStorage] = {}
         self._lock = threading.Lock()
@@ -81,11 +81,10 @@ class SchemaSnapshots:
         self.stored = 0
 
     def record(
-        self, entity: EntityConfig, fqn: str, spec: Mapping[str, Any], shape: SchemaShape
+        self, kind: str, base: str, fqn: str, spec: Mapping[str, Any], shape: SchemaShape
     ) -> None:
-        """Record `entity`'s schema from `spec`, the JSON of its create request."""
-        kind = entity.type.value
-        base = self._base_for(entity)
+        """Record the schema of the `kind` entity `fqn` under `base` (`base_for` its config)
+        from `spec`, the JSON of its create request."""
         with self._lock:
             storage = self._storages.setdefault(base, ProfileStorage(base))
             self.stored += record_schema(storage, fqn, shape.fields_of(spec), shape, kind)
