@@ -366,8 +366,8 @@ def entity_group_flow(
     record: Callable[[EntityResult], None],
     bulk: Bulk | None = None,
 ) -> int:
-    """The tables one discovery entity streams: a task each (with `bulk`, a task per batch:
-    `bulk.size` rows, growing with the parent, see `engine.bulk.rows_per_task`), submitted
+    """The tables one discovery entity streams: a task each (with `bulk`, a task per batch of
+    `engine.bulk.rows_per_task` rows), submitted
     as they are found and recorded in discovery order (with the
     results discovery decided itself), at most `max_concurrency` running and twice that in
     flight (batches: `max_concurrency` writing to OM and one more deciding its rows; a table
@@ -378,7 +378,6 @@ def entity_group_flow(
     batch: list[EntityTask] = []
     failed: set[Key] = set()
     written = 0
-    batched = 0  # entities this stream has put in batches so far
 
     def settle() -> None:
         for result in pending.popleft()[1]():
@@ -398,9 +397,7 @@ def entity_group_flow(
         in_flight = 2 * workers if runner else 0
 
         def flush() -> None:
-            nonlocal batched
             if batch and bulk is not None:
-                batched += len(batch)
                 keys = {job.node.key for job in batch}
                 pending.append((keys, _batched(list(batch), client_key, stream_key, runner, bulk)))
                 batch.clear()
@@ -421,9 +418,7 @@ def entity_group_flow(
                 pending.append((set(), partial(_given, item)))
             elif bulk is not None and _batchable(item, client_key, stream_key):
                 batch.append(item)
-                known = _knowns.get(stream_key)
-                parent_size = batched + (known.count() if known is not None else 0)
-                if len(batch) >= rows_per_task(bulk.size, parent_size):
+                if len(batch) >= rows_per_task(bulk.size):
                     flush()
             elif runner is None or bulk is not None:
                 flush()

@@ -8,7 +8,8 @@ update that only needs a JSON Patch is patched by itself. After the call:
 - a row OM rejected fails alone with OM's message; a row OM failed transiently (429, 5xx) is
   retried alone; a call that fails as a whole is split in halves, each sent again (a single
   row retries on the retry budget), so no row OM answered is sent twice;
-- one listing of the parent (ids, versions, custom properties) gives each written entity its
+- one listing of the rows written (ids, versions, custom properties; from the first of their
+  names in OM's name order, see `OMClient.stored_under`) gives each written entity its
   version after; a create whose custom properties OM dropped (OM #29492) is PATCHed; an
   update whose version did not move was skipped by OM's `sourceHash` fast path (#32246) and
   is PUT again by itself, which has no fast path — its result says so;
@@ -19,7 +20,6 @@ update that only needs a JSON Patch is patched by itself. After the call:
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
 from collections.abc import Sequence
@@ -90,10 +90,6 @@ class Known:
             and task.node.parent_fqn == self.parent_fqn
         )
 
-    def count(self) -> int:
-        """How many entities the parent held when listed (0 before, or when probed empty)."""
-        return len(self._listed or ())
-
     def _entities(self) -> dict[str, str]:
         with self._lock:  # batches of one stream may run at once (max_concurrency)
             if self._listed is None:
@@ -103,22 +99,15 @@ class Known:
             return self._listed
 
 
-READ_BACK_SHARE = 0.5
-"""Each batch task checks what it wrote with one listing of the whole parent; a task takes
-this share of what the parent holds, so listings add up to ~3 times the parent instead of N²/2
-rows (a first run of 1,000 tables in bulk calls of 100: ~3,000 listed rows, not 5,500)..."""
-MAX_CALLS_PER_TASK = 5
-"""... up to this many bulk calls per task, which bounds what a task holds in memory (~100 KB
-a row while it writes: its config, request and decision; two tasks at once with
-`max_concurrency: 1`, one writing, one deciding) and how long its results wait to be
-recorded. Past the cap, listings grow by ~N²/(2 x 500) rows (at 5,000 tables: ~5 N in all)."""
+CALLS_PER_TASK = 2
+"""How many bulk calls one batch task makes: a task holds its rows in memory while it writes
+(~100 KB a row: its config, request and decision; with `max_concurrency: 1`, two tasks at
+once, one writing, one deciding), and its results wait for its last call to be recorded."""
 
 
-def rows_per_task(bulk_size: int, parent_size: int) -> int:
-    """How many entities one batch task writes (in bulk calls of `bulk_size`) when their
-    parent holds `parent_size`: a whole number of bulk calls, 1 to `MAX_CALLS_PER_TASK`."""
-    calls = math.ceil(READ_BACK_SHARE * parent_size / bulk_size)
-    return bulk_size * min(MAX_CALLS_PER_TASK, max(1, calls))
+def rows_per_task(bulk_size: int) -> int:
+    """How many entities one batch task writes, in bulk calls of `bulk_size`."""
+    return bulk_size * CALLS_PER_TASK
 
 
 BATCHED = frozenset({EntityType.TABLE})
@@ -237,7 +226,11 @@ def _write(
         try:
             listed = call_with_retries(
                 partial(
-                    after.stored_under, known.entity_class, known.parent_param, known.parent_fqn
+                    after.stored_under,
+                    known.entity_class,
+                    known.parent_param,
+                    known.parent_fqn,
+                    [str(rows[i].name.root) for i in landed],
                 ),
                 retries,
                 f"{known.parent_fqn} (after a bulk write)",

@@ -10,11 +10,12 @@ carrying OM's (or the exception's) message.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -133,6 +134,7 @@ class _Lookups:
     empty_parents: set[tuple[str, str | None]] = field(default_factory=set)  # (entity, parent)
     answered: set[str] = field(default_factory=set)  # FQNs whose lookup was skipped once
     identity: list[str | None] = field(default_factory=list)  # [OM user name] once looked up
+    whole_listings: bool = False  # the server refused a listing from a made-up cursor
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -279,30 +281,54 @@ class OMClient:
             }
 
     def stored_under(
-        self, entity: type[BaseModel], parent_param: str, parent_fqn: str
+        self,
+        entity: type[BaseModel],
+        parent_param: str,
+        parent_fqn: str,
+        names: Collection[str] = (),
     ) -> dict[str, Stored]:
-        """Id, version and custom properties of every `entity` under `parent_fqn`: what a bulk
-        write is checked against after it landed (one paged listing, no model parsing)."""
+        """Id, version and custom properties of the `entity`s under `parent_fqn`: what a bulk
+        write is checked against after it landed (a paged listing, no model parsing). With
+        `names` (a batch just written), the listing starts at the first of them and stops
+        once it has seen them all: OM lists by name, then id, from a cursor that is base64 of
+        `{name, id}`, so a read-back costs its batch, not the whole parent. A server that
+        fails that listing is listed whole, then and for the rest of the run."""
+        params = {parent_param: parent_fqn}
         with self._call(f"LIST {entity.__name__} with extension in {parent_fqn}"):
-            return {
-                str(found["fullyQualifiedName"]): Stored(
-                    str(found["id"]), float(found["version"]), found.get("extension") or {}
-                )
-                for found in self._listed(entity, ["extension"], {parent_param: parent_fqn})
-            }
+            if names and not self._lookups.whole_listings:
+                try:
+                    return _stored(self._listed(entity, ["extension"], params, names), names)
+                except Exception as exc:  # the whole listing says what fails, if it does
+                    log.info(
+                        "%s refused a listing from a cursor (HTTP %s): listing whole",
+                        self.api_url,
+                        _status_of(exc),
+                    )
+                    self._lookups.whole_listings = True
+            return _stored(self._listed(entity, ["extension"], params), ())
 
     def _listed(
-        self, entity: type[BaseModel], fields: list[str], params: dict[str, str]
+        self,
+        entity: type[BaseModel],
+        fields: list[str],
+        params: dict[str, str],
+        names: Collection[str] = (),
     ) -> Iterator[dict[str, Any]]:
         """The SDK's paged listing (`list_entities`' request) as OM's JSON, pages of 1,000:
-        building the SDK's models of thousands of tables costs more than the whole write."""
+        building the SDK's models of thousands of tables costs more than the whole write.
+        With `names`: from the smallest of them, first a page the size of the batch."""
         suffix = self.sdk.get_suffix(entity)
         after: str | None = None
+        limit = 1000
+        if names:
+            start = json.dumps({"name": min(names), "id": ""}, separators=(",", ":"))
+            after = base64.urlsafe_b64encode(start.encode()).decode()
+            limit = min(limit, len(names))
         while True:
             query = "&".join(
                 part
                 for part in (
-                    "limit=1000",
+                    f"limit={limit}",
                     f"after={after}" if after else "",
                     f"fields={','.join(fields)}" if fields else "",
                 )
@@ -313,6 +339,7 @@ class OMClient:
             after = (page.get("paging") or {}).get("after")
             if not after:
                 return
+            limit = 1000
 
     def bulk_create_or_update(self, requests: list[BaseModel]) -> Any:
         """One `PUT /{collection}/bulk` of create requests: OM's `BulkOperationResult`, each
@@ -513,6 +540,21 @@ class OMClient:
             raise
         except Exception as exc:
             raise map_sdk_error(exc, what, self.api_url) from None
+
+
+def _stored(listed: Iterator[dict[str, Any]], names: Collection[str]) -> dict[str, Stored]:
+    """What `listed` holds, by FQN; with `names`, read only until every one of them is seen
+    (by name: a listing ordered by a collation other than Python's still finds them all)."""
+    stored: dict[str, Stored] = {}
+    missing = set(names)
+    for found in listed:
+        stored[str(found["fullyQualifiedName"])] = Stored(
+            str(found["id"]), float(found["version"]), found.get("extension") or {}
+        )
+        missing.discard(str(found["name"]))
+        if names and not missing:
+            break
+    return stored
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,7 @@ def create_app(
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
                 injected,
+                request.url.query,
             )
         return response
 

@@ -1,4 +1,4 @@
-"""The sandbox's request log: method, path, status, milliseconds; never bodies or headers."""
+"""The sandbox's request log: method, path, query, status, milliseconds; never bodies or headers."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ class RequestLog:
         self._lock = threading.Lock()
         self._entries: list[dict[str, Any]] = []
 
-    def add(self, method: str, path: str, status: int, ms: float, injected: bool) -> None:
+    def add(
+        self, method: str, path: str, status: int, ms: float, injected: bool, query: str = ""
+    ) -> None:
         entry = {
             "method": method,
             "path": path,
+            "query": query,
             "status": status,
             "ms": round(ms, 2),
             "injected": injected,

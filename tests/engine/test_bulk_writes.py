@@ -4,14 +4,18 @@ lake), the OM sandbox and Prefect's ephemeral API, all real."""
 
 from __future__ import annotations
 
+import json
+from base64 import urlsafe_b64decode as b64decode
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
 from flows.ingest import IngestionFailed, ingest
 from om_ingest.audit import read_events
+from om_ingest.engine.bulk import rows_per_task
 from om_ingest.sandbox import FaultConfig
 from om_ingest.sandbox.testing import make_sdk_client
 from om_ingest.testing.lake_writer import LakeTarget, write_synthetic_lake
@@ -221,12 +225,13 @@ def test_a_curated_description_is_kept_the_others_follow_the_config(
     assert sorted(writes) == sorted(f"PATCH /api/v1/tables/{t.id.root}" for t in others)
 
 
-def test_read_backs_grow_with_the_parent_so_listed_rows_stay_linear(
+def test_a_read_back_lists_the_rows_its_batch_wrote_not_the_schema(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each batch task checks what it wrote with one listing of the whole schema; tasks grow
-    with the schema (`rows_per_task`), so a first run lists ~3 times its tables, not N²/2."""
+    """Each batch task checks what it wrote with one listing that starts at its first name
+    and stops once it has seen them all: a first run lists each table once, not N²/2 rows."""
     n, bulk = 40, 2
+    rows = rows_per_task(bulk)
     write_synthetic_lake(LakeTarget.local(tmp_path / "lake"), "warehouse", n, 3)
     body = lake_config(
         tmp_path, None, SCHEMA, execution={"bulk_size": bulk}, defaults={"idempotency": "update"}
@@ -244,15 +249,59 @@ def test_read_backs_grow_with_the_parent_so_listed_rows_stay_linear(
         server.stop()
     assert summary["outcomes"] == {"success": 3 + n}
     assert len(written) == n and {t.version.root for t in written.values()} == {0.1}
-    puts = 0
-    listed_rows = []  # what the schema held at each read-back: rows sent before it
-    for request in log:
-        if request["method"] == "PUT" and request["path"] == "/api/v1/tables/bulk":
-            puts += 1
-        elif request["method"] == "GET" and request["path"] == "/api/v1/tables" and puts:
-            listed_rows.append(min(n, puts * bulk))
-    assert puts == n // bulk  # every bulk call carries `bulk_size` rows
-    assert listed_rows[-1] == n  # the last read-back saw every table
-    # one listing per batch would read 2+4+…+40 = 420 rows; growing tasks read at most ~3 N
-    assert sum(listed_rows) <= 3.5 * n, listed_rows
-    assert len(listed_rows) < n // bulk
+    puts = [r for r in log if r["method"] == "PUT" and r["path"] == "/api/v1/tables/bulk"]
+    assert len(puts) == n // bulk  # every bulk call carries `bulk_size` rows
+    listings = [
+        parse_qs(r["query"])
+        for r in log[log.index(puts[0]) :]
+        if r["method"] == "GET" and r["path"] == "/api/v1/tables"
+    ]
+    # one page per batch, no bigger than the batch, from a cursor at the batch's first name
+    assert len(listings) == n // rows
+    assert all(int(q["limit"][0]) <= rows and "after" in q for q in listings), listings
+    starts = sorted(json.loads(b64decode(q["after"][0]))["name"] for q in listings)
+    assert starts == sorted(written)[::rows]
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["cursor", "cursor-refused"])
+def test_a_read_back_finds_every_name_it_asks_for(
+    monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """A read-back of scattered names (and of one OM does not hold) still finds every table
+    there is; a server refusing the made-up cursor (400) is listed whole, then and after."""
+    from metadata.generated.schema.entity.data.table import Table
+
+    from om_ingest.openmetadata import OMClient
+    from tests.engine.test_sibling_lookup import SCHEMA as LISTED
+    from tests.engine.test_sibling_lookup import run, table
+
+    faults = FaultConfig(fail_status=400, fail_path_suffix="/tables", fail_times=0)
+    server = sandbox(monkeypatch, faults)
+    try:
+        client = OMClient(make_sdk_client(server.url, JWT), server.url)
+        names = [f"t{i:02d}" for i in range(30)]
+        run(client, [table(n) for n in names])
+        held = {t.fullyQualifiedName.root: t for t in client.sdk.list_all_entities(Table)}
+        faults.fail_times = int(refused)  # the next listing's cursor is answered 400
+        server.clear_requests()
+        asked = ["t03", "t17", "t29", "t99"]
+        found = client.stored_under(Table, "databaseSchema", LISTED, asked)
+        again = client.scoped().stored_under(Table, "databaseSchema", LISTED, asked[:1])
+        log = [r for r in server.requests() if r["path"] == "/api/v1/tables"]
+    finally:
+        server.stop()
+    for name in asked[:3]:
+        fqn = f"{LISTED}.{name}"
+        assert found[fqn].id == str(held[fqn].id.root)
+        assert found[fqn].version == held[fqn].version.root
+    assert f"{LISTED}.t99" not in found
+    queries = [parse_qs(r["query"]) for r in log]
+    if refused:  # the refused page, then the whole schema from its start, twice
+        assert [r["status"] for r in log] == [400, 200, 200]
+        assert not any("after" in q for q in queries[1:])
+        assert len(found) == len(again) == len(names)
+    else:  # from t03: a page the batch's size, then on to the end (t99 is not there)
+        assert all(r["status"] == 200 for r in log)
+        assert set(found) == {f"{LISTED}.{n}" for n in names[3:]}
+        assert [int(q["limit"][0]) for q in queries] == [len(asked), 1000, 1]
+        assert set(again) == {f"{LISTED}.t03"}
