@@ -76,7 +76,6 @@ def _finish(
         from om_ingest.profiling.expectations import suggest_suite
 
         suite_path = storage.save("expectations", fqn, suggest_suite(result))
-    storage.apply_retention(settings.storage.keep_last, settings.storage.max_age_days)
     reason = _push(fqn, result, settings, client_key, dry_run)
     return {
         "fqn": fqn,
@@ -201,6 +200,8 @@ def profile_tables(
         return []
     ok = {r.fqn for r in results if r.in_openmetadata}
     summaries = []
+    # each storage's retention runs once, after the run's profiles (it reads every file)
+    retention: set[tuple[str, int | None, int | None]] = set()
     for spec in entities:
         key = spec.key if isinstance(spec, PackedEntity) else None
         if key is not None and (key[0] != "table" or key[1] not in ok):
@@ -232,6 +233,10 @@ def profile_tables(
                 )
                 log("profile of %s failed: %s", fqn, value["error"])
             summaries.append(value)
+            storage = settings.storage
+            retention.add((storage.base_path, storage.keep_last, storage.max_age_days))
+    for base_path, keep_last, max_age_days in sorted(retention, key=str):
+        ProfileStorage(base_path).apply_retention(keep_last, max_age_days)
     return summaries
 
 

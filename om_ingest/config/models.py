@@ -216,9 +216,23 @@ class ColumnSelection(StrictModel):
 
 
 class ProfileStorageConfig(StrictModel):
-    base_path: str = "./profiles"
-    keep_last: int | None = Field(default=None, ge=1)
-    max_age_days: int | None = Field(default=None, ge=1)
+    base_path: str = Field(
+        default="./profiles",
+        description="Directory of profile, suggested-suite and schema snapshots "
+        "(`{profile type}/{date}/{fqn}_{timestamp}.json`).",
+    )
+    keep_last: int | None = Field(
+        default=None,
+        ge=1,
+        description="Snapshots kept per table and profile type; older ones are deleted once "
+        "per run, after its profiles. Unset: all kept.",
+    )
+    max_age_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Snapshots older than this are deleted once per run, after its profiles "
+        "(any table's, profiled by the run or not). Unset: no age limit.",
+    )
 
 
 PROFILE_METRICS = (

@@ -113,3 +113,36 @@ def test_a_rate_limited_profile_push_is_retried_not_failed(
 
     assert limited and all(r["status"] == 429 for r in limited)
     assert summary["profile_outcomes"] == {"pushed": 3}
+
+
+def test_retention_keeps_the_last_snapshots_of_every_profiled_table(
+    om_env: Any, tmp_path: Path
+) -> None:
+    """`storage.keep_last` holds after each run for every table (retention runs once per
+    run, after its profiles), and an old snapshot past `max_age_days` goes too."""
+    import os
+
+    rows = pa.table({"id": pa.array(range(5), pa.int64())})
+    names = ("a", "b", "c")
+    with MotoS3Server() as moto:
+        s3 = moto.s3_client()
+        s3.create_bucket(Bucket="lake")
+        for name in names:
+            write_table(LakeTarget.s3(s3, "lake"), f"warehouse/{name}", rows, record_key="id")
+        config = profiles_config(
+            tmp_path, moto, suggest_expectations=True, storage={
+                "base_path": str(tmp_path / "profiles"), "keep_last": 2, "max_age_days": 30
+            },
+        )  # fmt: skip
+        stale = tmp_path / "profiles" / "data" / "2020-01-01" / "svc.db.s.gone_20200101T0Z.json"
+        stale.parent.mkdir(parents=True)
+        stale.write_text("{}")
+        os.utime(stale, (0, 0))
+        for run in range(3):
+            summary = ingest(config)
+            assert summary["profile_outcomes"] == {"pushed": len(names)}
+            for kind in ("data", "expectations"):
+                files = sorted(p.name for p in (tmp_path / "profiles" / kind).glob("*/*.json"))
+                per_table = {n: [f for f in files if f.startswith(f"svc.db.s.{n}_")] for n in names}
+                assert {len(f) for f in per_table.values()} == {min(run + 1, 2)}, files
+            assert not stale.exists()
