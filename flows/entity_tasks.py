@@ -198,7 +198,7 @@ def _revalidated(
     version: one deleted and re-created since starts again at 0.1 with another id. What has
     no version (a lineage edge) is compared again, which writes only if it differs."""
     client = _clients[client_key].scoped()
-    expected = cached.version_after if cached.version_after is not None else cached.version_before
+    expected = cached.version_now
     if expected is None:
         return _rerun(job, client_key, writer)
     try:
@@ -286,11 +286,7 @@ def write_batch(
                 continue
             cached = None if identity is None else _cached(store, key)
             if cached is not None and cached.in_step:
-                expected = (
-                    cached.version_after
-                    if cached.version_after is not None
-                    else cached.version_before
-                )
+                expected = cached.version_now
                 if expected is not None and identity == (cached.entity_id, expected):
                     results[i] = _cache_hit(job, cached, expected, 0)
                     continue

@@ -92,6 +92,11 @@ class EntityResult(BaseModel):
         return self.outcome in (Outcome.SUCCESS, Outcome.SKIPPED, Outcome.DRY_RUN)
 
     @property
+    def version_now(self) -> float | None:
+        """The version OM held when this result was made: after its write, else before it."""
+        return self.version_after if self.version_after is not None else self.version_before
+
+    @property
     def in_step(self) -> bool:
         """OM now holds what the config asks for: written, or skipped with nothing differing.
         A skip that found changes it did not apply (idempotency `skip`) is not in step, so

@@ -218,7 +218,10 @@ class S3HudiSource(DataSource):
             except FileNotFoundError:
                 return []
             return sorted(
-                _File(name, str(st.st_mtime_ns), st.st_size, st.st_mtime) for name, st in stats
+                _File(
+                    name, str(st.st_mtime_ns), st.st_size, datetime.fromtimestamp(st.st_mtime, UTC)
+                )
+                for name, st in stats
             )
         found = []
         paginator = self._client.get_paginator("list_objects_v2")
@@ -445,8 +448,8 @@ class _File(NamedTuple):
     tag: str
     """What changes when the file is rewritten: S3's ETag, a local file's mtime in ns."""
     size: int
-    modified: datetime | float
-    """S3's LastModified, or a local file's mtime (seconds since the epoch)."""
+    modified: datetime
+    """S3's LastModified, or a local file's modification time."""
 
 
 def _fingerprint(timeline: dict[str, list[_File]]) -> str:
@@ -474,10 +477,7 @@ def _completion_time(timeline: dict[str, list[_File]], instant: str | None) -> s
             if match:
                 return match.group(1)
             if legacy.match(file.name):
-                modified = file.modified
-                if isinstance(modified, float):
-                    modified = datetime.fromtimestamp(modified, UTC)
-                return modified.isoformat()
+                return file.modified.isoformat()
     return None
 
 
